@@ -1,0 +1,44 @@
+# Every target sets up what it needs: a .venv with the project, and the Debian packages it uses.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.otemachi-installed
+
+.PHONY: setup sysdeps demo test bench lint serve lock clean
+
+setup: sysdeps $(STAMP)
+
+$(BIN)/python:
+	@bash scripts/sysdeps.sh venv
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $@
+
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+demo: setup
+	$(BIN)/otemachi demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+serve: setup
+	$(BIN)/otemachi serve
+
+lock: $(BIN)/python
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^otemachi' > requirements.lock
+
+clean:
+	rm -rf $(VENV) otemachi-report .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages otemachi needs when run as root on Debian; otherwise says what
+# is missing and how to install it. `sysdeps.sh venv` checks only that Python can make a venv.
+set -euo pipefail
+
+PYTHON=${PYTHON:-python3.11}
+if [ "${1:-}" = venv ]; then
+  need=()
+  "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+  PACKAGES=("${need[@]+"${need[@]}"}")
+else
+  PACKAGES=()   # Debian packages the systems use; later systems add theirs here.
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]+"${PACKAGES[@]}"}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian packages: ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+else
+  echo "missing Debian packages: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi

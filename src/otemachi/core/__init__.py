@@ -1,0 +1,1 @@
+"""Shared plumbing used by two or more otemachi systems."""

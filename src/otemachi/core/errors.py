@@ -1,0 +1,23 @@
+"""Error hierarchy: every error a user can cause is an OtemachiError with a helpful message."""
+
+
+class OtemachiError(Exception):
+    """Base class. The CLI prints the message in one line and exits with status 2."""
+
+    http_status = 400
+
+
+class InvalidInput(OtemachiError):
+    """The user gave a wrong value, a malformed file or an unusable image."""
+
+    http_status = 422
+
+
+class NotFound(OtemachiError):
+    """A named file, dataset, model or record does not exist."""
+
+    http_status = 404
+
+
+class CheckpointError(InvalidInput):
+    """A checkpoint is missing, corrupt, tampered with, or of another kind."""

@@ -1,0 +1,1 @@
+"""otemachi.markets: Probabilistic multi-horizon market forecasts from streaming bars."""

@@ -1,0 +1,1 @@
+"""otemachi.picking: Language-guided pick-and-place in a simulated tabletop world."""
