@@ -81,8 +81,8 @@ def validate(df: pd.DataFrame, repair: bool = True) -> tuple[pd.DataFrame, Valid
     ):
         if bad.any() and not repair:
             raise InvalidInput(f"{col} outside the open/close range at {df.index[bad][0]}")
-        for ts in df.index[bad]:
-            report.repaired.append(f"{ts!s}: {col} {df.at[ts, col]:g} -> {fix[ts]:g}")
+        for ts, old, new in zip(df.index[bad], df[col][bad], fix[bad], strict=True):
+            report.repaired.append(f"{ts!s}: {col} {old:g} -> {new:g}")
         df[col] = fix
     if len(df) < 2:
         raise InvalidInput(f"only {len(df)} valid bars remain after validation; need at least 2")
