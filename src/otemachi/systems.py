@@ -28,7 +28,7 @@ SYSTEMS: dict[str, System] = {
     "markets": System(
         "markets",
         "Probabilistic multi-horizon forecasts (P(up), return quantiles, high/low range).",
-        None,
+        "otemachi.markets.demo:demo",
     ),
     "picking": System(
         "picking",

@@ -38,6 +38,12 @@ class WalkForward:
     step: int = 500  # refit every `step` bars
     sliding: int | None = None  # train on the last `sliding` bars only; None = expanding
 
+    @classmethod
+    def for_length(cls, n: int, refits: int = 6) -> "WalkForward":
+        """Defaults for ``n`` bars: 40% (at least 600 bars) before the first test, ~6 refits."""
+        initial = min(max(WARMUP + 500, int(0.4 * n)), 2000)
+        return cls(initial=initial, step=max(50, -(-(n - 1 - initial) // refits)))
+
 
 @dataclass
 class Backtest:
@@ -48,6 +54,7 @@ class Backtest:
     origins: np.ndarray
     forecasts: dict[str, Forecast]
     scores: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
+    final: dict[str, Model] = field(default_factory=dict)  # each model as fitted on the last fold
 
 
 def folds(n: int, wf: WalkForward) -> list[tuple[int, int, int]]:
@@ -74,7 +81,7 @@ def run(
     bars: pd.DataFrame,
     models: list[str],
     horizons: tuple[int, ...] = (1, 5, 20),
-    wf: WalkForward = WalkForward(),
+    wf: WalkForward | None = None,
     seed: int = 0,
 ) -> Backtest:
     """Walk-forward backtest of ``models`` (the random walk is always included as the reference)."""
@@ -83,7 +90,8 @@ def run(
         raise InvalidInput(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
     models = ["rw", *[m for m in models if m != "rw"]]
     series = build_series(bars, horizons)
-    plan = folds(len(bars), wf)
+    plan = folds(len(bars), wf or WalkForward.for_length(len(bars)))
+    final: dict[str, Model] = {}
     parts: dict[str, list[Forecast]] = {m: [] for m in models}
     for i, (start, test_start, test_end) in enumerate(plan):
         origins = np.arange(test_start, test_end)
@@ -93,9 +101,14 @@ def run(
             model = MODELS[name](seed)
             model.fit(series, start, test_start)
             parts[name].append(model.predict(series, origins))
+            final[name] = model
     origins = np.arange(plan[0][1], plan[-1][2])
     result = Backtest(
-        series, pd.DatetimeIndex(bars.index), origins, {m: _concat(p) for m, p in parts.items()}
+        series,
+        pd.DatetimeIndex(bars.index),
+        origins,
+        {m: _concat(p) for m, p in parts.items()},
+        final=final,
     )
     result.scores = score(result)
     return result
@@ -133,3 +146,21 @@ def verdicts(scores: dict[int, dict[str, dict[str, float]]]) -> list[str]:
             else:
                 lines.append(f"h={h}: {net} has the lowest CRPS of all models run.")
     return lines
+
+
+def to_json(bt: Backtest, data: str) -> dict[str, object]:
+    """The ``--json`` object: NaN (an undefined test) becomes null."""
+
+    def clean(v: float) -> float | None:
+        return None if np.isnan(v) else round(v, 6)
+
+    return {
+        "data": data,
+        "bars": len(bt.index),
+        "origins": len(bt.origins),
+        "horizons": {
+            str(h): {m: {k: clean(v) for k, v in s.items()} for m, s in table.items()}
+            for h, table in bt.scores.items()
+        },
+        "verdicts": verdicts(bt.scores),
+    }

@@ -1,0 +1,85 @@
+"""Backtest plots: forecast fan over price, calibration, cumulative pinball vs the random walk."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from otemachi.markets.backtest import Backtest
+from otemachi.markets.metrics import pinball_series
+
+
+def fan_chart(bt: Backtest, model: str, path: Path, horizon_idx: int = 0, last: int = 250) -> Path:
+    """Close price with the model's 50% and 80% forecast bands for one horizon, last N origins."""
+    f, h = bt.forecasts[model], bt.series.horizons[horizon_idx]
+    origins = bt.origins[-(last + h) : -h] if len(bt.origins) > last + h else bt.origins[:-h]
+    sel = np.searchsorted(bt.origins, origins)
+    close = np.exp(np.cumsum(bt.series.returns))  # relative price path
+    base = close[origins][:, None] * np.exp(f.ret_q[sel, horizon_idx])  # (N, Q)
+    when = bt.index[origins + h]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    ax.fill_between(when, base[:, 0], base[:, -1], alpha=0.25, label="80% band")
+    ax.fill_between(when, base[:, 1], base[:, -2], alpha=0.45, label="50% band")
+    ax.plot(when, base[:, 2], lw=0.8, label="median")
+    ax.plot(when, close[origins + h], "k", lw=0.9, label="close")
+    ax.set_title(f"{model}: {h}-bar-ahead forecast fan (out of sample)")
+    ax.set_ylabel("price (relative)")
+    ax.legend(loc="upper left")
+    return _save(fig, path)
+
+
+def calibration(bt: Backtest, path: Path) -> Path:
+    """Reliability of every quantile: the fraction of outcomes at or below it, per model."""
+    taus = np.asarray(bt.series.quantiles)
+    hs = bt.series.horizons
+    fig, axes = plt.subplots(1, len(hs), figsize=(4.2 * len(hs), 4), squeeze=False)
+    for j, (ax, h) in enumerate(zip(axes[0], hs, strict=True)):
+        y = bt.series.targets["ret"][bt.origins, j]
+        ok = ~np.isnan(y)
+        for name, f in bt.forecasts.items():
+            hit = (y[ok, None] <= f.ret_q[ok, j]).mean(axis=0)
+            ax.plot(taus, hit, "o-", label=name)
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+        ax.set(title=f"h={h}", xlabel="nominal quantile", ylabel="observed frequency")
+    axes[0][0].legend()
+    fig.suptitle("Calibration: observed vs nominal quantile levels")
+    return _save(fig, path)
+
+
+def cumulative_pinball(bt: Backtest, path: Path) -> Path:
+    """Cumulative pinball loss of each model minus that of the random walk (below 0 = better)."""
+    taus = np.asarray(bt.series.quantiles)
+    hs = bt.series.horizons
+    fig, axes = plt.subplots(1, len(hs), figsize=(4.2 * len(hs), 4), squeeze=False)
+    for j, (ax, h) in enumerate(zip(axes[0], hs, strict=True)):
+        y = bt.series.targets["ret"][bt.origins, j]
+        ok = ~np.isnan(y)
+        rw = pinball_series(y[ok], bt.forecasts["rw"].ret_q[ok, j], taus)
+        for name, f in bt.forecasts.items():
+            loss = pinball_series(y[ok], f.ret_q[ok, j], taus)
+            ax.plot(bt.index[bt.origins[ok]], np.cumsum(loss - rw), label=name)
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set(title=f"h={h}", ylabel="cumulative pinball - random walk")
+        ax.tick_params(axis="x", rotation=45)
+    axes[0][0].legend()
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def all_plots(bt: Backtest, out: Path, model: str) -> list[Path]:
+    """Save the three standard plots into ``out``."""
+    return [
+        fan_chart(bt, model, out / f"fan_{model}.png"),
+        calibration(bt, out / "calibration.png"),
+        cumulative_pinball(bt, out / "cumulative_pinball.png"),
+    ]
