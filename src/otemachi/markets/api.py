@@ -1,21 +1,34 @@
-"""HTTP face of otemachi.markets: the JSON router and the HTML pages."""
+"""HTTP face of otemachi.markets: the JSON router and the HTML page."""
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+
+from otemachi.markets import backtest, data
 
 router = APIRouter()
 pages = APIRouter()
 
 
-@router.get("/status")
-def status() -> dict[str, object]:
-    """Whether the system serves anything yet."""
-    return {"system": "markets", "ready": False}
+@router.get("/datasets")
+def datasets() -> dict[str, dict[str, str]]:
+    """The bundled datasets a backtest can run on."""
+    return {
+        k: {"description": d.description, "frequency": d.frequency}
+        for k, d in data.DATASETS.items()
+    }
+
+
+@router.get("/models")
+def models() -> list[str]:
+    """Models and baselines a backtest can compare."""
+    return list(backtest.MODELS)
 
 
 @pages.get("/", response_class=HTMLResponse)
 def page() -> str:
-    """The system's page."""
+    """The markets page."""
+    rows = "".join(f"<li><b>{k}</b>: {d.description}</li>" for k, d in data.DATASETS.items())
     return (
-        "<h1>markets</h1><p>Probabilistic multi-horizon market forecasts from streaming bars.</p>"
+        "<h1>markets</h1><p>Probabilistic multi-horizon forecasts, evaluated walk-forward. "
+        f"Run <code>otemachi markets backtest --data NAME</code>.</p><ul>{rows}</ul>"
     )

@@ -52,7 +52,7 @@ def _raw(o: Any, h: Any, lo: Any, c: Any, v: Any, prev_c: Any) -> dict[str, Any]
 def _combine(raw: dict[str, Any], ew: dict[str, Any], ts: Any) -> list[Any]:
     """Feature values from raw quantities, EWMA states and timestamps (arrays or scalars)."""
     vol = np.sqrt(ew[_key("r2", 0.94)] + EPS)
-    day = 2 * np.pi * ts.dayofweek / 7
+    day = 2 * np.pi * ts.day_of_week / 7
     hour = 2 * np.pi * (ts.hour + ts.minute / 60) / 24
     month = 2 * np.pi * (ts.month - 1) / 12
     return [

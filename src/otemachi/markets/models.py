@@ -40,6 +40,7 @@ class RNNForecaster(nn.Module):
     x_mean: torch.Tensor
     x_std: torch.Tensor
     platt: torch.Tensor
+    shift: torch.Tensor
 
     def __init__(self, cfg: RNNConfig) -> None:
         super().__init__()
@@ -58,6 +59,8 @@ class RNNForecaster(nn.Module):
         self.register_buffer("x_mean", torch.zeros(cfg.n_features))
         self.register_buffer("x_std", torch.ones(cfg.n_features))
         self.register_buffer("platt", torch.tensor([1.0, 0.0]))  # p = sigmoid(a * logit + b)
+        # Per-quantile offsets from conformal recalibration on the validation fold.
+        self.register_buffer("shift", torch.zeros(len(TARGETS), n_h, n_q))
 
     def forward(
         self, x: torch.Tensor, state: State | None = None
@@ -71,7 +74,8 @@ class RNNForecaster(nn.Module):
         for i, name in enumerate(TARGETS):
             part = raw[..., i * n_q : (i + 1) * n_q]  # (B, T, H, Q)
             steps = F.softplus(part[..., 1:])
-            out[name] = torch.cat([part[..., :1], part[..., :1] + steps.cumsum(-1)], dim=-1)
+            q = torch.cat([part[..., :1], part[..., :1] + steps.cumsum(-1)], dim=-1)
+            out[name] = (q + self.shift[i]).cummax(dim=-1).values
         out["logit"] = raw[..., -1]  # (B, T, H)
         return out, state
 

@@ -106,7 +106,7 @@ class RNNModel:
                         if bad >= tc.patience:
                             break
             net.load_state_dict(best_state)
-            self._calibrate(net, x[:stop], y_val["up"], val_start)
+            self._calibrate(net, x[:stop], y_val, val_start)
         self.net = net.eval()
 
     @staticmethod
@@ -126,17 +126,27 @@ class RNNModel:
             )
 
     @staticmethod
-    def _calibrate(net: RNNForecaster, x: torch.Tensor, up: torch.Tensor, start: int) -> None:
-        """Platt scaling of the up-logit on the validation fold, one (a, b) for all horizons."""
+    def _calibrate(
+        net: RNNForecaster, x: torch.Tensor, y: dict[str, torch.Tensor], start: int
+    ) -> None:
+        """On the validation fold: shift each quantile so that its empirical level matches the
+        nominal one (conformal recalibration), and Platt-scale the up-logit."""
         net.eval()
         with torch.no_grad():
-            logit = net(x[None])[0]["logit"][0, start:].numpy()  # (N, H)
-        y = up[start : len(x)].numpy()
-        ok = ~np.isnan(y)
-        if len(np.unique(y[ok])) < 2:
-            return
-        fit = LogisticRegression(C=1e4).fit(logit[ok].reshape(-1, 1), y[ok])
-        net.platt.copy_(torch.tensor([fit.coef_[0, 0], fit.intercept_[0]]))
+            out = {k: v[0, start:] for k, v in net(x[None])[0].items()}
+        yv = {k: v[start : len(x)] for k, v in y.items()}
+        taus = torch.tensor(net.cfg.quantiles)
+        for i, name in enumerate(TARGETS):
+            for j in range(len(net.cfg.horizons)):
+                ok = ~torch.isnan(yv[name][:, j])
+                resid = yv[name][ok, j][:, None] - out[name][ok, j]  # (N, Q)
+                if len(resid) >= 50:
+                    net.shift[i, j] += torch.quantile(resid, taus, dim=0).diagonal()
+        logit, up = out["logit"].numpy(), yv["up"].numpy()
+        ok = ~np.isnan(up)
+        if len(np.unique(up[ok])) == 2:
+            fit = LogisticRegression(C=1e4).fit(logit[ok].reshape(-1, 1), up[ok])
+            net.platt.copy_(torch.tensor([fit.coef_[0, 0], fit.intercept_[0]]))
 
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
         assert self.net is not None, "fit() before predict()"

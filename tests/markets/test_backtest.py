@@ -1,0 +1,48 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from otemachi.core.errors import InvalidInput
+from otemachi.markets import backtest, metrics
+from otemachi.markets.backtest import WalkForward
+
+
+@pytest.fixture(scope="module")
+def small_bt(garch_bars: pd.DataFrame) -> backtest.Backtest:
+    fast = ["ewma", "garch", "gbm"]
+    return backtest.run(garch_bars, fast, (1, 5), WalkForward(initial=900, step=300))
+
+
+def test_folds_purge_and_cover() -> None:
+    plan = backtest.folds(2000, WalkForward(initial=1000, step=400))
+    assert plan[0] == (0, 1000, 1400) and plan[-1][2] == 1999
+    sliding = backtest.folds(2000, WalkForward(initial=1000, step=400, sliding=600))
+    assert sliding[1][0] == 1400 - 600
+    with pytest.raises(InvalidInput, match="too few"):
+        backtest.folds(300, WalkForward())
+
+
+def test_every_baseline_forecasts_sane_shapes(small_bt: backtest.Backtest) -> None:
+    n = len(small_bt.origins)
+    assert set(small_bt.forecasts) == {"rw", "ewma", "garch", "gbm"}
+    for name, f in small_bt.forecasts.items():
+        for q in (f.ret_q, f.high_q, f.low_q):
+            assert q.shape == (n, 2, 5) and np.isfinite(q).all(), name
+            assert (np.diff(q, axis=-1) >= 0).all(), name
+        assert ((f.p_up >= 0) & (f.p_up <= 1)).all()
+
+
+def test_scores_and_json(small_bt: backtest.Backtest) -> None:
+    js = backtest.to_json(small_bt, "synthetic")
+    assert set(js["horizons"]) == {"1", "5"}  # type: ignore[arg-type]
+    for table in js["horizons"].values():  # type: ignore[attr-defined]
+        assert set(table) == {"rw", "ewma", "garch", "gbm"}
+        assert all(set(s) == set(metrics.METRICS) for s in table.values())
+    # GARCH knows the true model family: on a GARCH series it must beat the random walk.
+    assert small_bt.scores[1]["garch"]["crps"] < small_bt.scores[1]["rw"]["crps"]
+    assert 0.7 < small_bt.scores[1]["garch"]["coverage80"] < 0.9
+
+
+def test_verdicts_say_when_the_network_loses() -> None:
+    scores = {1: {"gru": {"crps": 2.0}, "rw": {"crps": 1.0}, "garch": {"crps": 3.0}}}
+    assert backtest.verdicts(scores) == ["h=1: gru does NOT beat rw on CRPS."]
