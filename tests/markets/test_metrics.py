@@ -58,3 +58,4 @@ def test_score_keys_and_direction() -> None:
     assert s["dir_acc"] == 0.75
     assert s["brier"] == pytest.approx(np.mean([0.01, 0.04, 0.16, 0.49]))
     assert s["coverage80"] == 0.75 and s["coverage50"] == 0.5
+    assert s["mae"] == pytest.approx(0.175) and s["mase"] == pytest.approx(1.0)

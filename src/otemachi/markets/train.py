@@ -10,6 +10,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from otemachi.core import checkpoint
+from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import progress
 from otemachi.core.seeding import rng, torch_seeded
 from otemachi.markets.features import WARMUP
@@ -44,7 +45,9 @@ def _normalised(series: Series, stop: int) -> dict[str, torch.Tensor]:
     return {k: torch.tensor(v, dtype=torch.float32) for k, v in out.items()}
 
 
-def _loss(out: dict[str, torch.Tensor], y: dict[str, torch.Tensor], taus: torch.Tensor):  # type: ignore[no-untyped-def]
+def _loss(
+    out: dict[str, torch.Tensor], y: dict[str, torch.Tensor], taus: torch.Tensor
+) -> torch.Tensor:
     """Mean pinball over targets and quantiles, plus BCE on the up-logit; NaN targets ignored."""
     valid = ~torch.isnan(y["ret"])  # (..., H)
     total = torch.zeros(())
@@ -61,8 +64,8 @@ def _loss(out: dict[str, torch.Tensor], y: dict[str, torch.Tensor], taus: torch.
 class RNNModel:
     """The GRU/LSTM forecaster behind the walk-forward ``Model`` interface."""
 
-    def __init__(self, cfg: RNNConfig, train: TrainConfig, show_progress: bool = True) -> None:
-        self.cfg, self.train_cfg, self.show_progress = cfg, train, show_progress
+    def __init__(self, cfg: RNNConfig, train: TrainConfig) -> None:
+        self.cfg, self.train_cfg = cfg, train
         self.net: RNNForecaster | None = None
         self.history: list[float] = []
 
@@ -70,7 +73,11 @@ class RNNModel:
         tc = self.train_cfg
         first = max(start, WARMUP)
         val_start = int(stop - tc.val_frac * (stop - first))
-        assert first + tc.window < val_start < stop, "training span too short for the window"
+        if not first + tc.window < val_start < stop:
+            raise InvalidInput(
+                f"training span of {stop - first} usable bars is too short for "
+                f"{tc.window}-bar windows and a {tc.val_frac:.0%} validation fold"
+            )
         x = torch.tensor(series.features, dtype=torch.float32)
         y_train, y_val = _normalised(series, val_start), _normalised(series, stop)
         taus = torch.tensor(self.cfg.quantiles)
@@ -84,18 +91,7 @@ class RNNModel:
             with progress() as bar:
                 task = bar.add_task(f"train {self.cfg.cell}", total=tc.max_epochs, info="")
                 for _ in range(tc.max_epochs):
-                    net.train()
-                    for _ in range(tc.steps_per_epoch):
-                        starts = gen.integers(first, val_start - tc.window, size=tc.batch)
-                        idx = torch.tensor(starts)[:, None] + torch.arange(tc.window)[None, :]
-                        out, _ = net(x[idx])
-                        keep = slice(tc.burn_in, None)
-                        yb = {k: v[idx][:, keep] for k, v in y_train.items()}
-                        loss = _loss({k: v[:, keep] for k, v in out.items()}, yb, taus)
-                        opt.zero_grad()
-                        loss.backward()
-                        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                        opt.step()
+                    self._epoch(net, opt, x, y_train, (first, val_start), gen, taus)
                     val = self._val_loss(net, x[:stop], y_val, val_start, taus)
                     self.history.append(val)
                     bar.update(task, advance=1, info=f"val {val:.4f}")
@@ -108,6 +104,31 @@ class RNNModel:
             net.load_state_dict(best_state)
             self._calibrate(net, x[:stop], y_val, val_start)
         self.net = net.eval()
+
+    def _epoch(
+        self,
+        net: RNNForecaster,
+        opt: torch.optim.Optimizer,
+        x: torch.Tensor,
+        y: dict[str, torch.Tensor],
+        span: tuple[int, int],
+        gen: np.random.Generator,
+        taus: torch.Tensor,
+    ) -> None:
+        """One epoch of random windows inside ``span``; the first burn_in steps are not scored."""
+        tc = self.train_cfg
+        net.train()
+        keep = slice(tc.burn_in, None)
+        for _ in range(tc.steps_per_epoch):
+            starts = gen.integers(span[0], span[1] - tc.window, size=tc.batch)
+            idx = torch.tensor(starts)[:, None] + torch.arange(tc.window)[None, :]  # (B, W)
+            out, _ = net(x[idx])
+            yb = {k: v[idx][:, keep] for k, v in y.items()}
+            loss = _loss({k: v[:, keep] for k, v in out.items()}, yb, taus)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
 
     @staticmethod
     def _val_loss(
