@@ -1,5 +1,6 @@
 """Backtest plots: forecast fan over price, calibration, cumulative pinball vs the random walk."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -7,9 +8,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 
 from otemachi.markets.backtest import Backtest
 from otemachi.markets.metrics import pinball_series
+
+Draw = Callable[[Axes, int, np.ndarray, np.ndarray], None]
 
 
 def fan_chart(bt: Backtest, model: str, path: Path, horizon_idx: int = 0, last: int = 250) -> Path:
@@ -31,41 +35,47 @@ def fan_chart(bt: Backtest, model: str, path: Path, horizon_idx: int = 0, last: 
     return _save(fig, path)
 
 
-def calibration(bt: Backtest, path: Path) -> Path:
-    """Reliability of every quantile: the fraction of outcomes at or below it, per model."""
-    taus = np.asarray(bt.series.quantiles)
+def _per_horizon(bt: Backtest, path: Path, title: str, draw: Draw) -> Path:
+    """One panel per horizon; ``draw(ax, j, y, ok)`` fills panel j from its outcomes."""
     hs = bt.series.horizons
     fig, axes = plt.subplots(1, len(hs), figsize=(4.2 * len(hs), 4), squeeze=False)
     for j, (ax, h) in enumerate(zip(axes[0], hs, strict=True)):
         y = bt.series.targets["ret"][bt.origins, j]
         ok = ~np.isnan(y)
-        for name, f in bt.forecasts.items():
-            hit = (y[ok, None] <= f.ret_q[ok, j]).mean(axis=0)
-            ax.plot(taus, hit, "o-", label=name)
-        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-        ax.set(title=f"h={h}", xlabel="nominal quantile", ylabel="observed frequency")
+        draw(ax, j, y[ok], ok)
+        ax.set_title(f"h={h}")
     axes[0][0].legend()
-    fig.suptitle("Calibration: observed vs nominal quantile levels")
+    fig.suptitle(title)
     return _save(fig, path)
+
+
+def calibration(bt: Backtest, path: Path) -> Path:
+    """Reliability of every quantile: the fraction of outcomes at or below it, per model."""
+    taus = np.asarray(bt.series.quantiles)
+
+    def draw(ax: Axes, j: int, y: np.ndarray, ok: np.ndarray) -> None:
+        for name, f in bt.forecasts.items():
+            ax.plot(taus, (y[:, None] <= f.ret_q[ok, j]).mean(axis=0), "o-", label=name)
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+        ax.set(xlabel="nominal quantile", ylabel="observed frequency")
+
+    return _per_horizon(bt, path, "Calibration: observed vs nominal quantile levels", draw)
 
 
 def cumulative_pinball(bt: Backtest, path: Path) -> Path:
     """Cumulative pinball loss of each model minus that of the random walk (below 0 = better)."""
     taus = np.asarray(bt.series.quantiles)
-    hs = bt.series.horizons
-    fig, axes = plt.subplots(1, len(hs), figsize=(4.2 * len(hs), 4), squeeze=False)
-    for j, (ax, h) in enumerate(zip(axes[0], hs, strict=True)):
-        y = bt.series.targets["ret"][bt.origins, j]
-        ok = ~np.isnan(y)
-        rw = pinball_series(y[ok], bt.forecasts["rw"].ret_q[ok, j], taus)
+
+    def draw(ax: Axes, j: int, y: np.ndarray, ok: np.ndarray) -> None:
+        rw = pinball_series(y, bt.forecasts["rw"].ret_q[ok, j], taus)
         for name, f in bt.forecasts.items():
-            loss = pinball_series(y[ok], f.ret_q[ok, j], taus)
+            loss = pinball_series(y, f.ret_q[ok, j], taus)
             ax.plot(bt.index[bt.origins[ok]], np.cumsum(loss - rw), label=name)
         ax.axhline(0, color="k", lw=0.6)
-        ax.set(title=f"h={h}", ylabel="cumulative pinball - random walk")
+        ax.set(ylabel="cumulative pinball - random walk")
         ax.tick_params(axis="x", rotation=45)
-    axes[0][0].legend()
-    return _save(fig, path)
+
+    return _per_horizon(bt, path, "Cumulative pinball loss against the random walk", draw)
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
