@@ -35,6 +35,7 @@ def test_backtest_json_on_any_csv(
         (["--data", "missing.csv"], "no such file"),
         (["--data", "sp500", "--model", "magic"], "unknown model"),
         (["--data", "sp500", "--horizons", "0,5"], "positive"),
+        (["--data", "sp500", "--horizons", "1,9000"], "too long"),
     ],
 )
 def test_backtest_bad_input(

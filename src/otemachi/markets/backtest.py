@@ -89,8 +89,14 @@ def run(
     if unknown:
         raise InvalidInput(f"unknown model(s) {unknown}; choose from {list(MODELS)}")
     models = ["rw", *[m for m in models if m != "rw"]]
-    series = build_series(bars, horizons)
     plan = folds(len(bars), wf or WalkForward.for_length(len(bars)))
+    span = plan[-1][2] - plan[0][1]
+    if max(horizons) > span // 2:
+        raise InvalidInput(
+            f"horizon {max(horizons)} is too long for {span} out-of-sample bars; "
+            f"use horizons up to {span // 2}"
+        )
+    series = build_series(bars, horizons)
     final: dict[str, Model] = {}
     parts: dict[str, list[Forecast]] = {m: [] for m in models}
     for i, (start, test_start, test_end) in enumerate(plan):

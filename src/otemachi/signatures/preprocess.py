@@ -48,8 +48,8 @@ def preprocess(
     """Grayscale scan (any size, ink darker than paper) -> float32 (crop) in [0, 1], ink high.
 
     Steps: denoise lightly, Otsu-threshold the ink, set the background to white, crop to the
-    ink's bounding box, centre it with a margin on a white canvas of the target aspect ratio, resize, invert,
-    centre-crop.
+    ink's bounding box, centre it with a margin on a white canvas of the target aspect ratio,
+    resize, invert, centre-crop.
     """
     if gray.ndim == 3:  # colour arrays are accepted and converted
         gray = np.asarray(Image.fromarray(gray.astype(np.uint8)).convert("L"))
