@@ -8,7 +8,7 @@ import torch
 from otemachi.core.seeding import torch_seeded
 from otemachi.markets import features
 from otemachi.markets.models import RNNConfig, RNNForecaster
-from otemachi.markets.train import RNNModel, TrainConfig, load_model, save_model
+from otemachi.markets.train import RNNModel, TrainConfig, forecast, load_model, save_model
 
 TINY = TrainConfig(seed=3, window=96, burn_in=32, batch=8, steps_per_epoch=3, max_epochs=2)
 
@@ -51,7 +51,5 @@ def test_training_is_deterministic_and_checkpoint_rebuilds(
     path = save_model(tmp_path / "m", model.net, {"crps": 0.1}, "hash")
     again = load_model(path)
     assert again.cfg == cfg
-    from otemachi.markets.train import forecast
-
     rebuilt = forecast(again, series, np.arange(900, 1000))
     np.testing.assert_allclose(rebuilt.ret_q, runs[0].ret_q, rtol=1e-6)

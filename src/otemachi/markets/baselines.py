@@ -18,11 +18,6 @@ def _train_rows(series: Series, start: int, stop: int) -> tuple[np.ndarray, dict
     return rows, {k: v[rows] for k, v in masked.items()}
 
 
-def _unit(series: Series, sigma: np.ndarray) -> np.ndarray:
-    """(N, H): a one-bar volatility scaled to each horizon by sqrt(h)."""
-    return sigma[:, None] * np.sqrt(np.asarray(series.horizons))[None, :]
-
-
 def _nanquantiles(x: np.ndarray, taus: tuple[float, ...]) -> np.ndarray:
     """(H, Q) quantiles of (N, H) values, ignoring NaN."""
     return np.nanquantile(x, taus, axis=0).T
@@ -54,7 +49,7 @@ class VolScaled:
 
     def sigma(self, series: Series, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, H) mean and standard deviation of the h-bar log return."""
-        unit = _unit(series, series.scale[origins])  # RiskMetrics, lambda = 0.94
+        unit = series.unit(origins)  # RiskMetrics, lambda = 0.94
         return np.zeros_like(unit), unit
 
     def fit(self, series: Series, start: int, stop: int) -> None:
@@ -120,7 +115,7 @@ class GBMQuantile:
 
     def fit(self, series: Series, start: int, stop: int) -> None:
         rows, y = _train_rows(series, start, stop)
-        unit, x = _unit(series, series.scale[rows]), series.features[rows]
+        unit, x = series.unit(rows), series.features[rows]
         self.models: dict[tuple[str, int], list[HistGradientBoostingRegressor]] = {}
         self.clf: list[HistGradientBoostingClassifier] = []
         for j in range(len(series.horizons)):
@@ -135,7 +130,7 @@ class GBMQuantile:
             self.clf.append(clf.fit(x[ok], y["up"][ok, j]))
 
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
-        x, unit = series.features[origins], _unit(series, series.scale[origins])
+        x, unit = series.features[origins], series.unit(origins)
         out = {}
         for key in ("ret", "high", "low"):
             q = np.stack(

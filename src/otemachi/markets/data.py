@@ -1,5 +1,6 @@
 """OHLCV bars: loading (CSV, Parquet, bundled datasets) and validation with a repair log."""
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,8 +130,6 @@ def read_bars(path: Path, symbol: str | None = None) -> pd.DataFrame:
 
 
 def _arch(name: str) -> pd.DataFrame:
-    import importlib
-
     raw = importlib.import_module(f"arch.data.{name}").load()
     return _frame(raw.reset_index(), f"arch.data.{name}", None)
 

@@ -20,6 +20,10 @@ class Series:
     horizons: tuple[int, ...]
     quantiles: tuple[float, ...] = QUANTILES
 
+    def unit(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """(N, H) the unit targets are measured in: RiskMetrics volatility x sqrt(h)."""
+        return self.scale[rows, None] * np.sqrt(np.asarray(self.horizons))[None, :]
+
     def masked_targets(self, stop: int) -> dict[str, np.ndarray]:
         """Targets with every value that looks at bar ``stop`` or later set to NaN (the purge)."""
         out = {}

@@ -39,7 +39,7 @@ class TrainConfig:
 def _normalised(series: Series, stop: int) -> dict[str, torch.Tensor]:
     """Targets (masked at ``stop``) in units of scale * sqrt(h); ``up`` stays 0/1."""
     raw = series.masked_targets(stop)
-    unit = series.scale[:, None] * np.sqrt(np.asarray(series.horizons))[None, :]
+    unit = series.unit()
     out = {k: raw[k] / unit for k in TARGETS}
     out["up"] = raw["up"]
     return {k: torch.tensor(v, dtype=torch.float32) for k, v in out.items()}
@@ -180,7 +180,7 @@ def forecast(net: RNNForecaster, series: Series, origins: np.ndarray) -> Forecas
     with torch.no_grad():
         out, _ = net.eval()(x[None])
         p_up = net.p_up(out["logit"][0]).numpy()[origins]
-    unit = series.scale[origins, None, None] * np.sqrt(np.asarray(series.horizons))[None, :, None]
+    unit = series.unit(origins)[..., None]  # (N, H, 1)
     q = {k: out[k][0].numpy()[origins] * unit for k in TARGETS}
     return Forecast(q["ret"], q["high"], q["low"], p_up)
 
