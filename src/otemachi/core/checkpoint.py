@@ -4,7 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from safetensors import SafetensorError
@@ -14,6 +14,7 @@ from otemachi import __version__
 from otemachi.core.errors import CheckpointError
 
 FORMAT = "otemachi-checkpoint/1"
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Checkpoint:
     metrics: dict[str, Any] = field(default_factory=dict)
     data_hash: str = ""
     version: str = __version__
+    sha256: str = ""  # of the tensor file; filled in by load(), identifies the exact weights
 
 
 def _sidecar(path: Path) -> Path:
@@ -103,4 +105,10 @@ def load(path: Path, kind: str) -> Checkpoint:
         metrics=meta.get("metrics", {}),
         data_hash=meta.get("data_hash", ""),
         version=meta.get("version", ""),
+        sha256=meta["sha256"],
     )
+
+
+def config_from(cls: type[C], config: dict[str, Any]) -> C:
+    """Rebuild a frozen config dataclass from a checkpoint's JSON (JSON lists become tuples)."""
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})

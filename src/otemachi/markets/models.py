@@ -25,11 +25,6 @@ class RNNConfig:
     horizons: tuple[int, ...] = HORIZONS
     quantiles: tuple[float, ...] = QUANTILES
 
-    @classmethod
-    def from_dict(cls, d: dict[str, object]) -> "RNNConfig":
-        """Rebuild from a checkpoint's JSON config (lists become tuples)."""
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})  # type: ignore[arg-type]
-
 
 class RNNForecaster(nn.Module):
     """Maps feature sequences to per-horizon quantiles (in volatility units) and an up-logit.

@@ -194,6 +194,6 @@ def save_model(path: Path, net: RNNForecaster, metrics: dict[str, float], data_h
 def load_model(path: Path) -> RNNForecaster:
     """Rebuild a network from its checkpoint alone."""
     ckpt = checkpoint.load(path, KIND)
-    net = RNNForecaster(RNNConfig.from_dict(ckpt.config))
+    net = RNNForecaster(checkpoint.config_from(RNNConfig, ckpt.config))
     net.load_state_dict(ckpt.tensors)
     return net.eval()
