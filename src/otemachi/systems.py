@@ -38,6 +38,6 @@ SYSTEMS: dict[str, System] = {
     "signatures": System(
         "signatures",
         "Genuine-or-forged decisions from 1-5 reference signatures per person.",
-        None,
+        "otemachi.signatures.demo:demo",
     ),
 }

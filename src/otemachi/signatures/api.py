@@ -1,22 +1,24 @@
-"""HTTP face of otemachi.signatures: the JSON router and the HTML pages."""
+"""HTTP face of otemachi.signatures: the JSON router and the HTML page."""
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+
+from otemachi.signatures import oneclass
 
 router = APIRouter()
 pages = APIRouter()
 
 
-@router.get("/status")
-def status() -> dict[str, object]:
-    """Whether the system serves anything yet."""
-    return {"system": "signatures", "ready": False}
+@router.get("/methods")
+def methods() -> list[str]:
+    """Per-person model kinds available for enrolment."""
+    return list(oneclass.METHODS)
 
 
 @pages.get("/", response_class=HTMLResponse)
 def page() -> str:
-    """The system's page."""
+    """The signatures page."""
     return (
-        "<h1>signatures</h1>"
-        "<p>Offline signature verification from 1-5 references per person. Not built yet.</p>"
+        "<h1>signatures</h1><p>Offline signature verification from 1-5 references per person. "
+        "Run <code>otemachi signatures evaluate --data synth</code>.</p>"
     )

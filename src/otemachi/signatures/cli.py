@@ -1,13 +1,94 @@
-"""Command line for otemachi.signatures (commands arrive with the system's library)."""
+"""Command line for otemachi.signatures: synthesize corpora, build the base, evaluate."""
+
+import json
+from pathlib import Path
 
 import typer
+from rich.table import Table
 
-app = typer.Typer(
-    help="Offline signature verification from 1-5 references per person. Not built yet."
-)
+from otemachi.core.errors import InvalidInput
+from otemachi.core.progress import console
+from otemachi.signatures import base, datasets, oneclass, pipeline
+from otemachi.signatures.evaluate import KEYS, EvalConfig
+
+app = typer.Typer(help="Offline signature verification from 1-5 references per person.")
 
 
 @app.command()
-def status() -> None:
-    """Say what this system can do so far."""
-    typer.echo("signatures: not built yet; no models or commands are available.")
+def synth(
+    writers: int = typer.Option(..., "--writers", min=1, help="Number of writers."),
+    genuine: int = typer.Option(10, "--genuine", min=1, help="Genuine signatures per writer."),
+    forgeries: int = typer.Option(5, "--forgeries", min=0, help="Skilled forgeries per writer."),
+    out: Path = typer.Option(..., "--out", help="Folder to write DIR/<writer>/{genuine,forged}/."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the corpus."),
+) -> None:
+    """Write a synthetic corpus in the generic folder layout."""
+    data = datasets.SynthDataset(writers, genuine, forgeries, seed, prefix="w")
+    console.print(f"wrote {datasets.write(data, out)} images to {out}")
+
+
+def _base_config(dev_writers: int, epochs: int) -> base.BaseConfig:
+    return base.BaseConfig(dev_writers=dev_writers, epochs=epochs)
+
+
+@app.command()
+def train(
+    dev_writers: int = typer.Option(400, "--dev-writers", min=10, help="Development writers."),
+    epochs: int = typer.Option(12, "--epochs", min=1, help="Training epochs."),
+) -> None:
+    """Train (or load the cached) base network and calibrate the global thresholds."""
+    b = base.load_or_build(_base_config(dev_writers, epochs))
+    console.print(
+        f"base {b.version}: {len(b.seen_writers)} development writers, thresholds calibrated"
+    )
+
+
+def _parse(text: str, choices: list[str], what: str) -> list[str]:
+    items = choices if text == "all" else [t.strip() for t in text.split(",")]
+    bad = [t for t in items if t not in choices]
+    if bad:
+        raise InvalidInput(f"unknown {what} {bad}; choose from {[*choices, 'all']}")
+    return items
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    data: str = typer.Option(
+        "synth", "--data", help="synth, or a folder (generic or CEDAR layout)."
+    ),
+    refs: str = typer.Option(
+        "1,2,5", "--refs", help="Numbers of references, comma-separated (1-5)."
+    ),
+    method: str = typer.Option("all", "--method", help="ocnn, svdd, svm, a comma list, or all."),
+    out: Path = typer.Option(
+        Path("signatures-eval"), "--out", help="Folder for plots and results.json."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    writers: int = typer.Option(100, "--writers", min=2, help="Synthetic evaluation writers."),
+    dev_writers: int = typer.Option(
+        400, "--dev-writers", min=10, help="Base: development writers."
+    ),
+    epochs: int = typer.Option(12, "--epochs", min=1, help="Base: training epochs."),
+) -> None:
+    """EER, AUC, FAR and FRR per method and number of references, on writers the base never saw."""
+    methods = _parse(method, list(oneclass.METHODS), "method(s)")
+    try:
+        counts = sorted({int(r) for r in refs.split(",")})
+    except ValueError as exc:
+        raise InvalidInput(f"--refs must be comma-separated integers, got {refs!r}") from exc
+    if counts[0] < 1 or counts[-1] > base.MAX_REFS:
+        raise InvalidInput(f"--refs must lie between 1 and {base.MAX_REFS}, got {refs!r}")
+    dataset = pipeline.evaluation_data(data, writers)
+    b = base.load_or_build(_base_config(dev_writers, epochs))
+    result, figures = pipeline.run(b, dataset, EvalConfig(tuple(counts), tuple(methods)), out)
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    table = Table(
+        "method", "refs", *KEYS, title=f"{result.writers} unseen writers (skilled forgeries)"
+    )
+    for row in pipeline.rows(result):
+        table.add_row(*row)
+    console.print(table)
+    for path in [*figures, out / "results.json"]:
+        console.print(f"saved {path}")

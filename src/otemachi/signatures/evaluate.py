@@ -1,0 +1,105 @@
+"""Evaluation on writers the base never saw: enrol each writer's first r genuine signatures, test on
+the rest, on their skilled forgeries and on random forgeries (other writers' genuine)."""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from otemachi.core.errors import InvalidInput
+from otemachi.core.progress import track
+from otemachi.core.seeding import rng
+from otemachi.signatures import oneclass
+from otemachi.signatures.base import Base
+from otemachi.signatures.metrics import auc, eer, far_frr
+
+Embeddings = dict[str, tuple[np.ndarray, np.ndarray]]  # writer -> (genuine, skilled forgeries)
+KEYS = ("eer_global", "eer_user", "auc", "far_skilled", "far_random", "frr")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    refs: tuple[int, ...] = (1, 2, 5)
+    methods: tuple[str, ...] = ("ocnn", "svdd", "svm")
+    n_random: int = 10  # random forgeries per writer: one genuine signature of each of n others
+    seed: int = 0
+
+
+@dataclass
+class Scores:
+    """Pooled scores of one method and reference count; ``*_norm`` are minus the user threshold."""
+
+    genuine: list[np.ndarray] = field(default_factory=list)
+    skilled: list[np.ndarray] = field(default_factory=list)
+    random: list[np.ndarray] = field(default_factory=list)
+    genuine_norm: list[np.ndarray] = field(default_factory=list)
+    skilled_norm: list[np.ndarray] = field(default_factory=list)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate(v) if v else np.zeros(0) for k, v in vars(self).items()}
+
+
+def run_protocol(base: Base, embs: Embeddings, method: str, r: int, cfg: EvalConfig) -> Scores:
+    """Score every writer with at least r + 1 genuine signatures."""
+    gen = rng(cfg.seed, "signatures", "random-forgeries", str(r))
+    writers = [w for w in sorted(embs) if len(embs[w][0]) > r]
+    global_thr = base.thresholds[method][str(r)]
+    out = Scores()
+    for w in writers:
+        genuine, forged = embs[w]
+        model = oneclass.train_user(w, genuine[:r], method, base.negatives, base.version, cfg.seed)
+        thr = global_thr if math.isnan(model.threshold) else model.threshold
+        others = [o for o in writers if o != w]
+        picks = gen.choice(len(others), min(cfg.n_random, len(others)), replace=False)
+        g, s = oneclass.score(model, genuine[r:]), oneclass.score(model, forged)
+        out.genuine.append(g)
+        out.skilled.append(s)
+        out.random.append(oneclass.score(model, np.stack([embs[others[i]][0][0] for i in picks])))
+        out.genuine_norm.append(g - thr)
+        out.skilled_norm.append(s - thr)
+    return out
+
+
+def summarise(base: Base, sc: dict[str, np.ndarray], method: str, r: int) -> dict[str, float]:
+    """The metric keys for one method and reference count."""
+    thr = base.thresholds[method][str(r)]
+    far_s, frr = far_frr(sc["genuine"], sc["skilled"], thr)
+    return {
+        "eer_global": eer(sc["genuine"], sc["skilled"])[0],
+        "eer_user": eer(sc["genuine_norm"], sc["skilled_norm"])[0],
+        "auc": auc(sc["genuine"], sc["skilled"]),
+        "far_skilled": far_s,
+        "far_random": far_frr(sc["genuine"], sc["random"], thr)[0],
+        "frr": frr,
+    }
+
+
+@dataclass
+class Evaluation:
+    writers: int
+    results: dict[str, dict[str, dict[str, float]]]  # method -> refs -> metrics
+    scores: dict[str, dict[str, dict[str, np.ndarray]]]  # method -> refs -> pooled scores
+
+    def to_json(self) -> dict[str, object]:
+        return {"writers": self.writers, "methods": self.results}
+
+
+def evaluate(base: Base, embs: Embeddings, cfg: EvalConfig = EvalConfig()) -> Evaluation:
+    """Every method at every reference count on the same writers."""
+    bad = [m for m in cfg.methods if m not in oneclass.METHODS]
+    if bad:
+        raise InvalidInput(f"unknown method(s) {bad}; choose from {list(oneclass.METHODS)}")
+    usable = [w for w in embs if len(embs[w][0]) > max(cfg.refs) and len(embs[w][1]) > 0]
+    if len(usable) < 2:
+        raise InvalidInput(
+            f"need at least 2 writers with more than {max(cfg.refs)} genuine signatures and some "
+            f"forgeries; found {len(usable)}"
+        )
+    embs = {w: embs[w] for w in usable}
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    scores: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    for method, r in track([(m, r) for m in cfg.methods for r in cfg.refs], "evaluating"):
+        sc = run_protocol(base, embs, method, r, cfg).arrays()
+        scores.setdefault(method, {})[str(r)] = sc
+        results.setdefault(method, {})[str(r)] = summarise(base, sc, method, r)
+    return Evaluation(len(embs), results, scores)

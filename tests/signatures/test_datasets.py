@@ -1,0 +1,54 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.signatures import datasets
+
+
+def test_synth_is_deterministic_and_writes_the_folder_layout(tmp_path: Path) -> None:
+    a = datasets.SynthDataset(2, n_genuine=3, n_forgeries=2, seed=5)
+    b = datasets.SynthDataset(2, n_genuine=3, n_forgeries=2, seed=5)
+    assert all(
+        np.array_equal(x, y)
+        for x, y in zip(a.iter_genuine("w0001"), b.iter_genuine("w0001"), strict=True)
+    )
+    assert datasets.write(a, tmp_path) == 10
+    folder = datasets.open_dataset(tmp_path)
+    assert isinstance(folder, datasets.FolderDataset) and folder.writers() == ["w0000", "w0001"]
+    read = list(folder.iter_genuine("w0001"))
+    assert len(read) == 3 and np.array_equal(read[0], next(a.iter_genuine("w0001")))
+    assert len(list(folder.iter_forgery("w0000"))) == 2
+
+
+def _png(path: Path, value: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((20, 30), value, np.uint8)).save(path)
+
+
+def test_cedar_naming(tmp_path: Path) -> None:
+    for w, s, kind, v in [(2, 1, "original", 10), (10, 1, "original", 20), (2, 2, "original", 30),
+                          (2, 10, "original", 40), (2, 1, "forgeries", 50)]:  # fmt: skip
+        _png(
+            tmp_path / ("full_org" if kind == "original" else "full_forg") / f"{kind}_{w}_{s}.png",
+            v,
+        )
+    _png(tmp_path / "notes.png", 0)
+    data = datasets.open_dataset(tmp_path)
+    assert isinstance(data, datasets.CedarDataset)
+    assert data.writers() == ["2", "10"]
+    assert [int(im[0, 0]) for im in data.iter_genuine("2")] == [10, 30, 40]  # by sample number
+    assert [int(im[0, 0]) for im in data.iter_forgery("2")] == [50]
+
+
+def test_folder_errors(tmp_path: Path) -> None:
+    with pytest.raises(NotFound):
+        datasets.open_dataset(tmp_path / "absent")
+    (tmp_path / "w1" / "genuine").mkdir(parents=True)
+    with pytest.raises(InvalidInput, match="no <writer>/genuine/"):
+        datasets.open_dataset(tmp_path)
+    (tmp_path / "w1" / "genuine" / "a.png").write_bytes(b"not an image")
+    with pytest.raises(InvalidInput, match="not a readable image"):
+        list(datasets.open_dataset(tmp_path).iter_genuine("w1"))

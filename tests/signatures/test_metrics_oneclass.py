@@ -1,0 +1,61 @@
+import math
+
+import numpy as np
+import pytest
+
+from otemachi.core.errors import InvalidInput
+from otemachi.signatures import metrics, oneclass
+
+GENUINE = np.array([0.9, 0.8, 0.7, 0.4])
+IMPOSTOR = np.array([0.6, 0.5, 0.3, 0.1])
+
+
+def test_eer_hand_worked() -> None:
+    # Accept when score >= t. At t = 0.6: FAR = 1/4 (0.6), FRR = 1/4 (0.4): they cross.
+    assert metrics.eer(GENUINE, IMPOSTOR) == (0.25, 0.6)
+    assert metrics.far_frr(GENUINE, IMPOSTOR, 0.5) == (0.5, 0.25)
+    assert metrics.auc(GENUINE, IMPOSTOR) == 14 / 16
+    t = metrics.threshold_at_far(IMPOSTOR, 0.25)
+    assert 0.5 < t <= 0.6 and metrics.far_frr(GENUINE, IMPOSTOR, t)[0] == 0.25
+
+
+def _toy(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r = np.random.default_rng(seed)
+    unit = lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)  # noqa: E731
+    a, b = unit(r.normal(size=128)), unit(r.normal(size=128))
+    near = lambda c, n: unit(c + 0.05 * r.normal(size=(n, 128)))  # noqa: E731
+    negatives = unit(r.normal(size=(100, 128)))
+    return near(a, 5), near(a, 20), near(b, 20), negatives
+
+
+@pytest.mark.parametrize("method", list(oneclass.METHODS))
+def test_each_method_separates_a_toy_set(method: str) -> None:
+    refs, same, other, negatives = _toy(0)
+    model = oneclass.train_user("u1", refs, method, negatives, "v1")
+    assert metrics.auc(oneclass.score(model, same), oneclass.score(model, other)) > 0.95
+
+
+@pytest.mark.parametrize("method", list(oneclass.METHODS))
+def test_model_size_and_round_trip(method: str) -> None:
+    refs, same, _, negatives = _toy(1)
+    model = oneclass.train_user("customer-000123", refs, method, negatives, "0123456789abcdef")
+    blob = model.to_bytes()
+    assert len(blob) <= 4096, len(blob)
+    again = oneclass.UserModel.from_bytes(blob)
+    assert (again.user_id, again.method, again.base_version, again.n_refs) == (
+        "customer-000123",
+        method,
+        "0123456789abcdef",
+        5,
+    )
+    np.testing.assert_array_equal(oneclass.score(again, same), oneclass.score(model, same))
+    assert again.threshold == model.threshold and not math.isnan(model.threshold)
+
+
+def test_single_reference_has_no_user_threshold_and_bad_input_is_refused() -> None:
+    refs, _, _, negatives = _toy(2)
+    assert math.isnan(oneclass.train_user("u", refs[:1], "svdd", negatives, "v").threshold)
+    with pytest.raises(InvalidInput, match="unknown method"):
+        oneclass.train_user("u", refs, "magic", negatives, "v")
+    with pytest.raises(InvalidInput, match="not a valid user model"):
+        oneclass.UserModel.from_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00garbage")
