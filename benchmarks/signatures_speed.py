@@ -1,0 +1,47 @@
+"""signatures speed and size: embedding throughput, per-person training time and record size per
+method (one CPU thread), side by side.
+
+Run: .venv/bin/python benchmarks/signatures_speed.py
+"""
+
+import platform
+import time
+from datetime import date
+
+import numpy as np
+import torch
+
+from otemachi.signatures import base, oneclass, pipeline
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    print(f"machine: {platform.machine()}, 1 torch thread; {date.today()}")
+    b = base.load_or_build(base.BaseConfig())
+    data = pipeline.evaluation_data("synth", writers=20)
+    images = [im for w in data.writers() for im in data.iter_genuine(w)]
+    start = time.perf_counter()
+    embs = b.embed(images)
+    rate = len(images) / (time.perf_counter() - start)
+    print(f"embedding (preprocess + CNN), batch 256: {rate:.0f} images/s")
+    print("per-person model from 5 reference embeddings (mean of 20 people):")
+    print(f"  {'method':6s} {'fit ms':>8s} {'fit+LOO threshold ms':>22s} {'record bytes':>13s}")
+    for method in oneclass.METHODS:
+        fit, full, size = [], [], []
+        for i in range(20):
+            refs = embs[i * 10 : i * 10 + 5]
+            t0 = time.perf_counter()
+            oneclass.METHODS[method][0](refs, b.negatives, 0)
+            t1 = time.perf_counter()
+            model = oneclass.train_user(f"user{i}", refs, method, b.negatives, b.version)
+            t2 = time.perf_counter()
+            fit.append(t1 - t0)
+            full.append(t2 - t1)
+            size.append(len(model.to_bytes()))
+        print(
+            f"  {method:6s} {1e3 * np.mean(fit):8.1f} {1e3 * np.mean(full):22.1f} {max(size):13d}"
+        )
+
+
+if __name__ == "__main__":
+    main()
