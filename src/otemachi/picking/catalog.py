@@ -30,6 +30,7 @@ class Category:
     natural: str | None = None  # colour name of a textured model's own look (None: must colour it)
     height: float = 0.0  # primitives: height as a fraction of extent (0 = same as extent)
     describe: str = ""  # what people also say about its look, e.g. "black and white"
+    squash: float = 1.0  # meshes: vertical scale relative to horizontal (keeps tall ones upright)
 
 
 CATALOG: dict[str, Category] = {
@@ -55,7 +56,14 @@ CATALOG: dict[str, Category] = {
         Category("ball", ("sphere", "plain ball"), "sphere", 0.04, "white"),
         Category("block", ("cube", "box"), "box", 0.035, "white"),
         Category("can", ("cylinder", "tin"), "cylinder", 0.035, "white", height=1.3),
-        Category("prism", ("triangular block", "wedge"), "mesh:toys/prism.obj", 0.045, "white"),
+        Category(
+            "prism",
+            ("triangular block", "wedge"),
+            "mesh:toys/prism.obj",
+            0.045,
+            "white",
+            squash=0.45,
+        ),
         Category(
             "ring", ("torus", "donut"), "mesh:torus/torus_textured.obj", 0.05, describe="colorful"
         ),

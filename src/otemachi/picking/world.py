@@ -108,7 +108,7 @@ class World:
         if cat.source.startswith("mesh:"):
             kw: dict[str, Any] = {
                 "fileName": cat.source[5:],
-                "meshScale": [scale] * 3,
+                "meshScale": [scale, scale, scale * cat.squash],
                 "physicsClientId": c,
             }
             col, vis = (

@@ -1,0 +1,216 @@
+"""Scene specs (JSON) and the scenes built from them: validation, a layout that keeps every object
+in its box and its left/right and up/down order while nudging overlaps apart, and a random
+scene generator."""
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.picking.catalog import CATALOG, COLORS, SIZES
+from otemachi.picking.world import BOXES, Frame, World, bboxes, box_bounds
+
+GAP = 0.004  # metres kept between neighbouring objects' footprints
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    id: str
+    category: str
+    color: str | None
+    size: str | None
+    box: str
+    x: float  # 0..1 inside the box as seen in the image, growing right
+    y: float  # 0..1 growing downward
+
+    @property
+    def radius(self) -> float:
+        return CATALOG[self.category].extent * SIZES[self.size or "small"] / 2
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    objects: tuple[ObjectSpec, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"objects": [asdict(o) for o in self.objects]}
+
+    def by_id(self, oid: str) -> ObjectSpec:
+        for o in self.objects:
+            if o.id == oid:
+                return o
+        raise NotFound(f"no object {oid!r} in the scene; it has {[o.id for o in self.objects]}")
+
+
+def _check(obj: Any, i: int) -> ObjectSpec:
+    where = f"objects[{i}]"
+    if not isinstance(obj, dict):
+        raise InvalidInput(f"{where} must be an object, got {type(obj).__name__}")
+    missing = [k for k in ("id", "category", "box", "x", "y") if k not in obj]
+    if missing:
+        raise InvalidInput(f"{where} lacks {missing}")
+    oid = str(obj["id"])
+    if obj["category"] not in CATALOG:
+        raise InvalidInput(
+            f"{where} ({oid}): unknown category {obj['category']!r}; known: {sorted(CATALOG)}"
+        )
+    if obj.get("color") is not None and obj["color"] not in COLORS:
+        raise InvalidInput(
+            f"{where} ({oid}): unknown colour {obj['color']!r}; known: {sorted(COLORS)}"
+        )
+    if obj.get("size") is not None and obj["size"] not in SIZES:
+        raise InvalidInput(f"{where} ({oid}): size must be one of {sorted(SIZES)} or null")
+    if obj["box"] not in BOXES:
+        raise InvalidInput(f"{where} ({oid}): box must be one of {list(BOXES)}, got {obj['box']!r}")
+    for k in ("x", "y"):
+        v = obj[k]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+            raise InvalidInput(f"{where} ({oid}): {k} must be a number in [0, 1], got {v!r}")
+    return ObjectSpec(
+        oid,
+        obj["category"],
+        obj.get("color"),
+        obj.get("size"),
+        obj["box"],
+        float(obj["x"]),
+        float(obj["y"]),
+    )
+
+
+def parse(data: Any) -> SceneSpec:
+    """Validate a scene spec dict; every problem is an InvalidInput naming the object."""
+    if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
+        raise InvalidInput('a scene spec is {"objects": [...]}')
+    objs = tuple(_check(o, i) for i, o in enumerate(data["objects"]))
+    if not objs:
+        raise InvalidInput("a scene needs at least one object")
+    ids = [o.id for o in objs]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise InvalidInput(f"object ids must be unique; repeated: {dup}")
+    return SceneSpec(objs)
+
+
+def load_spec(path: Path) -> SceneSpec:
+    try:
+        return parse(json.loads(Path(path).read_text()))
+    except FileNotFoundError as exc:
+        raise NotFound(f"no such scene file: {path}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: not valid JSON ({exc})") from exc
+
+
+def _rank_restore(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Give the sorted new values back in the order of the old ones: order never changes."""
+    out = np.empty_like(new)
+    out[np.argsort(old, kind="stable")] = np.sort(new)
+    return out
+
+
+def layout(spec: SceneSpec) -> dict[str, tuple[float, float]]:
+    """World (x, y) of every object: inside its box, overlaps nudged apart, orders kept."""
+    out: dict[str, tuple[float, float]] = {}
+    for box in BOXES:
+        objs = [o for o in spec.objects if o.box == box]
+        if not objs:
+            continue
+        x0, x1, y0, y1 = box_bounds(box)
+        r = np.array([o.radius for o in objs])
+        lo_x, hi_x, lo_y, hi_y = x0 + r, x1 - r, y0 + r, y1 - r
+        px = lo_x + np.array([o.x for o in objs]) * (hi_x - lo_x)
+        py = hi_y - np.array([o.y for o in objs]) * (hi_y - lo_y)
+        ox, oy = px.copy(), py.copy()
+        for _ in range(60):
+            moved = False
+            for i in range(len(objs)):
+                for j in range(i + 1, len(objs)):
+                    d = np.array([px[j] - px[i], py[j] - py[i]])
+                    need = r[i] + r[j] + GAP
+                    dist = float(np.hypot(*d))
+                    if dist < need:
+                        u = d / dist if dist > 1e-9 else np.array([1.0, 0.0])
+                        push = (need - dist) / 2 * u
+                        px[i], py[i] = px[i] - push[0], py[i] - push[1]
+                        px[j], py[j] = px[j] + push[0], py[j] + push[1]
+                        moved = True
+            px = _rank_restore(np.clip(px, lo_x, hi_x), ox)
+            py = _rank_restore(np.clip(py, lo_y, hi_y), oy)
+            if not moved:
+                break
+        for o, x, y in zip(objs, px, py, strict=True):
+            out[o.id] = (float(x), float(y))
+    return out
+
+
+def random_scene(rng: np.random.Generator, n: int | None = None) -> SceneSpec:
+    """4-30 random objects, at most 8 per box."""
+    n = int(rng.integers(4, 31)) if n is None else n
+    if not 1 <= n <= 32:
+        raise InvalidInput(f"a random scene holds 1 to 32 objects, got {n}")
+    boxes = rng.permutation(np.repeat(np.array(BOXES), 8))[:n]
+    cats, colors = sorted(CATALOG), sorted(COLORS)
+    objs = []
+    for i, box in enumerate(boxes):
+        cat = cats[int(rng.integers(len(cats)))]
+        color = None if rng.random() < 0.25 else colors[int(rng.integers(len(colors)))]
+        size = ("small", "large")[int(rng.random() < 0.3)]
+        xy = rng.uniform(0.05, 0.95, 2)
+        objs.append(
+            ObjectSpec(
+                f"o{i + 1}",
+                cat,
+                color,
+                size,
+                str(box),
+                round(float(xy[0]), 3),
+                round(float(xy[1]), 3),
+            )
+        )
+    return SceneSpec(tuple(objs))
+
+
+class Scene:
+    """A spec built in a World; optionally with the robot (it is out of the camera's view)."""
+
+    def __init__(self, spec: SceneSpec, robot: bool = False, seed: int = 0) -> None:
+        from otemachi.picking.robot import Robot
+
+        self.spec = spec
+        self.world = World()
+        self.robot = Robot(self.world) if robot else None
+        yaw = np.random.default_rng(seed).uniform(-np.pi, np.pi, len(spec.objects))
+        where = layout(spec)
+        self.bodies = {
+            o.id: self.world.add_object(o.category, o.color, o.size, *where[o.id], float(a))
+            for o, a in zip(spec.objects, yaw, strict=True)
+        }
+        self.world.settle()
+
+    def close(self) -> None:
+        self.world.close()
+
+    def __enter__(self) -> "Scene":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def render(self) -> Frame:
+        return self.world.render()
+
+    def bboxes(self, frame: Frame | None = None) -> dict[str, tuple[int, int, int, int]]:
+        """[x, y, w, h] pixel boxes from the segmentation mask."""
+        return bboxes((frame or self.render()).seg, self.bodies)
+
+    def box_of(self, oid: str) -> str | None:
+        """The box an object's footprint centre is in now, if any."""
+        lo, hi = self.world.aabb(self.bodies[oid])
+        cx, cy = (lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2
+        for box in BOXES:
+            x0, x1, y0, y1 = box_bounds(box)
+            if x0 <= cx <= x1 and y0 <= cy <= y1:
+                return box
+        return None
