@@ -226,8 +226,12 @@ def generate(
         return Instruction(
             text, target, dest, tags, ambiguous=True, clarification=_clarify(ctx, t, pool)
         )
-    ref = REFERENCES[chosen](ctx, t, tags)
-    return None if ref is None else Instruction(_sentence(ctx, ref, dest, tags), target, dest, tags)
+    found = REFERENCES[chosen](ctx, t, tags)
+    return (
+        None
+        if found is None
+        else Instruction(_sentence(ctx, found, dest, tags), target, dest, tags)
+    )
 
 
 def instructions_for(
