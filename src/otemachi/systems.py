@@ -33,7 +33,7 @@ SYSTEMS: dict[str, System] = {
     "picking": System(
         "picking",
         "A simulated arm picks the object a spoken or typed instruction means.",
-        None,
+        "otemachi.picking.demo:demo",
     ),
     "signatures": System(
         "signatures",

@@ -1,13 +1,76 @@
-"""Command line for otemachi.picking (commands arrive with the system's library)."""
+"""Command line for otemachi.picking: render scenes, run the arm, generate datasets."""
+
+import json
+from pathlib import Path
 
 import typer
+from PIL import Image
 
-app = typer.Typer(
-    help="Language-guided pick-and-place in a simulated tabletop world. Not built yet."
-)
+from otemachi.core.errors import InvalidInput
+from otemachi.core.progress import console
+from otemachi.core.seeding import rng
+from otemachi.picking import dataset, scenes
+from otemachi.picking.world import BOXES
+
+app = typer.Typer(help="A simulated arm picks tabletop objects from spoken or typed instructions.")
+
+
+def _spec(spec: Path | None, seed: int | None) -> scenes.SceneSpec:
+    if (spec is None) == (seed is None):
+        raise InvalidInput("give exactly one of --spec FILE or --seed N")
+    if spec is not None:
+        return scenes.load_spec(spec)
+    return scenes.random_scene(rng(seed or 0, "picking", "cli-scene"))
 
 
 @app.command()
-def status() -> None:
-    """Say what this system can do so far."""
-    typer.echo("picking: not built yet; no models or commands are available.")
+def scene(
+    spec: Path = typer.Option(None, "--spec", help="Scene spec JSON."),
+    seed: int = typer.Option(None, "--seed", help="Random scene from this seed."),
+    out: Path = typer.Option(Path("scene.png"), "--out", help="PNG to write."),
+) -> None:
+    """Render a scene from the top-down camera."""
+    s = _spec(spec, seed)
+    with scenes.Scene(s) as world:
+        Image.fromarray(world.render().rgb).save(out)
+    if seed is not None:
+        out.with_suffix(".json").write_text(json.dumps(s.to_dict(), indent=1))
+    console.print(f"rendered {len(s.objects)} objects to {out}")
+
+
+@app.command()
+def pick(
+    spec: Path = typer.Option(..., "--spec", help="Scene spec JSON."),
+    obj: str = typer.Option(..., "--object", help="Id of the object to move."),
+    box: str = typer.Option(..., "--box", help=f"Destination: {', '.join(BOXES)}."),
+    out: Path = typer.Option(Path("pick"), "--out", help="Folder for before/after images."),
+) -> None:
+    """Pick an object with the arm and place it in a box; says whether it worked."""
+    box = box.lower()
+    if box not in BOXES:
+        raise InvalidInput(f"--box must be one of {list(BOXES)}, got {box!r}")
+    s = scenes.load_spec(spec)
+    s.by_id(obj)
+    out.mkdir(parents=True, exist_ok=True)
+    with scenes.Scene(s, robot=True) as world:
+        Image.fromarray(world.render().rgb).save(out / "before.png")
+        assert world.robot is not None
+        result = world.robot.pick_and_place(world.bodies[obj], box)
+        Image.fromarray(world.render().rgb).save(out / "after.png")
+        rests = world.box_of(obj)
+    verdict = "succeeded" if result.ok else f"FAILED ({result.failure}: {result.detail})"
+    console.print(f"pick {obj} -> {box}: {verdict}; it now rests in {rests or 'no box'}")
+    console.print(f"images: {out / 'before.png'}, {out / 'after.png'}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def generate(
+    n_scenes: int = typer.Option(..., "--scenes", min=1, help="Number of scenes."),
+    out: Path = typer.Option(..., "--out", help="Dataset folder."),
+    seed: int = typer.Option(0, "--seed", help="Seed."),
+) -> None:
+    """Write a PFN-PIC-style dataset: images/, scenes/, train.jsonl, validation.jsonl."""
+    counts = dataset.generate(out, n_scenes, seed)
+    console.print(f"wrote {counts} to {out}")

@@ -159,7 +159,7 @@ class Robot:
             return Outcome(False, "no_contact", "the suction cup never touched the object")
         self._attach(body)
         self.move((x, y, CARRY_Z))
-        if self.world.position(body)[2] < 0.08:
+        if self.world.aabb(body)[0][2] < lo[2] + 0.05:  # its underside must have come up
             self.release()
             return Outcome(False, "dropped", "the object did not come up with the cup")
         return Outcome(True)

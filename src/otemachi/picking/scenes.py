@@ -119,10 +119,10 @@ def layout(spec: SceneSpec) -> dict[str, tuple[float, float]]:
             continue
         x0, x1, y0, y1 = box_bounds(box)
         r = np.array([o.radius for o in objs])
-        lo_x, hi_x, lo_y, hi_y = x0 + r, x1 - r, y0 + r, y1 - r
-        px = lo_x + np.array([o.x for o in objs]) * (hi_x - lo_x)
-        py = hi_y - np.array([o.y for o in objs]) * (hi_y - lo_y)
-        ox, oy = px.copy(), py.copy()
+        m = float(r.max())  # one margin for the box, so the mapping keeps the spec's order
+        lo_x, hi_x, lo_y, hi_y = x0 + m, x1 - m, y0 + m, y1 - m
+        sx, sy = np.array([o.x for o in objs]), np.array([o.y for o in objs])
+        px, py = lo_x + sx * (hi_x - lo_x), hi_y - sy * (hi_y - lo_y)
         for _ in range(60):
             moved = False
             for i in range(len(objs)):
@@ -136,8 +136,8 @@ def layout(spec: SceneSpec) -> dict[str, tuple[float, float]]:
                         px[i], py[i] = px[i] - push[0], py[i] - push[1]
                         px[j], py[j] = px[j] + push[0], py[j] + push[1]
                         moved = True
-            px = _rank_restore(np.clip(px, lo_x, hi_x), ox)
-            py = _rank_restore(np.clip(py, lo_y, hi_y), oy)
+            px = _rank_restore(np.clip(px, lo_x, hi_x), sx)
+            py = _rank_restore(np.clip(py, lo_y, hi_y), -sy)
             if not moved:
                 break
         for o, x, y in zip(objs, px, py, strict=True):
