@@ -2,6 +2,7 @@
 top-down camera giving RGB, depth and segmentation. Image x grows right (world +x), image y grows
 down (world -y)."""
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,6 @@ class World:
     def __init__(self, camera: Camera = Camera()) -> None:
         self.client = pb.connect(pb.DIRECT)
         self.camera = camera
-        self._extent: dict[str, float] = {}
         self._objects: list[int] = []
         pb.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=self.client)
         pb.setGravity(0, 0, -9.81, physicsClientId=self.client)
@@ -96,64 +96,14 @@ class World:
                 0, col, vis, [cx + pos[0], cy + pos[1], pos[2]], physicsClientId=self.client
             )
 
-    def _load(
-        self, category: str, scale: float, pos: list[float], yaw: float, client: int | None = None
-    ) -> int:
-        cat = CATALOG[category]
-        c = self.client if client is None else client
-        euler = BASE_ORIENTATION.get(category, (0.0, 0.0, 0.0))
-        orn = pb.getQuaternionFromEuler([euler[0], euler[1], euler[2] + yaw])
-        if cat.source.startswith("urdf:"):
-            return pb.loadURDF(cat.source[5:], pos, orn, globalScaling=scale, physicsClientId=c)
-        if cat.source.startswith("mesh:"):
-            kw: dict[str, Any] = {
-                "fileName": cat.source[5:],
-                "meshScale": [scale, scale, scale * cat.squash],
-                "physicsClientId": c,
-            }
-            col, vis = (
-                pb.createCollisionShape(pb.GEOM_MESH, **kw),
-                pb.createVisualShape(pb.GEOM_MESH, **kw),
-            )
-            return pb.createMultiBody(0.1, col, vis, pos, orn, physicsClientId=c)
-        e = cat.extent * scale
-        shape = PRIMITIVES[cat.source]
-        ckw: dict[str, Any]
-        vkw: dict[str, Any]
-        if cat.source == "box":
-            ckw = vkw = {"halfExtents": [e / 2] * 3}
-        elif cat.source == "sphere":
-            ckw = vkw = {"radius": e / 2}
-        else:  # the two calls name a cylinder's height differently
-            ckw, vkw = (
-                {"radius": e / 2, "height": e * cat.height},
-                {"radius": e / 2, "length": e * cat.height},
-            )
-        col = pb.createCollisionShape(shape, physicsClientId=c, **ckw)
-        vis = pb.createVisualShape(shape, physicsClientId=c, **vkw)
-        return pb.createMultiBody(0.1, col, vis, pos, orn, physicsClientId=c)
-
-    def unit_extent(self, category: str) -> float:
-        """Largest horizontal side at scale 1, measured once per category in a scratch client
-        (removing bodies from the scene's own client would disturb its collision cache)."""
-        if category not in self._extent:
-            scratch = pb.connect(pb.DIRECT)
-            pb.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=scratch)
-            lo, hi = pb.getAABB(
-                self._load(category, 1.0, [0, 0, 0], 0.0, scratch), physicsClientId=scratch
-            )
-            pb.disconnect(scratch)
-            self._extent[category] = max(hi[0] - lo[0], hi[1] - lo[1])
-        return self._extent[category]
-
     def add_object(
         self, category: str, color: str | None, size: str | None, x: float, y: float, yaw: float
     ) -> int:
         """Drop an object at world (x, y); returns its body id."""
         cat, factor = CATALOG[category], SIZES[size or "small"]
         primitive = cat.source in PRIMITIVES
-        scale = factor if primitive else cat.extent * factor / self.unit_extent(category)
-        body = self._load(category, scale, [x, y, 0.08], yaw)
+        scale = factor if primitive else cat.extent * factor / unit_extent(category)
+        body = load_model(category, scale, [x, y, 0.08], yaw, self.client)
         lo, hi = pb.getAABB(body, physicsClientId=self.client)
         pos, orn = pb.getBasePositionAndOrientation(body, physicsClientId=self.client)
         # Put the middle of the object's footprint at (x, y) and its underside on the table.
@@ -183,7 +133,7 @@ class World:
         """Body ids of every object added (not the boxes, floor or robot)."""
         return list(self._objects)
 
-    def settle(self, steps: int = 240) -> None:
+    def settle(self, steps: int = 120) -> None:
         for _ in range(steps):
             pb.stepSimulation(physicsClientId=self.client)
 
@@ -207,6 +157,57 @@ class World:
     def aabb(self, body: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
         lo, hi = pb.getAABB(body, physicsClientId=self.client)
         return tuple(lo), tuple(hi)
+
+
+def load_model(category: str, scale: float, pos: list[float], yaw: float, client: int) -> int:
+    """Load one catalog model into ``client`` at ``pos`` with ``yaw``; returns its body id."""
+    cat = CATALOG[category]
+    c = client
+    euler = BASE_ORIENTATION.get(category, (0.0, 0.0, 0.0))
+    orn = pb.getQuaternionFromEuler([euler[0], euler[1], euler[2] + yaw])
+    if cat.source.startswith("urdf:"):
+        return pb.loadURDF(cat.source[5:], pos, orn, globalScaling=scale, physicsClientId=c)
+    if cat.source.startswith("mesh:"):
+        kw: dict[str, Any] = {
+            "fileName": cat.source[5:],
+            "meshScale": [scale, scale, scale * cat.squash],
+            "physicsClientId": c,
+        }
+        col, vis = (
+            pb.createCollisionShape(pb.GEOM_MESH, **kw),
+            pb.createVisualShape(pb.GEOM_MESH, **kw),
+        )
+        return pb.createMultiBody(0.1, col, vis, pos, orn, physicsClientId=c)
+    e = cat.extent * scale
+    shape = PRIMITIVES[cat.source]
+    ckw: dict[str, Any]
+    vkw: dict[str, Any]
+    if cat.source == "box":
+        ckw = vkw = {"halfExtents": [e / 2] * 3}
+    elif cat.source == "sphere":
+        ckw = vkw = {"radius": e / 2}
+    else:  # the two calls name a cylinder's height differently
+        ckw, vkw = (
+            {"radius": e / 2, "height": e * cat.height},
+            {"radius": e / 2, "length": e * cat.height},
+        )
+    col = pb.createCollisionShape(shape, physicsClientId=c, **ckw)
+    vis = pb.createVisualShape(shape, physicsClientId=c, **vkw)
+    return pb.createMultiBody(0.1, col, vis, pos, orn, physicsClientId=c)
+
+
+@functools.cache
+def unit_extent(category: str) -> float:
+    """Largest horizontal side of a category's model at scale 1: a fixed fact of the installed
+    pybullet_data files, measured once per process in a scratch client."""
+    scratch = pb.connect(pb.DIRECT)
+    try:
+        pb.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=scratch)
+        body = load_model(category, 1.0, [0, 0, 0], 0.0, scratch)
+        lo, hi = pb.getAABB(body, physicsClientId=scratch)
+    finally:
+        pb.disconnect(scratch)
+    return max(hi[0] - lo[0], hi[1] - lo[1])
 
 
 def world_to_pixel(x: float, y: float, camera: Camera) -> tuple[float, float]:
