@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from otemachi.core.errors import InvalidInput
+from otemachi.core import options
 from otemachi.core.progress import console
 from otemachi.markets import backtest, data, outputs
 
@@ -24,24 +24,6 @@ def data_list() -> None:
     for name, ds in data.DATASETS.items():
         table.add_row(name, ds.frequency, ds.description)
     console.print(table)
-
-
-def _parse_horizons(text: str) -> tuple[int, ...]:
-    try:
-        hs = tuple(sorted({int(h) for h in text.split(",")}))
-    except ValueError as exc:
-        raise InvalidInput(f"--horizons must be comma-separated integers, got {text!r}") from exc
-    if not hs or hs[0] < 1:
-        raise InvalidInput(f"--horizons must be positive bar counts, got {text!r}")
-    return hs
-
-
-def _parse_models(text: str) -> list[str]:
-    models = ALL if text == "all" else [m.strip() for m in text.split(",")]
-    bad = [m for m in models if m not in backtest.MODELS]
-    if bad:
-        raise InvalidInput(f"unknown model(s) {bad}; choose from {[*backtest.MODELS, 'all']}")
-    return models
 
 
 @app.command("backtest")
@@ -65,7 +47,8 @@ def backtest_cmd(
     seed: int = typer.Option(0, "--seed", help="Seed for network training."),
 ) -> None:
     """Walk-forward backtest: every model refit on the same folds, scored out of sample."""
-    hs, models = _parse_horizons(horizons), _parse_models(model)
+    hs = options.ints(horizons, "--horizons")
+    models = options.choices(model, list(backtest.MODELS), "model(s)", ALL)
     bars, report = data.load(data_name, symbol)
     if not report.clean:
         console.print(f"[yellow]validation:[/yellow] {report.summary()}")

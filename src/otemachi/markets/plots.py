@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from otemachi.core.report import save_figure
 from otemachi.markets.backtest import Backtest
 from otemachi.markets.metrics import pinball_series
 
@@ -32,7 +33,7 @@ def fan_chart(bt: Backtest, model: str, path: Path, horizon_idx: int = 0, last: 
     ax.set_title(f"{model}: {h}-bar-ahead forecast fan (out of sample)")
     ax.set_ylabel("price (relative)")
     ax.legend(loc="upper left")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _per_horizon(bt: Backtest, path: Path, title: str, draw: Draw) -> Path:
@@ -46,7 +47,7 @@ def _per_horizon(bt: Backtest, path: Path, title: str, draw: Draw) -> Path:
         ax.set_title(f"h={h}")
     axes[0][0].legend()
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def calibration(bt: Backtest, path: Path) -> Path:
@@ -76,14 +77,6 @@ def cumulative_pinball(bt: Backtest, path: Path) -> Path:
         ax.tick_params(axis="x", rotation=45)
 
     return _per_horizon(bt, path, "Cumulative pinball loss against the random walk", draw)
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def all_plots(bt: Backtest, out: Path, model: str) -> list[Path]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from otemachi.core.errors import InvalidInput
+from otemachi.core import options
 from otemachi.core.progress import console
 from otemachi.signatures import base, datasets, oneclass, pipeline
 from otemachi.signatures.evaluate import KEYS, EvalConfig
@@ -43,14 +43,6 @@ def train(
     )
 
 
-def _parse(text: str, choices: list[str], what: str) -> list[str]:
-    items = choices if text == "all" else [t.strip() for t in text.split(",")]
-    bad = [t for t in items if t not in choices]
-    if bad:
-        raise InvalidInput(f"unknown {what} {bad}; choose from {[*choices, 'all']}")
-    return items
-
-
 @app.command("evaluate")
 def evaluate_cmd(
     data: str = typer.Option(
@@ -71,13 +63,8 @@ def evaluate_cmd(
     epochs: int = typer.Option(12, "--epochs", min=1, help="Base: training epochs."),
 ) -> None:
     """EER, AUC, FAR and FRR per method and number of references, on writers the base never saw."""
-    methods = _parse(method, list(oneclass.METHODS), "method(s)")
-    try:
-        counts = sorted({int(r) for r in refs.split(",")})
-    except ValueError as exc:
-        raise InvalidInput(f"--refs must be comma-separated integers, got {refs!r}") from exc
-    if counts[0] < 1 or counts[-1] > base.MAX_REFS:
-        raise InvalidInput(f"--refs must lie between 1 and {base.MAX_REFS}, got {refs!r}")
+    methods = options.choices(method, list(oneclass.METHODS), "method(s)")
+    counts = options.ints(refs, "--refs", 1, base.MAX_REFS)
     dataset = pipeline.evaluation_data(data, writers)
     b = base.load_or_build(_base_config(dev_writers, epochs))
     result, figures = pipeline.run(b, dataset, EvalConfig(tuple(counts), tuple(methods)), out)

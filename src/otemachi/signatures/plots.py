@@ -9,16 +9,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
 
+from otemachi.core.report import save_figure
 from otemachi.signatures.evaluate import Evaluation
 from otemachi.signatures.metrics import det_points
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def det_curves(ev: Evaluation, path: Path) -> Path:
@@ -37,7 +30,7 @@ def det_curves(ev: Evaluation, path: Path) -> Path:
                xlabel="FAR (skilled forgeries)", ylabel="FRR")  # fmt: skip
         ax.grid(alpha=0.3)
         ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def histograms(ev: Evaluation, path: Path) -> Path:
@@ -51,7 +44,7 @@ def histograms(ev: Evaluation, path: Path) -> Path:
             ax.hist(sc[key], bins=40, alpha=0.5, density=True, label=key)
         ax.set(title=f"{method}, {refs} refs", xlabel="score")
         ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def examples(genuine: list[np.ndarray], forged: list[np.ndarray], path: Path) -> Path:
@@ -65,4 +58,4 @@ def examples(genuine: list[np.ndarray], forged: list[np.ndarray], path: Path) ->
             if i < len(images):
                 ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
                 ax.set_title(label, fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
