@@ -9,7 +9,7 @@ from PIL import Image
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
 from otemachi.core.seeding import rng
-from otemachi.picking import dataset, detect, scenes
+from otemachi.picking import dataset, detect, episodes, scenes
 from otemachi.picking.world import BOXES
 
 app = typer.Typer(help="A simulated arm picks tabletop objects from spoken or typed instructions.")
@@ -67,13 +67,26 @@ def pick(
 
 @app.command()
 def generate(
-    n_scenes: int = typer.Option(..., "--scenes", min=1, help="Number of scenes."),
-    out: Path = typer.Option(..., "--out", help="Dataset folder."),
+    out: Path = typer.Option(..., "--out", help="Dataset folder, or the episodes JSONL file."),
+    n_scenes: int = typer.Option(None, "--scenes", min=1, help="Write a PFN-PIC-style dataset."),
+    n_episodes: int = typer.Option(None, "--episodes", min=1, help="Write an episodes file."),
+    holdout: str = typer.Option(
+        "", "--holdout-templates", help="Comma list of templates or phrasings to mark unseen."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed."),
 ) -> None:
-    """Write a PFN-PIC-style dataset: images/, scenes/, train.jsonl, validation.jsonl."""
-    counts = dataset.generate(out, n_scenes, seed)
-    console.print(f"wrote {counts} to {out}")
+    """Generate a PFN-PIC-style dataset (--scenes) or an episodes file (--episodes)."""
+    if (n_scenes is None) == (n_episodes is None):
+        raise InvalidInput("give exactly one of --scenes N or --episodes N")
+    if n_scenes is not None:
+        counts = dataset.generate(out, n_scenes, seed)
+        console.print(f"wrote {counts} to {out}")
+        return
+    held = frozenset(t.strip() for t in holdout.split(",") if t.strip())
+    made = episodes.make(n_episodes, seed, held)
+    episodes.write(made, out)
+    unseen = sum(e.split == "unseen" for e in made)
+    console.print(f"wrote {len(made)} episodes ({unseen} with held-out phrasing) to {out}")
 
 
 @app.command("train-detector")

@@ -1,0 +1,132 @@
+"""Episodes: one scene, one instruction, the intended target and destination, and the answer to
+give if the system asks. JSONL, one episode per line."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.core.progress import track
+from otemachi.core.seeding import rng
+from otemachi.picking.language import generate
+from otemachi.picking.scenes import SceneSpec, parse, random_scene
+from otemachi.picking.world import BOXES
+
+TEMPLATES = ("attribute", "box", "relation", "ordinal", "ambiguous")
+
+
+@dataclass(frozen=True)
+class Episode:
+    id: str
+    scene: SceneSpec
+    instruction: str
+    target: str
+    destination: str
+    clarification: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    split: str = "seen"  # "unseen": made with a held-out template, synonym or phrasing
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "scene": self.scene.to_dict(),
+            "instruction": self.instruction,
+            "target": self.target,
+            "destination": self.destination,
+            "clarification": self.clarification,
+            "tags": self.tags,
+            "split": self.split,
+        }
+
+
+def _episode(raw: Any, where: str) -> Episode:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{where}: an episode must be a JSON object")
+    missing = [k for k in ("scene", "instruction", "target", "destination") if k not in raw]
+    if missing:
+        raise InvalidInput(f"{where}: missing {missing}")
+    try:
+        scene = parse(raw["scene"])
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: scene: {exc}") from exc
+    if raw["destination"] not in BOXES:
+        raise InvalidInput(f"{where}: destination must be one of {list(BOXES)}")
+    if not isinstance(raw["instruction"], str) or not raw["instruction"].strip():
+        raise InvalidInput(f"{where}: instruction must be a non-empty string")
+    try:
+        scene.by_id(str(raw["target"]))
+    except NotFound as exc:
+        raise InvalidInput(f"{where}: target: {exc}") from exc
+    clar = raw.get("clarification")
+    if clar is not None and not isinstance(clar, str):
+        raise InvalidInput(f"{where}: clarification must be a string or null")
+    tags = raw.get("tags") or {}
+    return Episode(
+        str(raw.get("id", where)),
+        scene,
+        raw["instruction"],
+        str(raw["target"]),
+        raw["destination"],
+        clar,
+        dict(tags),
+        str(raw.get("split", "seen")),
+    )
+
+
+def read(path: Path) -> Iterator[Episode]:
+    """Episodes of a JSONL file; a malformed line is an InvalidInput naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"no such episodes file: {path}")
+    with path.open() as fh:
+        for i, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            where = f"{path.name} line {i}"
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"{where}: not valid JSON ({exc.msg})") from exc
+            yield _episode(raw, where)
+
+
+def is_unseen(tags: dict[str, str], holdout: set[str]) -> bool:
+    """True if any tag value (template, noun, relation, verb, sentence frame, ...) is held out."""
+    return any(v in holdout for v in tags.values())
+
+
+def make(n: int, seed: int = 0, holdout: frozenset[str] = frozenset()) -> list[Episode]:
+    """``n`` episodes from random scenes; each is marked unseen if it uses a held-out tag value."""
+    out: list[Episode] = []
+    attempt = 0
+    for _ in track(range(n), "generating episodes"):
+        while True:
+            g = rng(seed, "picking", "episode", str(attempt))
+            attempt += 1
+            spec = random_scene(g)
+            target = spec.objects[int(g.integers(len(spec.objects)))]
+            dest = str(g.choice([b for b in BOXES if b != target.box]))
+            ins = generate(spec, target.id, dest, g, str(g.choice(TEMPLATES)))
+            if ins is not None:
+                break
+        split = "unseen" if is_unseen(ins.tags, set(holdout)) else "seen"
+        out.append(
+            Episode(
+                f"ep{len(out) + 1:05d}",
+                spec,
+                ins.text,
+                ins.target,
+                ins.destination,
+                ins.clarification,
+                ins.tags,
+                split,
+            )
+        )
+    return out
+
+
+def write(episodes: list[Episode], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(e.to_dict()) + "\n" for e in episodes))

@@ -1,0 +1,77 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from otemachi.cli import main
+from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.picking import episodes
+
+
+def test_generate_write_read(tmp_path: Path) -> None:
+    made = episodes.make(12, seed=3, holdout=frozenset({"relation", "ordinal"}))
+    episodes.write(made, tmp_path / "ep.jsonl")
+    back = list(episodes.read(tmp_path / "ep.jsonl"))
+    assert back == made
+    for e in back:
+        assert e.split == ("unseen" if e.tags["template"] in ("relation", "ordinal") else "seen")
+        assert e.destination != e.scene.by_id(e.target).box
+        assert (e.clarification is not None) == (e.tags["template"] == "ambiguous")
+
+
+def _line(**change: object) -> str:
+    spec = {"objects": [{"id": "o1", "category": "mug", "box": "tl", "x": 0.5, "y": 0.5}]}
+    ep = {
+        "id": "e1",
+        "scene": spec,
+        "instruction": "move the mug",
+        "target": "o1",
+        "destination": "br",
+    }
+    return json.dumps({**ep, **change})
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{broken", "ep.jsonl line 2: not valid JSON"),
+        (_line(destination="up"), "line 2: destination"),
+        (_line(target="o7"), "line 2: target"),
+        (_line(instruction=""), "line 2: instruction"),
+        (json.dumps({"instruction": "x"}), "line 2: missing"),
+        (
+            _line(
+                scene={"objects": [{"id": "o1", "category": "dragon", "box": "tl", "x": 0, "y": 0}]}
+            ),
+            "line 2: scene",
+        ),
+    ],
+)
+def test_malformed_lines_name_the_line(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "ep.jsonl"
+    path.write_text(_line() + "\n" + line + "\n")
+    with pytest.raises(InvalidInput, match=message):
+        list(episodes.read(path))
+    with pytest.raises(NotFound):
+        list(episodes.read(tmp_path / "absent.jsonl"))
+
+
+def test_cli_generates_episodes(tmp_path: Path) -> None:
+    out = tmp_path / "ep.jsonl"
+    assert (
+        main(
+            [
+                "picking",
+                "generate",
+                "--episodes",
+                "5",
+                "--out",
+                str(out),
+                "--holdout-templates",
+                "box",
+            ]
+        )
+        == 0
+    )
+    assert len(list(episodes.read(out))) == 5
+    assert main(["picking", "generate", "--out", str(out)]) == 2
