@@ -28,7 +28,9 @@ def test_average_precision_by_hand() -> None:
 
 @pytest.mark.slow
 def test_a_tiny_detector_learns(tmp_path: object) -> None:
-    cfg = detect.DetectorConfig(width=8, train_scenes=24, test_scenes=4, epochs=10, batch=4, lr=5e-3)
+    cfg = detect.DetectorConfig(
+        width=8, train_scenes=24, test_scenes=4, epochs=10, batch=4, lr=5e-3
+    )
     model = detect.train(cfg, detect.samples(cfg.train_scenes, 1, "train"))
     test = detect.samples(cfg.test_scenes, 1, "test")
     boxes, scores = detect.detect(model, test[0][0], min_score=0.0)
