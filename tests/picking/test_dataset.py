@@ -47,5 +47,8 @@ def test_malformed_lines_name_the_line(tmp_path: Path) -> None:
     (tmp_path / "train.jsonl").write_text(json.dumps(bad) + "\n")
     with pytest.raises(InvalidInput, match=r"line 1 objects\[0\]: dest_box"):
         dataset.read(tmp_path)
+    (tmp_path / "train.jsonl").write_text('["a list, not a record"]\n')
+    with pytest.raises(InvalidInput, match="line 1: expected an object"):
+        dataset.read(tmp_path)
     with pytest.raises(NotFound):
         dataset.read(tmp_path / "nowhere")

@@ -2,6 +2,7 @@
 simulated scenes, and a reader for PFN-PIC's real files (and ours)."""
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,14 +135,19 @@ def read(root: Path, split: str = "train", lang: str = "en") -> list[PicImage]:
         raise NotFound(f"no {lang}.{split}.jsonl or {split}.jsonl in {root}")
     images = next((d for d in (root / "image_file", root / "images") if d.is_dir()), root)
     out = []
-    for i, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path.name} line {i}"
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{where}: not valid JSON ({exc.msg})") from exc
-        objs = _objects(rec, where)
-        out.append(PicImage(images / str(rec["image_file"]), objs))
+    for where, rec in jsonl(path):
+        objects = _objects(rec, where)  # validates the record before image_file is read
+        out.append(PicImage(images / str(rec["image_file"]), objects))
     return out
+
+
+def jsonl(path: Path) -> Iterator[tuple[str, Any]]:
+    """(``"<file> line N"``, parsed value) for every non-blank line; bad JSON names its line."""
+    with Path(path).open() as fh:
+        for i, line in enumerate(fh, start=1):
+            if line.strip():
+                where = f"{Path(path).name} line {i}"
+                try:
+                    yield where, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InvalidInput(f"{where}: not valid JSON ({exc.msg})") from exc

@@ -10,6 +10,7 @@ from typing import Any
 from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
+from otemachi.picking.dataset import jsonl
 from otemachi.picking.language import generate
 from otemachi.picking.scenes import SceneSpec, parse, random_scene
 from otemachi.picking.world import BOXES
@@ -80,16 +81,8 @@ def read(path: Path) -> Iterator[Episode]:
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"no such episodes file: {path}")
-    with path.open() as fh:
-        for i, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path.name} line {i}"
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInput(f"{where}: not valid JSON ({exc.msg})") from exc
-            yield _episode(raw, where)
+    for where, raw in jsonl(path):
+        yield _episode(raw, where)
 
 
 def is_unseen(tags: dict[str, str], holdout: set[str]) -> bool:
