@@ -41,7 +41,8 @@ def test_ordinal_picks_the_extreme() -> None:
 
 def test_ambiguous_instruction_comes_with_its_answer() -> None:
     amb = language.generate(SPEC, "b", "bl", np.random.default_rng(1), "ambiguous")
-    assert amb is not None and amb.ambiguous and amb.clarification == "the blue one"
+    assert amb is not None and amb.ambiguous and amb.clarification is not None
+    assert "blue" in amb.clarification and amb.answer_slots == {"look": "blue"}
     assert language.generate(SPEC, "c", "bl", np.random.default_rng(1), "ambiguous") is None
 
 
@@ -67,3 +68,5 @@ def test_every_instruction_is_tagged_and_deterministic(seed: int) -> None:
     for i in flat:
         assert {"template", "noun", "verb", "dest_form", "sentence"} <= set(i.tags)
         assert i.ambiguous == (i.clarification is not None)
+        assert i.slots["cat"] == spec.by_id(i.target).category
+        assert set(i.slots) <= set(language.SLOTS)

@@ -2,6 +2,7 @@
 give if the system asks. JSONL, one episode per line."""
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,9 +86,13 @@ def read(path: Path) -> Iterator[Episode]:
         yield _episode(raw, where)
 
 
-def is_unseen(tags: dict[str, str], holdout: set[str]) -> bool:
-    """True if any tag value (template, noun, relation, verb, sentence frame, ...) is held out."""
-    return any(v in holdout for v in tags.values())
+def is_unseen(tags: dict[str, str], holdout: set[str] | frozenset[str], text: str = "") -> bool:
+    """True if any tag value (template, noun, relation, verb, sentence frame, ...) is held out,
+    or a held-out phrase occurs in ``text`` as whole words (a landmark's noun, say)."""
+    words = " " + " ".join(re.findall(r"[a-z]+", text.lower())) + " "
+    return any(v in holdout for v in tags.values()) or any(
+        f" {h.lower()} " in words for h in holdout if h.replace(" ", "").isalpha()
+    )
 
 
 def make(n: int, seed: int = 0, holdout: frozenset[str] = frozenset()) -> list[Episode]:
@@ -104,7 +109,7 @@ def make(n: int, seed: int = 0, holdout: frozenset[str] = frozenset()) -> list[E
             ins = generate(spec, target.id, dest, g, str(g.choice(TEMPLATES)))
             if ins is not None:
                 break
-        split = "unseen" if is_unseen(ins.tags, set(holdout)) else "seen"
+        split = "unseen" if is_unseen(ins.tags, holdout, ins.text) else "seen"
         out.append(
             Episode(
                 f"ep{len(out) + 1:05d}",

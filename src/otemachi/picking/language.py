@@ -27,7 +27,15 @@ SENTENCES = (
     "{ref} goes {dest}",
 )
 VERBS = ("move", "put", "place", "bring", "take", "drop", "transfer")
-RELATIONS = ("next to", "left of", "right of", "above", "below", "closest to", "between")
+RELATIONS = {  # the relation -> the ways people say it
+    "next to": ("next to", "beside", "near"),
+    "left of": ("left of", "to the left of"),
+    "right of": ("right of", "to the right of"),
+    "above": ("above", "just above"),
+    "below": ("below", "just below"),
+    "closest to": ("closest to", "nearest to"),
+    "between": ("between", "in between"),
+}
 ORDINALS = {"leftmost": (0, -1), "rightmost": (0, 1), "topmost": (1, 1), "bottommost": (1, -1)}
 
 
@@ -39,6 +47,25 @@ class Instruction:
     tags: dict[str, str]  # template, noun, relation, dest_form, container, sentence, ...
     ambiguous: bool = False
     clarification: str | None = None
+    slots: dict[str, str] = field(default_factory=dict)  # what the words say: see SLOTS
+    answer_slots: dict[str, str] = field(default_factory=dict)  # what the clarification says
+
+
+# What an instruction or answer says about the target and its landmarks; the grounding model
+# learns to read these from the words. A slot an instruction does not fill is "none".
+SLOTS = (
+    "cat",
+    "look",
+    "size",
+    "box",
+    "rel",
+    "ord",
+    "side",
+    "l1_cat",
+    "l1_look",
+    "l2_cat",
+    "l2_look",
+)
 
 
 @dataclass
@@ -46,6 +73,7 @@ class _Ctx:
     spec: SceneSpec
     rng: np.random.Generator
     where: dict[str, tuple[float, float]] = field(default_factory=dict)
+    slots: dict[str, str] = field(default_factory=dict)
 
     def pick(self, options: tuple[str, ...] | list[str]) -> str:
         return options[int(self.rng.integers(len(options)))]
@@ -75,11 +103,20 @@ def _minimal(target: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str | None, st
 
 
 def _phrase(
-    ctx: _Ctx, o: ObjectSpec, color: str | None, size: str | None, tags: dict[str, str]
+    ctx: _Ctx,
+    o: ObjectSpec,
+    color: str | None,
+    size: str | None,
+    tags: dict[str, str],
+    role: str = "",
 ) -> str:
+    """ "[size] [colour] noun" for ``o``; its slots are recorded under ``role`` ("" = target)."""
     cat = CATALOG[o.category]
     noun = ctx.pick((cat.name, *cat.synonyms))
     tags.setdefault("noun", noun)
+    ctx.slots.update({f"{role}cat": o.category, f"{role}look": color or "none"})
+    if not role:
+        ctx.slots["size"] = size or "none"
     words = [w for w in (size, color, noun) if w]
     return " ".join(words)
 
@@ -94,6 +131,7 @@ def _ref_box(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     if m is None:
         return None
     where = f"{ctx.pick(BOX_WORDS[t.box])} {ctx.pick(CONTAINERS[:3])}"
+    ctx.slots["box"] = t.box
     return f"the {_phrase(ctx, t, *m, tags)} in the {where}"
 
 
@@ -121,8 +159,9 @@ def _holds(
 
 def _ref_relation(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     objs = list(ctx.spec.objects)
-    rel = ctx.pick(RELATIONS)
-    others = [o for o in objs if o.id != t.id and _minimal(o, objs) is not None]
+    rel = ctx.pick(list(RELATIONS))
+    # landmarks that their noun and at most a colour single out
+    others = [o for o in objs if o.id != t.id and (_minimal(o, objs) or (0, 0))[1] is None]
     ctx.rng.shuffle(others)
     same = [o for o in objs if o.category == t.category]
     for a in others[:6]:
@@ -148,11 +187,14 @@ def _ref_relation(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
             ]
             ok = [o.id for o in hits] == [t.id]
         if ok:
-            tags["relation"] = rel
-            land = "the " + _phrase(ctx, a, *(_minimal(a, objs) or (None, None)), {})
+            said = ctx.pick(RELATIONS[rel])
+            tags.update(relation=rel, relation_phrase=said)
+            ctx.slots["rel"] = rel
+            land = "the " + _phrase(ctx, a, (_minimal(a, objs) or (None,))[0], None, {}, "l1_")
             if b is not None:
-                land += " and the " + _phrase(ctx, b, *(_minimal(b, objs) or (None, None)), {})
-            return f"the {_phrase(ctx, t, None, None, tags)} {rel} {land}"
+                second = _phrase(ctx, b, (_minimal(b, objs) or (None,))[0], None, {}, "l2_")
+                land += " and the " + second
+            return f"the {_phrase(ctx, t, None, None, tags)} {said} {land}"
     return None
 
 
@@ -166,6 +208,7 @@ def _ref_ordinal(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
             vals = sorted(sign * ctx.where[o.id][axis] for o in pool)
             if best.id == t.id and vals[-1] - vals[-2] > 0.02:
                 tags["ordinal"] = word
+                ctx.slots["ord"] = word
                 return f"the {word} {_phrase(ctx, t, color, None, tags)}"
     return None
 
@@ -178,25 +221,31 @@ REFERENCES: dict[str, Callable[[_Ctx, ObjectSpec, dict[str, str]], str | None]] 
 }
 
 
-def _clarify(ctx: _Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> str:
-    """A short answer that picks ``t`` out of the confusable ``pool``."""
-    col = colour_word(t)
-    if sum(colour_word(o) == col for o in pool) == 1 and col:
-        return f"the {col} one"
-    size = t.size or "small"
-    if sum((o.size or "small") == size for o in pool) == 1:
-        return f"the {size} one"
-    if sum(o.box == t.box for o in pool) == 1:
-        return f"the one in the {BOX_WORDS[t.box][0]} box"
+ANSWERS = {  # how people answer "which one?"
+    "look": ("the {v} one", "{v}", "the {v} {noun}", "I mean the {v} one"),
+    "size": ("the {v} one", "{v}", "the {v} {noun}"),
+    "box": ("the one in the {v} box", "the one in the {v} bin", "the {v} one"),
+    "side": ("the one on the {v}", "the {v} one", "the one further {v}"),
+}
+
+
+def _clarify(ctx: _Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dict[str, str]]:
+    """A short answer that picks ``t`` out of the confusable ``pool``, and its slots."""
+    col, size = colour_word(t), t.size or "small"
     xs = {o.id: ctx.where[o.id][0] for o in pool}
-    side = (
-        "left"
-        if min(xs, key=lambda k: xs[k]) == t.id
-        else "right"
-        if max(xs, key=lambda k: xs[k]) == t.id
-        else None
-    )
-    return f"the one on the {side}" if side else f"the one in the {BOX_WORDS[t.box][0]} box"
+    side = "left" if min(xs, key=lambda k: xs[k]) == t.id else None
+    side = "right" if max(xs, key=lambda k: xs[k]) == t.id else side
+    if col and sum(colour_word(o) == col for o in pool) == 1:
+        slot, value, said = "look", col, col
+    elif sum((o.size or "small") == size for o in pool) == 1:
+        slot, value, said = "size", size, size
+    elif sum(o.box == t.box for o in pool) == 1 or side is None:
+        slot, value, said = "box", t.box, ctx.pick(BOX_WORDS[t.box])
+    else:
+        slot, value, said = "side", side, side
+    noun = ctx.pick((CATALOG[t.category].name, *CATALOG[t.category].synonyms))
+    text = ctx.pick(ANSWERS[slot]).format(v=said, noun=noun)
+    return text, {slot: value}
 
 
 def _sentence(ctx: _Ctx, ref: str, dest: str, tags: dict[str, str]) -> str:
@@ -223,15 +272,12 @@ def generate(
             return None
         ref = "the " + _phrase(ctx, t, None, None, tags)
         text = _sentence(ctx, ref, dest, tags)
-        return Instruction(
-            text, target, dest, tags, ambiguous=True, clarification=_clarify(ctx, t, pool)
-        )
+        answer, said = _clarify(ctx, t, pool)
+        return Instruction(text, target, dest, tags, True, answer, dict(ctx.slots), said)
     found = REFERENCES[chosen](ctx, t, tags)
-    return (
-        None
-        if found is None
-        else Instruction(_sentence(ctx, found, dest, tags), target, dest, tags)
-    )
+    if found is None:
+        return None
+    return Instruction(_sentence(ctx, found, dest, tags), target, dest, tags, slots=dict(ctx.slots))
 
 
 def instructions_for(
