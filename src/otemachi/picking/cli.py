@@ -5,11 +5,13 @@ from pathlib import Path
 
 import typer
 from PIL import Image
+from rich.table import Table
 
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
 from otemachi.core.seeding import rng
-from otemachi.picking import dataset, detect, episodes, scenes
+from otemachi.picking import dataset, detect, dialog, episodes, figures, grounder, scenes
+from otemachi.picking import evaluate as evaluate_
 from otemachi.picking.world import BOXES
 
 app = typer.Typer(help="A simulated arm picks tabletop objects from spoken or typed instructions.")
@@ -101,3 +103,85 @@ def train_detector(
     console.print(
         f"detector mAP@0.5 on {cfg.test_scenes} held-out scenes: {metrics['map50_heldout']:.3f}"
     )
+
+
+def _models(oracle: bool) -> tuple["grounder.Grounder", "detect.SSD | None"]:
+    model = grounder.load_or_train()
+    return model, None if oracle else detect.load_or_train()[0]
+
+
+@app.command("train")
+def train_all() -> None:
+    """Train (or load the cached) detector and grounding model; print their held-out metrics."""
+    _, det = detect.load_or_train()
+    model = grounder.load_or_train()
+    console.print(f"detector mAP@0.5 held out: {det['map50_heldout']:.3f}")
+    for k, v in sorted(model.metrics.items()):
+        console.print(f"grounder {k}: {v:.3f}")
+
+
+@app.command()
+def evaluate(
+    path: Path = typer.Option(..., "--episodes", help="Episodes JSONL file."),
+    no_clarify: bool = typer.Option(False, "--no-clarify", help="Never ask a question."),
+    oracle: bool = typer.Option(False, "--oracle-boxes", help="Ground-truth boxes, no detector."),
+    execute: bool = typer.Option(False, "--execute", help="Run the robot on every decision."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object only."),
+) -> None:
+    """Run the whole pipeline on every episode of a file and report accuracy and latency."""
+    eps = list(episodes.read(path))
+    if not eps:
+        raise InvalidInput(f"{path} holds no episodes")
+    model, det = _models(oracle)
+    result, _ = evaluate_.run(eps, model, det, clarify=not no_clarify, execute=execute)
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table("measure", *result["by_split"], "all")
+    for key in ("target_accuracy", "target_accuracy_clarified", "destination_accuracy"):
+        table.add_row(
+            key, *(f"{s[key]:.3f}" for s in result["by_split"].values()), f"{result[key]:.3f}"
+        )
+    console.print(table)
+    console.print(
+        f"{result['episodes']} episodes, {result['questions_asked']} questions asked, "
+        f"latency p50 {result['latency_ms_p50']} ms, p95 {result['latency_ms_p95']} ms"
+        + (f", pick-and-place {result['pick_place_success']:.3f}" if execute else "")
+    )
+
+
+@app.command()
+def run(
+    instruction: str = typer.Argument(..., help='e.g. "move the red cup to the top left box"'),
+    spec: Path = typer.Option(None, "--spec", help="Scene spec JSON."),
+    seed: int = typer.Option(None, "--seed", help="Random scene from this seed."),
+    execute: bool = typer.Option(False, "--execute", help="Run the robot on the decision."),
+    interactive: bool = typer.Option(False, "--interactive", help="Keep taking instructions."),
+    oracle: bool = typer.Option(False, "--oracle-boxes", help="Ground-truth boxes, no detector."),
+    out: Path = typer.Option(Path("decision.png"), "--out", help="Image with the decision marked."),
+) -> None:
+    """Decide what an instruction means in a scene, asking on the terminal when unsure."""
+    s = _spec(spec, seed)
+    model, det = _models(oracle)
+    with scenes.Scene(s, robot=execute) as world:
+        picker = dialog.Picker(world, model, det)
+        text: str | None = instruction
+        while text:
+            d = picker.instruct(text)
+            while d.question:
+                reply = typer.prompt(d.question, default="", show_default=False)
+                if not reply.strip():
+                    break
+                d = picker.answer(reply)
+            figures.mark(world.render().rgb, d.box, d.destination, text).save(out)
+            console.print(
+                f"target {d.target} (p={d.confidence:.2f}) -> {d.destination}; image: {out}"
+            )
+            if execute:
+                result = picker.execute()
+                console.print("placed" if result.ok else f"FAILED ({result.failure})")
+            text = (
+                typer.prompt("next instruction (empty to stop)", default="")
+                if interactive
+                else None
+            )

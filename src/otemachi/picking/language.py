@@ -192,8 +192,9 @@ def _ref_relation(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
             ctx.slots["rel"] = rel
             land = "the " + _phrase(ctx, a, (_minimal(a, objs) or (None,))[0], None, {}, "l1_")
             if b is not None:
-                second = _phrase(ctx, b, (_minimal(b, objs) or (None,))[0], None, {}, "l2_")
-                land += " and the " + second
+                land += " and the " + _phrase(
+                    ctx, b, (_minimal(b, objs) or (None,))[0], None, {}, "l2_"
+                )
             return f"the {_phrase(ctx, t, None, None, tags)} {said} {land}"
     return None
 

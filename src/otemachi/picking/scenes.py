@@ -4,6 +4,7 @@ scene generator."""
 
 import json
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,11 @@ def _rank_restore(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 
 def layout(spec: SceneSpec) -> dict[str, tuple[float, float]]:
     """World (x, y) of every object: inside its box, overlaps nudged apart, orders kept."""
+    return dict(_layout(spec))
+
+
+@lru_cache(maxsize=256)
+def _layout(spec: SceneSpec) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     for box in BOXES:
         objs = [o for o in spec.objects if o.box == box]

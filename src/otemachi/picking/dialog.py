@@ -1,0 +1,167 @@
+"""The picking pipeline: see the scene, read the instruction, decide, ask when unsure, take the
+answer, and run the robot. ``Picker(scene).instruct(text)`` returns a Decision; ``answer(text)``
+refines it; ``execute()`` moves the object."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torchvision.ops import box_iou
+
+from otemachi.core.errors import InvalidInput
+from otemachi.picking import detect
+from otemachi.picking.catalog import CATALOG
+from otemachi.picking.ground import Candidates, answer_score
+from otemachi.picking.grounder import Grounder
+from otemachi.picking.language import BOX_WORDS
+from otemachi.picking.looks import SIZES
+from otemachi.picking.reading import CATEGORIES, LOOKS
+from otemachi.picking.robot import Outcome
+from otemachi.picking.scenes import Scene
+from otemachi.picking.world import BOXES
+
+ASK_BELOW = 0.75  # ask when the best candidate's probability is below this
+MAX_QUESTIONS = 2
+
+
+@dataclass(frozen=True)
+class Decision:
+    target: str | None  # the scene object under the chosen box (None: nothing there)
+    box: tuple[float, float, float, float]  # chosen candidate, xyxy pixels
+    destination: str
+    scores: list[float]  # P(target) per candidate, in candidate order
+    destination_scores: dict[str, float]
+    question: str | None = None
+    asked: int = 0
+
+    @property
+    def confidence(self) -> float:
+        return max(self.scores) if self.scores else 0.0
+
+
+@dataclass
+class Picker:
+    """One scene, one grounding model, and (unless ``oracle``) the detector's boxes."""
+
+    scene: Scene
+    model: Grounder
+    detector: detect.SSD | None = None  # None: the simulator's ground-truth boxes
+    ask_below: float = ASK_BELOW
+    _cands: Candidates | None = None
+    _ids: list[str | None] = field(default_factory=list)
+    _logp: torch.Tensor | None = None
+    _decision: Decision | None = None
+
+    def look(self) -> Candidates:
+        """Take the camera image and find and look at the candidates (once per scene)."""
+        if self._cands is None:
+            frame = self.scene.render()
+            truth = self.scene.bboxes(frame)
+            gt_ids = list(truth)
+            gt = np.array([(x, y, x + w, y + h) for x, y, w, h in truth.values()], np.float32)
+            if self.detector is None:
+                boxes = gt.reshape(-1, 4)
+            else:
+                boxes, _ = detect.detect(self.detector, frame.rgb)
+            self._cands = self.model.candidates(frame, boxes)
+            self._ids = _owners(boxes, gt, gt_ids)
+        return self._cands
+
+    def instruct(self, text: str) -> Decision:
+        """Read an instruction and decide; the decision carries a question when unsure."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("the instruction is empty; say what to move and where")
+        c = self.look()
+        if len(c) == 0:
+            raise InvalidInput("no object is visible in the scene")
+        slots = self.model.read(text)
+        self._logp = self.model.score(slots, c)
+        dest = {b: float(p) for b, p in zip(BOXES, slots["dest"], strict=True)}
+        self._decision = self._decide(dest, asked=0)
+        return self._decision
+
+    def answer(self, text: str) -> Decision:
+        """Take a free-form answer to the last question and decide again."""
+        if self._decision is None or self._logp is None:
+            raise InvalidInput("give an instruction before an answer")
+        if not text.strip():
+            return self._decision
+        c = self.look()
+        slots = self.model.read(text)
+        with torch.no_grad():
+            fit = answer_score(slots, c, self._logp.exp())
+        self._logp = (self._logp + fit).log_softmax(0)
+        self._decision = self._decide(self._decision.destination_scores, self._decision.asked)
+        return self._decision
+
+    def _decide(self, dest: dict[str, float], asked: int) -> Decision:
+        assert self._logp is not None and self._cands is not None
+        p = self._logp.exp()
+        best = int(p.argmax())
+        question = None
+        if float(p[best]) < self.ask_below and asked < MAX_QUESTIONS and len(p) > 1:
+            question = ask(self._cands, p)
+            asked += 1
+        box = tuple(float(v) for v in self._cands.boxes[best])
+        return Decision(
+            self._ids[best],
+            box,  # type: ignore[arg-type]
+            max(dest, key=lambda b: dest[b]),
+            [float(v) for v in p],
+            dest,
+            question,
+            asked,
+        )
+
+    def execute(self) -> Outcome:
+        """Pick the decided object and place it in the decided box."""
+        d = self._decision
+        if d is None:
+            raise InvalidInput("nothing to do yet: give an instruction first")
+        if self.scene.robot is None:
+            raise InvalidInput("this scene was built without the robot")
+        if d.target is None:
+            return Outcome(False, "no_contact", "the chosen box holds no object")
+        return self.scene.robot.pick_and_place(self.scene.bodies[d.target], d.destination)
+
+
+def _owners(boxes: np.ndarray, gt: np.ndarray, ids: list[str]) -> list[str | None]:
+    """Which scene object each candidate box shows (IoU >= 0.5 with its true box), if any."""
+    if not len(boxes) or not len(gt):
+        return [None] * len(boxes)
+    iou = box_iou(torch.as_tensor(boxes).float(), torch.as_tensor(gt).float())
+    best = iou.max(1)
+    return [ids[int(j)] if float(v) >= 0.5 else None for v, j in zip(*best, strict=True)]
+
+
+def describe(c: Candidates, i: int, parts: set[str]) -> str:
+    """ "the red block in the top left box": the parts that tell the candidates apart."""
+    words = []
+    if "size" in parts:
+        words.append(SIZES[int(c.size[i].argmax())])
+    if "look" in parts:
+        words.append(LOOKS[int(c.look[i].argmax())])
+    words.append(CATALOG[CATEGORIES[int(c.cat[i].argmax())]].name)
+    text = "the " + " ".join(words)
+    if "box" in parts:
+        text += f" in the {BOX_WORDS[BOXES[int(c.box[i].argmax())]][0]} box"
+    return text
+
+
+def ask(c: Candidates, p: torch.Tensor, k: int = 3) -> str:
+    """A question naming what tells the likely candidates (up to ``k``) apart."""
+    top = [int(i) for i in p.argsort(descending=True)[:k]]
+    order = [i for i in top if float(p[i]) >= 0.1 * float(p[top[0]])]
+    order = order if len(order) > 1 else top[:2]
+    parts = {
+        name
+        for name, probs in (("look", c.look), ("size", c.size), ("box", c.box))
+        if len({int(probs[i].argmax()) for i in order}) > 1
+    }
+    if parts:
+        options = [describe(c, i, parts) for i in order]
+    else:  # same looks, same box: only where they lie tells them apart
+        noun = describe(c, order[0], set())
+        where = ("on the left", "in the middle", "on the right")
+        options = [f"{noun} {w}" for w in (where[::2] if len(order) == 2 else where)]
+    return "Do you mean " + ", ".join(options[:-1]) + " or " + options[-1] + "?"

@@ -1,0 +1,139 @@
+"""Reading instructions: a bidirectional GRU over the sentence encoder's word-piece vectors,
+with one attention head per slot (the target's category, look, size and box, a relation and its
+landmarks, an ordinal, a side, the destination). Trained on generated instructions and answers;
+held-out phrasings never reach training."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from otemachi.core.progress import progress
+from otemachi.core.seeding import rng, torch_seeded
+from otemachi.picking import sentence
+from otemachi.picking.catalog import CATALOG, COLORS
+from otemachi.picking.episodes import is_unseen
+from otemachi.picking.language import ORDINALS, RELATIONS, SLOTS, instructions_for
+from otemachi.picking.scenes import random_scene
+from otemachi.picking.world import BOXES
+
+NONE = "none"
+CATEGORIES = tuple(sorted(CATALOG))
+LOOKS = (*COLORS, "black and white", "colorful")
+VOCAB: dict[str, tuple[str, ...]] = {
+    "cat": (NONE, *CATEGORIES),
+    "look": (NONE, *LOOKS),
+    "size": (NONE, "small", "large"),
+    "box": (NONE, *BOXES),
+    "rel": (NONE, *RELATIONS),
+    "ord": (NONE, *ORDINALS),
+    "side": (NONE, "left", "right"),
+    "l1_cat": (NONE, *CATEGORIES),
+    "l1_look": (NONE, *LOOKS),
+    "l2_cat": (NONE, *CATEGORIES),
+    "l2_look": (NONE, *LOOKS),
+    "dest": BOXES,
+}
+assert set(VOCAB) == {*SLOTS, "dest"}
+IGNORE = -100
+Example = tuple[str, dict[str, str], bool]  # text, slots, is an answer
+
+
+class Reader(nn.Module):
+    """Word pieces (B, T, 384) -> per slot, logits over that slot's vocabulary."""
+
+    def __init__(self, hidden: int = 64) -> None:
+        super().__init__()
+        self.gru = nn.GRU(sentence.DIM, hidden, batch_first=True, bidirectional=True)
+        self.attend = nn.ModuleDict({s: nn.Linear(2 * hidden, 1) for s in VOCAB})
+        self.heads = nn.ModuleDict({s: nn.Linear(2 * hidden, len(v)) for s, v in VOCAB.items()})
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        h, _ = self.gru(x)  # (B, T, 2H)
+        out = {}
+        for s in VOCAB:
+            a = self.attend[s](h).squeeze(-1).masked_fill(~mask, -1e9)  # (B, T)
+            pooled = (a.softmax(-1).unsqueeze(-1) * h).sum(1)  # (B, 2H)
+            out[s] = self.heads[s](pooled)  # (B, |V_s|)
+        return out
+
+    def read(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """Probabilities per slot, (N, |V_s|) each."""
+        x, mask = sentence.pad(sentence.tokens(texts))
+        with torch.no_grad():
+            return {s: v.softmax(-1) for s, v in self.eval()(x, mask).items()}
+
+
+def labels(slots: dict[str, str], answer: bool) -> dict[str, int]:
+    """Class index per slot; an answer says nothing about the category or the destination."""
+    out = {s: VOCAB[s].index(slots.get(s, NONE)) for s in SLOTS}
+    out["dest"] = BOXES.index(slots["dest"]) if "dest" in slots else IGNORE
+    if answer:
+        out["cat"] = IGNORE
+    return out
+
+
+def examples(n: int, seed: int, holdout: frozenset[str]) -> list[Example]:
+    """About ``n`` generated instructions (and the answers of the ambiguous ones) whose words
+    use no held-out phrasing."""
+    out: list[Example] = []
+    i = 0
+    while len(out) < n:
+        g = rng(seed, "picking", "reading", str(i))
+        i += 1
+        spec = random_scene(g)
+        for o in g.permutation(len(spec.objects))[:3]:
+            target = spec.objects[int(o)]
+            dest = str(g.choice([b for b in BOXES if b != target.box]))
+            for ins in instructions_for(spec, target.id, dest, g, k=2):
+                if is_unseen(ins.tags, holdout, ins.text):
+                    continue
+                out.append((ins.text, {**ins.slots, "dest": dest}, False))
+                if ins.clarification and not is_unseen({}, holdout, ins.clarification):
+                    out.append((ins.clarification, ins.answer_slots, True))
+    return out
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    hidden: int = 64
+    epochs: int = 6
+    batch: int = 64
+    lr: float = 3e-3
+
+
+def train(cfg: ReaderConfig, data: list[Example], seed: int) -> Reader:
+    """Cross-entropy on every slot; seeded."""
+    pieces = sentence.tokens([t for t, _, _ in data])
+    y = {s: torch.tensor([labels(sl, a)[s] for _, sl, a in data]) for s in VOCAB}
+    gen = rng(seed, "picking", "reading-train")
+    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
+    with torch_seeded(seed):
+        model = Reader(cfg.hidden)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        with progress() as bar:
+            task = bar.add_task("train instruction reader", total=cfg.epochs, info="")
+            for _ in range(cfg.epochs):
+                total = 0.0
+                for idx in np.array_split(gen.permutation(len(data)), len(data) // cfg.batch):
+                    x, mask = sentence.pad([pieces[i] for i in idx])
+                    out = model.train()(x, mask)
+                    loss = sum(loss_fn(out[s], y[s][idx]) for s in VOCAB)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    total += float(loss.detach())
+                bar.update(task, advance=1, info=f"loss {total:.1f}")
+    return model.eval()
+
+
+def accuracy(model: Reader, data: list[Example]) -> dict[str, float]:
+    """Per-slot accuracy on labelled slots."""
+    probs = model.read([t for t, _, _ in data])
+    out = {}
+    for s in VOCAB:
+        y = np.array([labels(sl, a)[s] for _, sl, a in data])
+        keep = y != IGNORE
+        out[s] = float((probs[s].argmax(-1).numpy()[keep] == y[keep]).mean())
+    return out

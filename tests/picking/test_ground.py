@@ -1,0 +1,85 @@
+"""The scorer's arithmetic on hand-made candidates and slots (no training)."""
+
+import numpy as np
+import torch
+
+from otemachi.picking.ground import Candidates, Scorer, answer_score
+from otemachi.picking.reading import CATEGORIES, LOOKS, VOCAB
+from otemachi.picking.world import BOXES
+
+
+def _cands(objs: list[tuple[str, str, float, float]]) -> Candidates:
+    """Certain looks: (category, look, x, y) per candidate."""
+    n = len(objs)
+    cat, look = torch.zeros(n, len(CATEGORIES)), torch.zeros(n, len(LOOKS))
+    xy = torch.tensor([(x, y) for _, _, x, y in objs], dtype=torch.float32)
+    for i, (c, lk, _, _) in enumerate(objs):
+        cat[i, CATEGORIES.index(c)] = 1
+        look[i, LOOKS.index(lk)] = 1
+    quadrant = (xy[:, 0] >= 0).long() + 2 * (xy[:, 1] < 0).long()
+    box = torch.nn.functional.one_hot(quadrant, 4).float()
+    size = torch.tensor([[1.0, 0.0]] * n)
+    return Candidates(np.zeros((n, 4)), xy, box, cat, look, size)
+
+
+def _slots(**said: str) -> dict[str, torch.Tensor]:
+    out = {}
+    for s, vocab in VOCAB.items():
+        p = torch.zeros(len(vocab))
+        p[vocab.index(said.get(s, vocab[0] if s != "dest" else "tl"))] = 1
+        out[s] = p
+    return out
+
+
+SCENE = _cands(
+    [
+        ("block", "red", -0.15, 0.10),  # 0
+        ("block", "blue", -0.08, 0.10),  # 1
+        ("mug", "white", -0.12, 0.10),  # 2: between 0 and 1
+        ("block", "red", 0.12, -0.12),  # 3: the other red block, bottom right
+        ("duck", "yellow", 0.06, -0.12),  # 4
+    ]
+)
+
+
+def _best(slots: dict[str, torch.Tensor]) -> int:
+    with torch.no_grad():
+        return int(Scorer()(slots, SCENE).argmax())
+
+
+def test_words_pick_the_described_candidate() -> None:
+    assert _best(_slots(cat="block", look="blue")) == 1
+    assert _best(_slots(cat="duck")) == 4
+    assert _best(_slots(cat="block", look="red", box="br")) == 3
+
+
+def test_relations_and_ordinals() -> None:
+    assert _best(_slots(cat="block", rel="left of", l1_cat="mug")) == 0
+    assert _best(_slots(cat="block", rel="right of", l1_cat="mug")) == 1
+    assert _best(_slots(cat="block", rel="closest to", l1_cat="duck")) == 3
+    assert (
+        _best(
+            _slots(
+                cat="mug",
+                rel="between",
+                l1_cat="block",
+                l1_look="red",
+                l2_cat="block",
+                l2_look="blue",
+            )
+        )
+        == 2
+    )
+    assert _best(_slots(cat="block", ord="rightmost")) == 3
+    assert _best(_slots(cat="block", ord="leftmost")) == 0
+    assert _best(_slots(cat="block", look="red", ord="topmost")) == 0
+
+
+def test_ambiguous_words_split_the_belief_and_an_answer_settles_it() -> None:
+    with torch.no_grad():
+        p = Scorer()(_slots(cat="block", look="red"), SCENE).softmax(0)
+        assert abs(float(p[0]) - float(p[3])) < 1e-4 and float(p[0] + p[3]) > 0.99
+        for answer, want in ((_slots(box="br"), 3), (_slots(side="left"), 0)):
+            after = (p.log() + answer_score(answer, SCENE, p)).softmax(0)
+            assert int(after.argmax()) == want and float(after.max()) > 0.9
+    assert set(BOXES) == set(VOCAB["box"][1:])
