@@ -36,3 +36,9 @@ def test_a_tiny_detector_learns(tmp_path: object) -> None:
     boxes, scores = detect.detect(model, test[0][0], min_score=0.0)
     assert boxes.shape[1] == 4 and len(boxes) == len(scores)
     assert detect.evaluate(model, test) > 0.2  # untrained anchors score about 0
+
+
+def test_distinct_drops_second_looks_at_one_object() -> None:
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 9, 9], [8, 0, 18, 10], [30, 30, 40, 40]], np.float32)
+    keep = detect.distinct(boxes, np.array([0.9, 0.95, 0.8, 0.5]))
+    assert keep.tolist() == [1, 2, 3]  # box 0 mostly holds the better box 1; 2 only touches it

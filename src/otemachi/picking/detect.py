@@ -134,6 +134,20 @@ def detect(model: SSD, rgb: np.ndarray, min_score: float = 0.3) -> tuple[np.ndar
     return out["boxes"][keep].numpy(), out["scores"][keep].numpy()
 
 
+def distinct(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.6) -> np.ndarray:
+    """Indices of boxes to keep, best first: a box mostly inside a better one (intersection over
+    the smaller area above ``overlap``) is a second look at the same object and is dropped."""
+    kept: list[int] = []
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    for i in np.argsort(-scores):
+        lo = np.maximum(boxes[kept, :2], boxes[i, :2])
+        hi = np.minimum(boxes[kept, 2:], boxes[i, 2:])
+        inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
+        if not len(kept) or (inter / np.minimum(area[kept], area[i])).max() <= overlap:
+            kept.append(int(i))
+    return np.array(kept, dtype=np.int64)
+
+
 def average_precision(
     preds: list[tuple[np.ndarray, np.ndarray]], truth: list[np.ndarray], iou: float = 0.5
 ) -> float:

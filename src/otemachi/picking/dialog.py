@@ -62,7 +62,8 @@ class Picker:
             if self.detector is None:
                 boxes = gt.reshape(-1, 4)
             else:
-                boxes, _ = detect.detect(self.detector, frame.rgb)
+                boxes, scores = detect.detect(self.detector, frame.rgb)
+                boxes = boxes[detect.distinct(boxes, scores)]
             self._cands = self.model.candidates(frame, boxes)
             self._ids = _owners(boxes, gt, gt_ids)
         return self._cands

@@ -109,7 +109,8 @@ def make(n: int, seed: int = 0, holdout: frozenset[str] = frozenset()) -> list[E
             ins = generate(spec, target.id, dest, g, str(g.choice(TEMPLATES)))
             if ins is not None:
                 break
-        split = "unseen" if is_unseen(ins.tags, holdout, ins.text) else "seen"
+        said = f"{ins.text} {ins.clarification or ''}"
+        split = "unseen" if is_unseen(ins.tags, holdout, said) else "seen"
         out.append(
             Episode(
                 f"ep{len(out) + 1:05d}",

@@ -42,11 +42,12 @@ HOLDOUT = (
 
 @dataclass(frozen=True)
 class GroundConfig:
+    revision: int = 2  # bumped when training code changes, so a stale cache is not reused
     seed: int = 0
     text_examples: int = 8000
     reader_epochs: int = 6
     looks_scenes: int = 300
-    looks_epochs: int = 25
+    looks_epochs: int = 20
     looks_width: int = 32
     fit_scenes: int = 100
     fit_steps: int = 60
@@ -90,14 +91,14 @@ def fit_examples(g: Grounder, n_scenes: int, seed: int, split: str) -> list[Exam
         ids = [o.id for o in spec.objects if o.id in found]
         boxes = np.array([(x, y, x + w, y + h) for x, y, w, h in (found[k] for k in ids)])
         c = g.candidates(frame, looks.jitter(boxes.astype(np.float32), gen, 0.05))
-        for k in gen.permutation(len(ids))[:4]:
+        for k in gen.permutation(len(ids))[:6]:
             target = spec.by_id(ids[int(k)])
             dest = str(gen.choice([b for b in BOXES if b != target.box]))
-            for ins in instructions_for(spec, target.id, dest, gen, k=1):
-                if not is_unseen(ins.tags, holdout, ins.text):
-                    texts.append(ins.text)
-                    cands.append(c)
-                    targets.append(int(k))
+            said = instructions_for(spec, target.id, dest, gen, k=5)
+            for ins in [i for i in said if not is_unseen(i.tags, holdout, i.text)][:1]:
+                texts.append(ins.text)
+                cands.append(c)
+                targets.append(int(k))
     slots = g.reader.read(texts)
     return [({s: v[i] for s, v in slots.items()}, cands[i], targets[i]) for i in range(len(texts))]
 
@@ -118,7 +119,7 @@ def fit_scorer(scorer: Scorer, data: list[Example], steps: int, seed: int) -> Sc
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                bar.update(task, advance=1, info=f"loss {float(loss):.3f}")
+                bar.update(task, advance=1, info=f"loss {float(loss.detach()):.3f}")
     return scorer
 
 

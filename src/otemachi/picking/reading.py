@@ -14,7 +14,7 @@ from otemachi.core.seeding import rng, torch_seeded
 from otemachi.picking import sentence
 from otemachi.picking.catalog import CATALOG, COLORS
 from otemachi.picking.episodes import is_unseen
-from otemachi.picking.language import ORDINALS, RELATIONS, SLOTS, instructions_for
+from otemachi.picking.language import ORDINALS, RELATIONS, SLOTS, generate, instructions_for
 from otemachi.picking.scenes import random_scene
 from otemachi.picking.world import BOXES
 
@@ -87,11 +87,11 @@ def examples(n: int, seed: int, holdout: frozenset[str]) -> list[Example]:
             target = spec.objects[int(o)]
             dest = str(g.choice([b for b in BOXES if b != target.box]))
             for ins in instructions_for(spec, target.id, dest, g, k=2):
-                if is_unseen(ins.tags, holdout, ins.text):
-                    continue
-                out.append((ins.text, {**ins.slots, "dest": dest}, False))
-                if ins.clarification and not is_unseen({}, holdout, ins.clarification):
-                    out.append((ins.clarification, ins.answer_slots, True))
+                if not is_unseen(ins.tags, holdout, ins.text):
+                    out.append((ins.text, {**ins.slots, "dest": dest}, False))
+            amb = generate(spec, target.id, dest, g, "ambiguous")  # for its answer
+            if amb and amb.clarification and not is_unseen({}, holdout, amb.clarification):
+                out.append((amb.clarification, amb.answer_slots, True))
     return out
 
 

@@ -1,0 +1,168 @@
+"""A tiny grounding model end to end: it learns, it asks on ambiguous instructions and not on
+unique ones, answers resolve, and `picking evaluate` prints the documented keys."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from otemachi.cli import main
+from otemachi.picking import episodes, evaluate, grounder, reading
+from otemachi.picking.dialog import Picker
+from otemachi.picking.ground import Candidates
+from otemachi.picking.looks import SIZES
+from otemachi.picking.reading import CATEGORIES, LOOKS
+from otemachi.picking.scenes import Scene, SceneSpec, parse
+from otemachi.picking.world import Frame
+
+TINY = grounder.GroundConfig(
+    text_examples=2500, reader_epochs=5, looks_scenes=30, looks_epochs=6, fit_scenes=8, fit_steps=5
+)
+
+
+@pytest.fixture(scope="session")
+def tiny() -> grounder.Grounder:
+    return grounder.train(TINY)
+
+
+def test_reader_learns_the_slots(tiny: grounder.Grounder) -> None:
+    acc = reading.accuracy(tiny.reader, reading.examples(200, 123, frozenset()))
+    assert acc["cat"] > 0.5 and acc["dest"] > 0.6  # chance: 1/13 and 1/4
+
+
+def test_tiny_model_beats_chance_on_episodes(tiny: grounder.Grounder) -> None:
+    eps = [e for e in episodes.make(16, 5) if e.tags["template"] != "ambiguous"]
+    result, rows = evaluate.run(eps, tiny, None, clarify=False)
+    chance = np.mean([1 / len(e.scene.objects) for e in eps])
+    assert result["target_accuracy"] > 3 * chance, (result, chance)
+    assert result["destination_accuracy"] > 0.5
+    assert len(rows) == len(eps) == result["episodes"]
+
+
+def test_save_and_load_give_the_same_scores(tiny: grounder.Grounder, tmp_path: Path) -> None:
+    grounder.save(tiny, tmp_path / "g")
+    again = grounder.load(tmp_path / "g")
+    a, b = (
+        tiny.read("move the red cup to the top left box"),
+        again.read("move the red cup to the top left box"),
+    )
+    assert all(torch.allclose(a[k], b[k]) for k in a)
+    assert again.config == TINY and again.metrics == tiny.metrics
+
+
+class SeeingGrounder(grounder.Grounder):
+    """The tiny model's reader and scorer with perfect eyes: tests the dialog, not the CNN."""
+
+    spec: SceneSpec
+
+    def candidates(self, frame: Frame, boxes: np.ndarray) -> Candidates:
+        c = super().candidates(frame, boxes)
+        objs = self.spec.objects  # all visible, in spec order (the oracle boxes' order)
+
+        def onehot(values: list[int], n: int) -> torch.Tensor:
+            return torch.nn.functional.one_hot(torch.tensor(values), n).float()
+
+        return dataclasses.replace(
+            c,
+            cat=onehot([CATEGORIES.index(o.category) for o in objs], len(CATEGORIES)),
+            look=onehot([LOOKS.index(o.color or "white") for o in objs], len(LOOKS)),
+            size=onehot([SIZES.index(o.size or "small") for o in objs], len(SIZES)),
+        )
+
+
+SPEC = parse(
+    {
+        "objects": [
+            {
+                "id": "a",
+                "category": "block",
+                "color": "red",
+                "size": "large",
+                "box": "tl",
+                "x": 0.5,
+                "y": 0.5,
+            },
+            {
+                "id": "b",
+                "category": "block",
+                "color": "red",
+                "size": "large",
+                "box": "br",
+                "x": 0.5,
+                "y": 0.5,
+            },
+            {
+                "id": "c",
+                "category": "ball",
+                "color": "blue",
+                "size": "small",
+                "box": "tr",
+                "x": 0.5,
+                "y": 0.5,
+            },
+            {
+                "id": "d",
+                "category": "mug",
+                "color": "green",
+                "size": "small",
+                "box": "bl",
+                "x": 0.5,
+                "y": 0.5,
+            },
+        ]
+    }
+)
+
+
+@pytest.fixture()
+def picker(tiny: grounder.Grounder) -> Picker:
+    model = SeeingGrounder(tiny.reader, tiny.looks, tiny.scorer, tiny.config, tiny.metrics)
+    model.spec = SPEC
+    scene = Scene(SPEC)
+    yield Picker(scene, model)
+    scene.close()
+
+
+def test_no_question_when_the_words_are_unique(picker: Picker) -> None:
+    d = picker.instruct("Move the ball to the bottom left box")
+    assert d.target == "c" and d.question is None and d.destination == "bl"
+
+
+def test_question_on_ambiguous_instruction_and_the_answer_resolves_it(picker: Picker) -> None:
+    d = picker.instruct("Put the block into the top right box")
+    assert d.question is not None and d.target in ("a", "b")
+    assert "top left" in d.question and "bottom right" in d.question, d.question
+    d = picker.answer("the one in the bottom right box")
+    assert d.target == "b" and d.question is None and d.asked == 1
+    assert d.destination == "tr"
+
+
+def test_cli_evaluate_prints_the_documented_json(
+    tiny: grounder.Grounder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(grounder, "load_or_train", lambda *a, **k: tiny)
+    path = tmp_path / "eps.jsonl"
+    episodes.write(episodes.make(3, 9), path)
+    args = ["picking", "evaluate", "--episodes", str(path), "--oracle-boxes", "--json"]
+    assert main([*args, "--execute"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    keys = {"episodes", "target_accuracy", "target_accuracy_clarified", "destination_accuracy"}
+    keys |= {"questions_asked", "pick_place_success", "latency_ms_p50", "latency_ms_p95"}
+    assert keys <= set(got) and got["episodes"] == 3
+    assert main([*args, "--no-clarify"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["questions_asked"] == 0 and "pick_place_success" not in got
+    assert got["target_accuracy"] == got["target_accuracy_clarified"]
+
+
+def test_cli_evaluate_names_a_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "eps.jsonl"
+    path.write_text('{"id": "x"}\nnot json\n')
+    assert main(["picking", "evaluate", "--episodes", str(path)]) == 2
+    assert "line 1" in capsys.readouterr().err
