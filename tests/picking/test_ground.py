@@ -80,6 +80,6 @@ def test_ambiguous_words_split_the_belief_and_an_answer_settles_it() -> None:
         p = Scorer()(_slots(cat="block", look="red"), SCENE).softmax(0)
         assert abs(float(p[0]) - float(p[3])) < 1e-4 and float(p[0] + p[3]) > 0.99
         for answer, want in ((_slots(box="br"), 3), (_slots(side="left"), 0)):
-            after = (p.log() + answer_score(answer, SCENE, p)).softmax(0)
+            after = (p.log() + answer_score(answer, SCENE, p / p.max())).softmax(0)
             assert int(after.argmax()) == want and float(after.max()) > 0.9
     assert set(BOXES) == set(VOCAB["box"][1:])

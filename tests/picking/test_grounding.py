@@ -2,6 +2,7 @@
 unique ones, answers resolve, and `picking evaluate` prints the documented keys."""
 
 import dataclasses
+import io
 import json
 from pathlib import Path
 
@@ -166,3 +167,19 @@ def test_cli_evaluate_names_a_bad_line(tmp_path: Path, capsys: pytest.CaptureFix
     path.write_text('{"id": "x"}\nnot json\n')
     assert main(["picking", "evaluate", "--episodes", str(path)]) == 2
     assert "line 1" in capsys.readouterr().err
+
+
+def test_cli_run_marks_the_decision(
+    tiny: grounder.Grounder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(grounder, "load_or_train", lambda *a, **k: tiny)
+    monkeypatch.setattr("sys.stdin", io.StringIO("the one in the bottom right box\n\n\n"))
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(SPEC.to_dict()))
+    out = tmp_path / "d.png"
+    args = ["picking", "run", "Put the block into the top right box", "--spec", str(spec)]
+    assert main([*args, "--oracle-boxes", "--out", str(out)]) == 0
+    assert out.stat().st_size > 0 and "-> tr" in capsys.readouterr().err

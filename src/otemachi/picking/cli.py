@@ -73,7 +73,10 @@ def generate(
     n_scenes: int = typer.Option(None, "--scenes", min=1, help="Write a PFN-PIC-style dataset."),
     n_episodes: int = typer.Option(None, "--episodes", min=1, help="Write an episodes file."),
     holdout: str = typer.Option(
-        "", "--holdout-templates", help="Comma list of templates or phrasings to mark unseen."
+        "",
+        "--holdout-templates",
+        help="Comma list of templates or phrasings to mark unseen; 'default': those the "
+        "grounding model never trained on.",
     ),
     seed: int = typer.Option(0, "--seed", help="Seed."),
 ) -> None:
@@ -84,7 +87,10 @@ def generate(
         counts = dataset.generate(out, n_scenes, seed)
         console.print(f"wrote {counts} to {out}")
         return
-    held = frozenset(t.strip() for t in holdout.split(",") if t.strip())
+    if holdout.strip() == "default":
+        held = frozenset(grounder.HOLDOUT)
+    else:
+        held = frozenset(t.strip() for t in holdout.split(",") if t.strip())
     made = episodes.make(n_episodes, seed, held)
     episodes.write(made, out)
     unseen = sum(e.split == "unseen" for e in made)

@@ -21,6 +21,7 @@ from otemachi.picking.scenes import Scene
 from otemachi.picking.world import BOXES
 
 ASK_BELOW = 0.75  # ask when the best candidate's probability is below this
+MIN_SCORE = 0.15  # detections kept as candidates (duplicates are dropped after)
 MAX_QUESTIONS = 2
 
 
@@ -51,6 +52,7 @@ class Picker:
     _ids: list[str | None] = field(default_factory=list)
     _logp: torch.Tensor | None = None
     _decision: Decision | None = None
+    _asked_about: list[int] = field(default_factory=list)  # the options the last question named
 
     def look(self) -> Candidates:
         """Take the camera image and find and look at the candidates (once per scene)."""
@@ -62,7 +64,7 @@ class Picker:
             if self.detector is None:
                 boxes = gt.reshape(-1, 4)
             else:
-                boxes, scores = detect.detect(self.detector, frame.rgb)
+                boxes, scores = detect.detect(self.detector, frame.rgb, MIN_SCORE)
                 boxes = boxes[detect.distinct(boxes, scores)]
             self._cands = self.model.candidates(frame, boxes)
             self._ids = _owners(boxes, gt, gt_ids)
@@ -89,8 +91,10 @@ class Picker:
             return self._decision
         c = self.look()
         slots = self.model.read(text)
+        plausible = self._logp.exp() / self._logp.exp().max()
+        plausible[self._asked_about] = 1.0  # "the left one" is among the options named
         with torch.no_grad():
-            fit = answer_score(slots, c, self._logp.exp())
+            fit = answer_score(slots, c, plausible)
         self._logp = (self._logp + fit).log_softmax(0)
         self._decision = self._decide(self._decision.destination_scores, self._decision.asked)
         return self._decision
@@ -101,7 +105,8 @@ class Picker:
         best = int(p.argmax())
         question = None
         if float(p[best]) < self.ask_below and asked < MAX_QUESTIONS and len(p) > 1:
-            question = ask(self._cands, p)
+            self._asked_about = options(p)
+            question = ask(self._cands, self._asked_about)
             asked += 1
         box = tuple(float(v) for v in self._cands.boxes[best])
         return Decision(
@@ -149,11 +154,16 @@ def describe(c: Candidates, i: int, parts: set[str]) -> str:
     return text
 
 
-def ask(c: Candidates, p: torch.Tensor, k: int = 3) -> str:
-    """A question naming what tells the likely candidates (up to ``k``) apart."""
+def options(p: torch.Tensor, k: int = 3) -> list[int]:
+    """The candidates worth naming in a question: the likeliest two, and up to ``k`` in all
+    while they are at least a tenth as likely as the best."""
     top = [int(i) for i in p.argsort(descending=True)[:k]]
     order = [i for i in top if float(p[i]) >= 0.1 * float(p[top[0]])]
-    order = order if len(order) > 1 else top[:2]
+    return order if len(order) > 1 else top[:2]
+
+
+def ask(c: Candidates, order: list[int]) -> str:
+    """A question naming what tells the candidates ``order`` apart."""
     parts = {
         name
         for name, probs in (("look", c.look), ("size", c.size), ("box", c.box))

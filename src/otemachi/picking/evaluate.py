@@ -31,6 +31,7 @@ class Outcome:
     latency_ms: float  # instruction to decision (the scene already seen)
     perception_ms: float  # camera image, detector and looks
     placed: bool | None  # the intended object ended in the intended box (with --execute)
+    candidates: int  # boxes the system chose among (chance is one in this many)
 
 
 def episode(
@@ -44,7 +45,7 @@ def episode(
     with Scene(ep.scene, robot=execute) as scene:
         picker = Picker(scene, model, detector, ask_below=ASK_BELOW if clarify else 0.0)
         t0 = time.perf_counter()
-        picker.look()
+        n = len(picker.look())
         t1 = time.perf_counter()
         first = picker.instruct(ep.instruction)
         t2 = time.perf_counter()
@@ -67,6 +68,7 @@ def episode(
         (t2 - t1) * 1000,
         (t1 - t0) * 1000,
         placed,
+        n,
     )
 
 
@@ -77,8 +79,15 @@ def summary(rows: list[Outcome]) -> dict[str, Any]:
         "episodes": len(rows),
         "target_accuracy": _mean([r.first_ok for r in rows]),
         "target_accuracy_clarified": _mean([r.final_ok for r in rows]),
+        # episodes whose words can single out the target (all but the "ambiguous" template)
+        "target_accuracy_unambiguous": _mean(
+            [r.first_ok for r in rows if r.template != "ambiguous"]
+        ),
         "destination_accuracy": _mean([r.destination_ok for r in rows]),
         "questions_asked": int(sum(r.questions for r in rows)),
+        "chance_accuracy": round(
+            float(np.mean([1 / max(r.candidates, 1) for r in rows] or [0])), 4
+        ),
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 1),
         "latency_ms_p95": round(float(np.percentile(lat, 95)), 1),
         "perception_ms_p50": round(float(np.median([r.perception_ms for r in rows] or [0])), 1),
