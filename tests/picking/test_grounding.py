@@ -4,6 +4,7 @@ unique ones, answers resolve, and `picking evaluate` prints the documented keys.
 import dataclasses
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -119,11 +120,11 @@ SPEC = parse(
 
 
 @pytest.fixture()
-def picker(tiny: grounder.Grounder) -> Picker:
+def picker(tiny: grounder.Grounder) -> Iterator[Picker]:
     model = SeeingGrounder(tiny.reader, tiny.looks, tiny.scorer, tiny.config, tiny.metrics)
     model.spec = SPEC
     scene = Scene(SPEC)
-    yield Picker(scene, model)
+    yield Picker(scene, model, oracle=True)
     scene.close()
 
 

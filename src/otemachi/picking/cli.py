@@ -170,7 +170,7 @@ def run(
     s = _spec(spec, seed)
     model, det = _models(oracle)
     with scenes.Scene(s, robot=execute) as world:
-        picker = dialog.Picker(world, model, det)
+        picker = dialog.Picker(world, model, det, oracle)
         text: str | None = instruction
         while text:
             d = picker.instruct(text)

@@ -12,7 +12,7 @@ from otemachi.core.errors import InvalidInput
 from otemachi.picking import detect
 from otemachi.picking.catalog import CATALOG
 from otemachi.picking.ground import Candidates, answer_score
-from otemachi.picking.grounder import Grounder
+from otemachi.picking.grounder import Grounder, load_or_train
 from otemachi.picking.language import BOX_WORDS
 from otemachi.picking.looks import SIZES
 from otemachi.picking.reading import CATEGORIES, LOOKS
@@ -28,7 +28,7 @@ MAX_QUESTIONS = 2
 @dataclass(frozen=True)
 class Decision:
     target: str | None  # the scene object under the chosen box (None: nothing there)
-    box: tuple[float, float, float, float]  # chosen candidate, xyxy pixels
+    box: tuple[float, ...]  # chosen candidate, xyxy pixels
     destination: str
     scores: list[float]  # P(target) per candidate, in candidate order
     destination_scores: dict[str, float]
@@ -42,17 +42,32 @@ class Decision:
 
 @dataclass
 class Picker:
-    """One scene, one grounding model, and (unless ``oracle``) the detector's boxes."""
+    """One scene, the grounding model and the detector (both the cached ones unless given;
+    ``oracle`` uses the simulator's true boxes instead of the detector's). The object under a
+    chosen box (which body the arm grasps) is read from the simulator's segmentation, standing
+    in for a grasp point from the depth image."""
 
     scene: Scene
-    model: Grounder
-    detector: detect.SSD | None = None  # None: the simulator's ground-truth boxes
+    model: Grounder | None = None
+    detector: detect.SSD | None = None
+    oracle: bool = False
     ask_below: float = ASK_BELOW
     _cands: Candidates | None = None
     _ids: list[str | None] = field(default_factory=list)
     _logp: torch.Tensor | None = None
     _decision: Decision | None = None
     _asked_about: list[int] = field(default_factory=list)  # the options the last question named
+
+    def __post_init__(self) -> None:
+        if self.model is None:
+            self.model = load_or_train()
+        if self.detector is None and not self.oracle:
+            self.detector = detect.load_or_train()[0]
+
+    @property
+    def grounder(self) -> Grounder:
+        assert self.model is not None
+        return self.model
 
     def look(self) -> Candidates:
         """Take the camera image and find and look at the candidates (once per scene)."""
@@ -61,12 +76,12 @@ class Picker:
             truth = self.scene.bboxes(frame)
             gt_ids = list(truth)
             gt = np.array([(x, y, x + w, y + h) for x, y, w, h in truth.values()], np.float32)
-            if self.detector is None:
+            if self.oracle or self.detector is None:
                 boxes = gt.reshape(-1, 4)
             else:
                 boxes, scores = detect.detect(self.detector, frame.rgb, MIN_SCORE)
                 boxes = boxes[detect.distinct(boxes, scores)]
-            self._cands = self.model.candidates(frame, boxes)
+            self._cands = self.grounder.candidates(frame, boxes)
             self._ids = _owners(boxes, gt, gt_ids)
         return self._cands
 
@@ -77,8 +92,8 @@ class Picker:
         c = self.look()
         if len(c) == 0:
             raise InvalidInput("no object is visible in the scene")
-        slots = self.model.read(text)
-        self._logp = self.model.score(slots, c)
+        slots = self.grounder.read(text)
+        self._logp = self.grounder.score(slots, c)
         dest = {b: float(p) for b, p in zip(BOXES, slots["dest"], strict=True)}
         self._decision = self._decide(dest, asked=0)
         return self._decision
@@ -90,7 +105,7 @@ class Picker:
         if not text.strip():
             return self._decision
         c = self.look()
-        slots = self.model.read(text)
+        slots = self.grounder.read(text)
         plausible = self._logp.exp() / self._logp.exp().max()
         plausible[self._asked_about] = 1.0  # "the left one" is among the options named
         with torch.no_grad():
@@ -108,10 +123,9 @@ class Picker:
             self._asked_about = options(p)
             question = ask(self._cands, self._asked_about)
             asked += 1
-        box = tuple(float(v) for v in self._cands.boxes[best])
         return Decision(
             self._ids[best],
-            box,  # type: ignore[arg-type]
+            tuple(float(v) for v in self._cands.boxes[best]),
             max(dest, key=lambda b: dest[b]),
             [float(v) for v in p],
             dest,

@@ -43,7 +43,7 @@ def episode(
 ) -> Outcome:
     """Run one episode; the system's question, if any, gets the episode's clarification."""
     with Scene(ep.scene, robot=execute) as scene:
-        picker = Picker(scene, model, detector, ask_below=ASK_BELOW if clarify else 0.0)
+        picker = Picker(scene, model, detector, detector is None, ASK_BELOW if clarify else 0.0)
         t0 = time.perf_counter()
         n = len(picker.look())
         t1 = time.perf_counter()

@@ -2,6 +2,8 @@
 the scorer, trained in that order (the scorer with a softmax over each scene's candidates), saved
 as one safetensors checkpoint, and cached under OTEMACHI_HOME."""
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -42,12 +44,12 @@ HOLDOUT = (
 
 @dataclass(frozen=True)
 class GroundConfig:
-    revision: int = 2  # bumped when training code changes, so a stale cache is not reused
+    revision: int = 3  # bumped when training code changes, so a stale cache is not reused
     seed: int = 0
     text_examples: int = 8000
     reader_epochs: int = 6
-    looks_scenes: int = 300
-    looks_epochs: int = 20
+    looks_scenes: int = 400
+    looks_epochs: int = 25
     looks_width: int = 32
     fit_scenes: int = 100
     fit_steps: int = 60
@@ -152,15 +154,8 @@ def train(cfg: GroundConfig) -> Grounder:
 
 
 def _path(cfg: GroundConfig) -> Path:
-    tag = checkpoint_tag(cfg)
+    tag = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:12]
     return artifact_dir("picking", "models") / f"grounder-{tag}"
-
-
-def checkpoint_tag(cfg: GroundConfig) -> str:
-    import hashlib
-    import json
-
-    return hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def save(g: Grounder, path: Path) -> None:
