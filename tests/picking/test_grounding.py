@@ -153,7 +153,7 @@ def test_cli_evaluate_prints_the_documented_json(
     episodes.write(episodes.make(3, 9), path)
     args = ["picking", "evaluate", "--episodes", str(path), "--oracle-boxes", "--json"]
     assert main([*args, "--execute"]) == 0
-    got = json.loads(capsys.readouterr().out)
+    got = json.loads(capsys.readouterr().out, parse_constant=pytest.fail)  # no NaN
     keys = {"episodes", "target_accuracy", "target_accuracy_clarified", "destination_accuracy"}
     keys |= {"questions_asked", "pick_place_success", "latency_ms_p50", "latency_ms_p95"}
     assert keys <= set(got) and got["episodes"] == 3

@@ -97,8 +97,9 @@ def summary(rows: list[Outcome]) -> dict[str, Any]:
     return out
 
 
-def _mean(xs: list[bool]) -> float:
-    return round(float(np.mean(xs)), 4) if xs else float("nan")
+def _mean(xs: list[bool]) -> float | None:
+    """Rounded mean; None (JSON null) when there is nothing to average."""
+    return round(float(np.mean(xs)), 4) if xs else None
 
 
 def run(
