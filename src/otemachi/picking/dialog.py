@@ -142,7 +142,9 @@ class Picker:
             raise InvalidInput("this scene was built without the robot")
         if d.target is None:
             return Outcome(False, "no_contact", "the chosen box holds no object")
-        return self.scene.robot.pick_and_place(self.scene.bodies[d.target], d.destination)
+        done = self.scene.robot.pick_and_place(self.scene.bodies[d.target], d.destination)
+        self._cands = None  # the table changed: look again before the next instruction
+        return done
 
 
 def _owners(boxes: np.ndarray, gt: np.ndarray, ids: list[str]) -> list[str | None]:

@@ -3,7 +3,7 @@
 optionally the robot) and summarise, overall and for seen vs held-out phrasing."""
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -125,7 +125,3 @@ def run(
             for g in groups
         }
     return result, rows
-
-
-def rows_as_dicts(rows: list[Outcome]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in rows]
