@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import progress
 from otemachi.core.seeding import rng, torch_seeded
 from otemachi.picking import sentence
@@ -60,6 +61,8 @@ class Reader(nn.Module):
 
     def read(self, texts: list[str]) -> dict[str, torch.Tensor]:
         """Probabilities per slot, (N, |V_s|) each."""
+        if not texts:
+            return {s: torch.zeros(0, len(v)) for s, v in VOCAB.items()}
         x, mask = sentence.pad(sentence.tokens(texts))
         with torch.no_grad():
             return {s: v.softmax(-1) for s, v in self.eval()(x, mask).items()}
@@ -80,6 +83,10 @@ def examples(n: int, seed: int, holdout: frozenset[str]) -> list[Example]:
     out: list[Example] = []
     i = 0
     while len(out) < n:
+        if i > 10 * n:
+            raise InvalidInput(
+                f"the held-out phrasings {sorted(holdout)} leave too little to train on"
+            )
         g = rng(seed, "picking", "reading", str(i))
         i += 1
         spec = random_scene(g)
