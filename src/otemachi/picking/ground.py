@@ -121,7 +121,7 @@ class Scorer(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.log_weight = nn.Parameter(torch.zeros(3))  # target words, relation, ordinal
-        self.log_sharp = nn.Parameter(torch.tensor([np.log(200.0), np.log(200.0)]))
+        self.log_sharp = nn.Parameter(torch.full((2,), float(np.log(200.0))))  # relation, ordinal
 
     def forward(self, q: Slots, c: Candidates) -> torch.Tensor:
         w, sharp = self.log_weight.exp(), self.log_sharp.exp()
