@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fastapi.testclient import TestClient
 
 from otemachi.cli import main
 from otemachi.picking import episodes, evaluate, grounder, reading
@@ -18,7 +19,8 @@ from otemachi.picking.ground import Candidates
 from otemachi.picking.looks import SIZES
 from otemachi.picking.reading import CATEGORIES, LOOKS
 from otemachi.picking.scenes import Scene, SceneSpec, parse
-from otemachi.picking.world import Frame
+from otemachi.picking.world import BOXES, Frame
+from otemachi.server import create_app
 
 TINY = grounder.GroundConfig(
     text_examples=2500, reader_epochs=5, looks_scenes=30, looks_epochs=6, fit_scenes=8, fit_steps=5
@@ -184,3 +186,25 @@ def test_cli_run_marks_the_decision(
     args = ["picking", "run", "Put the block into the top right box", "--spec", str(spec)]
     assert main([*args, "--oracle-boxes", "--out", str(out)]) == 0
     assert out.stat().st_size > 0 and "-> tr" in capsys.readouterr().err
+
+
+def test_http_decide(tiny: grounder.Grounder) -> None:
+    client = TestClient(create_app())
+    ask = {"scene": SPEC.to_dict(), "instruction": "Put the block into the top right box"}
+    r = client.post("/api/picking/decide", json={**ask, "oracle_boxes": True})
+    assert r.status_code == 404 and "otemachi picking train" in r.json()["detail"]
+    grounder.save(tiny, grounder._path(grounder.GroundConfig()))  # as `picking train` would
+    r = client.post(
+        "/api/picking/decide",
+        json={**ask, "oracle_boxes": True, "answers": ["the one in the bottom right box"]},
+    )
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["target"] in {o.id for o in SPEC.objects} and got["destination"] in BOXES
+    assert 0 <= got["confidence"] <= 1 and got["questions_asked"] <= 2
+    bad = client.post(
+        "/api/picking/decide", json={**ask, "scene": {"objects": []}, "oracle_boxes": True}
+    )
+    assert bad.status_code == 422 and "at least one object" in bad.json()["detail"]
+    empty = client.post("/api/picking/decide", json={**ask, "instruction": ""})
+    assert empty.status_code == 422

@@ -1,12 +1,25 @@
-"""HTTP face of otemachi.picking: the JSON router and the HTML page."""
+"""HTTP face of otemachi.picking: the catalog, decisions on a scene, and the HTML page."""
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
 
+from otemachi.picking import detect, grounder
 from otemachi.picking.catalog import CATALOG, COLORS
+from otemachi.picking.dialog import MAX_QUESTIONS, Picker
+from otemachi.picking.scenes import Scene, parse
 
 router = APIRouter()
 pages = APIRouter()
+
+
+class DecideRequest(BaseModel):
+    scene: dict[str, Any] = Field(description="A scene spec: {'objects': [...]}")
+    instruction: str = Field(min_length=1, max_length=500)
+    answers: list[str] = Field(default_factory=list, max_length=MAX_QUESTIONS)
+    oracle_boxes: bool = False
 
 
 @router.get("/catalog")
@@ -15,11 +28,46 @@ def catalog() -> dict[str, object]:
     return {"categories": {k: list(c.synonyms) for k, c in CATALOG.items()}, "colors": list(COLORS)}
 
 
+def _models(request: Request, oracle: bool) -> tuple[grounder.Grounder, detect.SSD | None]:
+    """The cached models, loaded on first use and kept on the app (never trained here)."""
+    state = request.app.state
+    if getattr(state, "picking_grounder", None) is None:
+        state.picking_grounder = grounder.load_or_train(train_missing=False)
+    if not oracle and getattr(state, "picking_detector", None) is None:
+        state.picking_detector = detect.load_or_train(train_missing=False)[0]
+    return state.picking_grounder, None if oracle else state.picking_detector
+
+
+@router.post("/decide")
+def decide(body: DecideRequest, request: Request) -> dict[str, Any]:
+    """Render the scene, decide what the instruction means, and apply the given answers while
+    the system keeps asking. The reply carries the question still open, if any."""
+    spec = parse(body.scene)
+    model, det = _models(request, body.oracle_boxes)
+    with Scene(spec) as scene:
+        picker = Picker(scene, model, det, body.oracle_boxes)
+        d = picker.instruct(body.instruction)
+        for said in body.answers:
+            if d.question is None:
+                break
+            d = picker.answer(said)
+    return {
+        "target": d.target,
+        "box": list(d.box),
+        "destination": d.destination,
+        "confidence": d.confidence,
+        "question": d.question,
+        "questions_asked": d.asked,
+        "destination_scores": d.destination_scores,
+    }
+
+
 @pages.get("/", response_class=HTMLResponse)
 def page() -> str:
     """The picking page."""
     return (
-        "<h1>picking</h1><p>A simulated Panda arm picks tabletop objects into four boxes. "
-        "Run <code>otemachi picking scene --seed 0</code> or "
-        "<code>otemachi picking pick</code>.</p>"
+        "<h1>picking</h1><p>A simulated Panda arm picks the tabletop object an instruction "
+        'means and asks when unsure. Run <code>otemachi picking run "move the duck to the '
+        'top left box" --seed 0</code>, or POST a scene and an instruction to '
+        "<code>/api/picking/decide</code>.</p>"
     )

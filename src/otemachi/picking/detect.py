@@ -13,7 +13,7 @@ from torchvision.models.detection.ssd import SSD
 from torchvision.ops import box_iou
 
 from otemachi.core import checkpoint
-from otemachi.core.errors import CheckpointError
+from otemachi.core.errors import CheckpointError, NotFound
 from otemachi.core.paths import artifact_dir
 from otemachi.core.progress import progress, track
 from otemachi.core.seeding import rng, torch_seeded
@@ -188,16 +188,20 @@ def _path(cfg: DetectorConfig) -> Path:
     return artifact_dir("picking", "models") / f"ssd-{tag}"
 
 
-def load_or_train(cfg: DetectorConfig = DetectorConfig()) -> tuple[SSD, dict[str, float]]:
-    """The cached detector for ``cfg`` (with its held-out mAP), or a newly trained one."""
+def load_or_train(
+    cfg: DetectorConfig = DetectorConfig(), train_missing: bool = True
+) -> tuple[SSD, dict[str, float]]:
+    """The cached detector for ``cfg`` (with its held-out mAP), or a newly trained one; with
+    ``train_missing=False`` a missing detector is a NotFound naming the command that makes it."""
     path = _path(cfg)
     try:
         ckpt = checkpoint.load(path, KIND)
         model = build(checkpoint.config_from(DetectorConfig, ckpt.config))
         model.load_state_dict(ckpt.tensors)
         return model.eval(), ckpt.metrics
-    except CheckpointError:
-        pass
+    except CheckpointError as exc:
+        if not train_missing:
+            raise NotFound(f"no trained detector ({exc}); run `otemachi picking train`") from exc
     model = train(cfg, samples(cfg.train_scenes, cfg.seed, "train"))
     metrics = {"map50_heldout": evaluate(model, samples(cfg.test_scenes, cfg.seed, "test"))}
     checkpoint.save(path, checkpoint.Checkpoint(KIND, model.state_dict(), asdict(cfg), metrics))
