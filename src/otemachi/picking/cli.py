@@ -175,7 +175,7 @@ def run(
         while text:
             d = picker.instruct(text)
             while d.question:
-                reply = typer.prompt(d.question, default="", show_default=False)
+                reply = _prompt(d.question)
                 if not reply.strip():
                     break
                 d = picker.answer(reply)
@@ -186,8 +186,12 @@ def run(
             if execute:
                 result = picker.execute()
                 console.print("placed" if result.ok else f"FAILED ({result.failure})")
-            text = (
-                typer.prompt("next instruction (empty to stop)", default="")
-                if interactive
-                else None
-            )
+            text = _prompt("next instruction (empty to stop)") if interactive else None
+
+
+def _prompt(question: str) -> str:
+    """A line from the terminal; end of input counts as an empty line."""
+    try:
+        return str(typer.prompt(question, default="", show_default=False))
+    except typer.Abort:
+        return ""
