@@ -13,7 +13,7 @@ import torch
 from fastapi.testclient import TestClient
 
 from otemachi.cli import main
-from otemachi.picking import episodes, evaluate, grounder, reading
+from otemachi.picking import detect, episodes, evaluate, grounder, reading
 from otemachi.picking.dialog import Picker
 from otemachi.picking.ground import Candidates
 from otemachi.picking.looks import SIZES
@@ -208,3 +208,13 @@ def test_http_decide(tiny: grounder.Grounder) -> None:
     assert bad.status_code == 422 and "at least one object" in bad.json()["detail"]
     empty = client.post("/api/picking/decide", json={**ask, "instruction": ""})
     assert empty.status_code == 422
+
+
+def test_an_episode_with_nothing_seen_is_lost_not_fatal(
+    tiny: grounder.Grounder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = (np.zeros((0, 4), np.float32), np.zeros(0, np.float32))
+    monkeypatch.setattr(detect, "detect", lambda *a, **k: empty)  # a detector that sees nothing
+    result, rows = evaluate.run(episodes.make(2, 3), tiny, detector=object())  # type: ignore[arg-type]
+    assert result["episodes"] == 2 and result["target_accuracy"] == 0.0
+    assert [r.candidates for r in rows] == [0, 0]

@@ -47,6 +47,21 @@ def episode(
         t0 = time.perf_counter()
         n = len(picker.look())
         t1 = time.perf_counter()
+        if n == 0:  # nothing seen: the episode is lost, the evaluation goes on
+            return Outcome(
+                ep.id,
+                ep.split,
+                ep.tags.get("template", "-"),
+                False,
+                False,
+                False,
+                0,
+                None,
+                0.0,
+                (t1 - t0) * 1000,
+                False if execute else None,
+                0,
+            )
         first = picker.instruct(ep.instruction)
         t2 = time.perf_counter()
         final = first
