@@ -58,6 +58,8 @@ class GroundConfig:
 
 @dataclass
 class Grounder:
+    """The reader, the looks model and the scorer, with the config and metrics they came from."""
+
     reader: reading.Reader
     looks: looks.Looks
     scorer: Scorer
