@@ -14,8 +14,7 @@ from otemachi.picking.catalog import CATALOG
 from otemachi.picking.ground import Candidates, answer_score
 from otemachi.picking.grounder import Grounder, load_or_train
 from otemachi.picking.language import BOX_WORDS
-from otemachi.picking.looks import SIZES
-from otemachi.picking.reading import CATEGORIES, LOOKS
+from otemachi.picking.reading import CATEGORIES, LOOKS, SIZES
 from otemachi.picking.robot import Outcome
 from otemachi.picking.scenes import Scene
 from otemachi.picking.world import BOXES
@@ -106,7 +105,8 @@ class Picker:
             return self._decision
         c = self.look()
         slots = self.grounder.read(text)
-        plausible = self._logp.exp() / self._logp.exp().max()
+        p = self._logp.exp()
+        plausible = p / p.max()
         plausible[self._asked_about] = 1.0  # "the left one" is among the options named
         with torch.no_grad():
             fit = answer_score(slots, c, plausible)

@@ -13,13 +13,12 @@ from torchvision.ops import roi_align
 from otemachi.core.progress import progress, track
 from otemachi.core.seeding import rng, torch_seeded
 from otemachi.picking.language import colour_word
-from otemachi.picking.reading import CATEGORIES, IGNORE, LOOKS
+from otemachi.picking.reading import CATEGORIES, IGNORE, LOOKS, SIZES
 from otemachi.picking.scenes import Scene, random_scene
 from otemachi.picking.world import CAMERA_HEIGHT, Frame
 
 CROP = 32
 CHANNELS = 4  # red, green, blue, height
-SIZES = ("small", "large")
 # One rendered scene: image (H, W, 4), boxes (N, 4) xyxy, labels (N, 3) cat/look/size
 Shot = tuple[np.ndarray, np.ndarray, np.ndarray]
 

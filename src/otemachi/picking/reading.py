@@ -14,6 +14,7 @@ from otemachi.core.progress import progress
 from otemachi.core.seeding import rng, torch_seeded
 from otemachi.picking import sentence
 from otemachi.picking.catalog import CATALOG, COLORS
+from otemachi.picking.catalog import SIZES as SIZE_SCALES
 from otemachi.picking.episodes import is_unseen
 from otemachi.picking.language import ORDINALS, RELATIONS, SLOTS, generate, instructions_for
 from otemachi.picking.scenes import random_scene
@@ -22,10 +23,11 @@ from otemachi.picking.world import BOXES
 NONE = "none"
 CATEGORIES = tuple(sorted(CATALOG))
 LOOKS = (*COLORS, "black and white", "colorful")
+SIZES = tuple(SIZE_SCALES)  # small, large
 VOCAB: dict[str, tuple[str, ...]] = {
     "cat": (NONE, *CATEGORIES),
     "look": (NONE, *LOOKS),
-    "size": (NONE, "small", "large"),
+    "size": (NONE, *SIZES),
     "box": (NONE, *BOXES),
     "rel": (NONE, *RELATIONS),
     "ord": (NONE, *ORDINALS),
