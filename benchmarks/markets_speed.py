@@ -10,8 +10,8 @@ from datetime import date
 
 import torch
 
-from otemachi.markets import backtest, data, features
-from otemachi.markets.models import RNNConfig, RNNForecaster
+from otemachi.markets import data, evaluate, features
+from otemachi.markets.model import RNNConfig, RNNForecaster
 
 
 def timed(fn, repeat: int = 1) -> float:  # type: ignore[no-untyped-def]
@@ -48,7 +48,7 @@ def main(quick: bool) -> None:
     total = 0.0
     print("S&P 500 walk-forward backtest, horizons 1,5,20, per model:")
     for model in ("rw", "ewma", "garch", "gbm", "gru"):
-        seconds = timed(lambda m=model: backtest.run(bars, [m], (1, 5, 20)))
+        seconds = timed(lambda m=model: evaluate.run(bars, [m], (1, 5, 20)))
         total += seconds
         print(f"  {model:6s} {seconds:7.1f} s")
     print(f"  total  {total:7.1f} s (rw is run inside each model's backtest as the reference)")

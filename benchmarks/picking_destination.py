@@ -9,16 +9,16 @@ from datetime import date
 
 import numpy as np
 
-from otemachi.picking import episodes, grounder
+from otemachi.picking import episodes, model
 from otemachi.picking.destination import DestinationClassifier
 from otemachi.picking.reading import examples
 from otemachi.picking.world import BOXES
 
 
 def main() -> None:
-    model = grounder.load_or_train()
-    held = frozenset(model.config.holdout)
-    cfg = model.config
+    grounder = model.load()
+    held = frozenset(grounder.config.holdout)
+    cfg = grounder.config
     train = [
         (t, s["dest"]) for t, s, answer in examples(cfg.text_examples, cfg.seed, held) if not answer
     ]
@@ -31,7 +31,7 @@ def main() -> None:
         part = [e for e in test if e.split == split]
         texts, truth = [e.instruction for e in part], np.array([e.destination for e in part])
         a = np.mean(np.array(tfidf.predict(texts)) == truth)
-        probs = model.reader.read(texts)["dest"].argmax(-1).numpy()
+        probs = grounder.reader.read(texts)["dest"].argmax(-1).numpy()
         b = np.mean(np.array([BOXES[i] for i in probs]) == truth)
         print(f"| {split} | {len(part)} | {a:.3f} | {b:.3f} |")
 

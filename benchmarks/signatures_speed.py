@@ -11,14 +11,14 @@ from datetime import date
 import numpy as np
 import torch
 
-from otemachi.signatures import base, oneclass, pipeline
+from otemachi.signatures import base, evaluate, oneclass
 
 
 def main() -> None:
     torch.set_num_threads(1)
     print(f"machine: {platform.machine()}, 1 torch thread; {date.today()}")
-    b = base.load_or_build(base.BaseConfig())
-    data = pipeline.evaluation_data("synth", writers=20)
+    b = base.load()
+    data = evaluate.evaluation_data("synth", writers=20)
     images = [im for w in data.writers() for im in data.iter_genuine(w)]
     start = time.perf_counter()
     embs = b.embed(images)

@@ -5,7 +5,7 @@ import pytest
 
 from otemachi.core.seeding import rng
 from otemachi.markets import features, metrics, synth
-from otemachi.markets.models import RNNConfig
+from otemachi.markets.model import RNNConfig
 from otemachi.markets.train import RNNModel, TrainConfig
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from otemachi.picking import detect
+from otemachi.picking import detect, train
 
 TRUTH = [
     np.array([[0, 0, 10, 10], [20, 20, 30, 30]], np.float32),
@@ -31,7 +31,7 @@ def test_a_tiny_detector_learns(tmp_path: object) -> None:
     cfg = detect.DetectorConfig(
         width=8, train_scenes=24, test_scenes=4, epochs=10, batch=4, lr=5e-3
     )
-    model = detect.train(cfg, detect.samples(cfg.train_scenes, 1, "train"))
+    model = train.train_detector(cfg, detect.samples(cfg.train_scenes, 1, "train"))
     test = detect.samples(cfg.test_scenes, 1, "test")
     boxes, scores = detect.detect(model, test[0][0], min_score=0.0)
     assert boxes.shape[1] == 4 and len(boxes) == len(scores)

@@ -3,8 +3,9 @@
 import numpy as np
 import torch
 
+from otemachi.picking.catalog import CATEGORIES, LOOKS
 from otemachi.picking.ground import Candidates, Scorer, answer_score
-from otemachi.picking.reading import CATEGORIES, LOOKS, VOCAB
+from otemachi.picking.reading import VOCAB
 from otemachi.picking.world import BOXES
 
 

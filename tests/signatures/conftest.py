@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from otemachi.signatures import base
+from otemachi.signatures import base, train
 
 TINY = base.BaseConfig(dev_writers=30, epochs=3)  # what `--dev-writers 30 --epochs 3` asks for
 
@@ -19,4 +19,4 @@ def tiny_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_base(tiny_home: Path) -> Iterator[base.Base]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("OTEMACHI_HOME", str(tiny_home))
-        yield base.load_or_build(TINY)
+        yield train.base(TINY)

@@ -93,7 +93,7 @@ def load(path: Path, kind: str) -> Checkpoint:
     if meta.get("kind") != kind:
         raise CheckpointError(f"{path} holds a {meta.get('kind')!r} model, expected {kind!r}")
     if _sha256(path) != meta.get("sha256"):
-        raise CheckpointError(f"{path} was modified after it was saved (hash mismatch); retrain it")
+        raise CheckpointError(f"{path} was modified after it was saved (hash mismatch)")
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:

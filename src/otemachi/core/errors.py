@@ -21,3 +21,10 @@ class NotFound(OtemachiError):
 
 class CheckpointError(InvalidInput):
     """A checkpoint is missing, corrupt, tampered with, or of another kind."""
+
+
+class ModelNotTrained(NotFound):
+    """A model is needed but has not been trained; the message names the command that trains it.
+    Servers answer 503: the service is up but cannot serve this until someone trains it."""
+
+    http_status = 503

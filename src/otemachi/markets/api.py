@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from otemachi.markets import backtest, data
+from otemachi.markets import data, evaluate
 
 router = APIRouter()
 pages = APIRouter()
@@ -21,7 +21,7 @@ def datasets() -> dict[str, dict[str, str]]:
 @router.get("/models")
 def models() -> list[str]:
     """Models and baselines a backtest can compare."""
-    return list(backtest.MODELS)
+    return list(evaluate.MODELS)
 
 
 @pages.get("/", response_class=HTMLResponse)

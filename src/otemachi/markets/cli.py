@@ -1,4 +1,4 @@
-"""Command line for otemachi.markets: bundled data and walk-forward backtests."""
+"""Command line for otemachi.markets: bundled data, walk-forward backtests, training."""
 
 import json
 from pathlib import Path
@@ -8,13 +8,14 @@ from rich.table import Table
 
 from otemachi.core import options
 from otemachi.core.progress import console
-from otemachi.markets import backtest, data, outputs
+from otemachi.markets import data, evaluate, train
+from otemachi.markets.model import RNNConfig
 
 app = typer.Typer(help="Probabilistic multi-horizon market forecasts from streaming bars.")
 data_app = typer.Typer(help="Bundled datasets.")
 app.add_typer(data_app, name="data")
 
-ALL = [m for m in backtest.MODELS if m != "lstm"]
+ALL = [m for m in evaluate.MODELS if m != "lstm"]
 
 
 @data_app.command("list")
@@ -48,25 +49,52 @@ def backtest_cmd(
 ) -> None:
     """Walk-forward backtest: every model refit on the same folds, scored out of sample."""
     hs = options.ints(horizons, "--horizons")
-    models = options.choices(model, list(backtest.MODELS), "model(s)", ALL)
+    models = options.choices(model, list(evaluate.MODELS), "model(s)", ALL)
     bars, report = data.load(data_name, symbol)
     if not report.clean:
         console.print(f"[yellow]validation:[/yellow] {report.summary()}")
-    bt = backtest.run(bars, models, hs, seed=seed)
-    saved = outputs.save(bt, data_name, out)
+    bt = evaluate.run(bars, models, hs, seed=seed)
+    saved = evaluate.save(bt, data_name, out)
     if as_json:
-        typer.echo(json.dumps(backtest.to_json(bt, data_name)))
+        typer.echo(json.dumps(evaluate.to_json(bt, data_name)))
         return
     table = Table(
         "h",
         "model",
-        *outputs.HEADERS,
+        *evaluate.HEADERS,
         title=f"{data_name}: {len(bt.origins)} out-of-sample origins",
     )
-    for row in outputs.rows(bt):
+    for row in evaluate.rows(bt):
         table.add_row(*row)
     console.print(table)
-    for line in backtest.verdicts(bt.scores):
+    for line in evaluate.verdicts(bt.scores):
         console.print(line)
     for path in [*saved["figures"], *saved["results"], *saved["checkpoints"]]:
         console.print(f"saved {path}")
+
+
+@app.command("train")
+def train_cmd(
+    data_name: str = typer.Option(
+        ..., "--data", help=f"{', '.join(data.DATASETS)} or a CSV/Parquet path."
+    ),
+    symbol: str = typer.Option(
+        None, "--symbol", help="Symbol to pick when the file has a symbol column."
+    ),
+    cell: str = typer.Option("gru", "--model", help="gru or lstm."),
+    horizons: str = typer.Option("1,5,20", "--horizons", help="Horizons in bars, comma-separated."),
+    seed: int = typer.Option(0, "--seed", help="Seed for network training."),
+    retrain: bool = typer.Option(False, "--retrain", help="Train anew and replace a stored one."),
+) -> None:
+    """Train the forecaster on every bar of a series and store it (the live path loads it)."""
+    [cell] = options.choices(cell, ["gru", "lstm"], "model")
+    bars, report = data.load(data_name, symbol)
+    if not report.clean:
+        console.print(f"[yellow]validation:[/yellow] {report.summary()}")
+    setup = train.Setup(
+        RNNConfig(cell=cell, horizons=options.ints(horizons, "--horizons")),
+        train.TrainConfig(seed=seed),
+    )
+    name = Path(data_name).stem if Path(data_name).suffix else data_name
+    path, trained = train.train(bars, name, setup, retrain)
+    console.print(f"{'trained and stored' if trained else 'already stored'}: {path}")

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -11,13 +12,17 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from otemachi.core.report import save_figure
-from otemachi.markets.backtest import Backtest
 from otemachi.markets.metrics import pinball_series
+
+if TYPE_CHECKING:
+    from otemachi.markets.evaluate import Backtest
 
 Draw = Callable[[Axes, int, np.ndarray, np.ndarray], None]
 
 
-def fan_chart(bt: Backtest, model: str, path: Path, horizon_idx: int = 0, last: int = 250) -> Path:
+def fan_chart(
+    bt: "Backtest", model: str, path: Path, horizon_idx: int = 0, last: int = 250
+) -> Path:
     """Close price with the model's 50% and 80% forecast bands for one horizon, last N origins."""
     f, h = bt.forecasts[model], bt.series.horizons[horizon_idx]
     origins = bt.origins[-(last + h) : -h] if len(bt.origins) > last + h else bt.origins[:-h]
@@ -36,7 +41,7 @@ def fan_chart(bt: Backtest, model: str, path: Path, horizon_idx: int = 0, last: 
     return save_figure(fig, path)
 
 
-def _per_horizon(bt: Backtest, path: Path, title: str, draw: Draw) -> Path:
+def _per_horizon(bt: "Backtest", path: Path, title: str, draw: Draw) -> Path:
     """One panel per horizon; ``draw(ax, j, y, ok)`` fills panel j from its outcomes."""
     hs = bt.series.horizons
     fig, axes = plt.subplots(1, len(hs), figsize=(4.2 * len(hs), 4), squeeze=False)
@@ -50,7 +55,7 @@ def _per_horizon(bt: Backtest, path: Path, title: str, draw: Draw) -> Path:
     return save_figure(fig, path)
 
 
-def calibration(bt: Backtest, path: Path) -> Path:
+def calibration(bt: "Backtest", path: Path) -> Path:
     """Reliability of every quantile: the fraction of outcomes at or below it, per model."""
     taus = np.asarray(bt.series.quantiles)
 
@@ -63,7 +68,7 @@ def calibration(bt: Backtest, path: Path) -> Path:
     return _per_horizon(bt, path, "Calibration: observed vs nominal quantile levels", draw)
 
 
-def cumulative_pinball(bt: Backtest, path: Path) -> Path:
+def cumulative_pinball(bt: "Backtest", path: Path) -> Path:
     """Cumulative pinball loss of each model minus that of the random walk (below 0 = better)."""
     taus = np.asarray(bt.series.quantiles)
 
@@ -79,7 +84,7 @@ def cumulative_pinball(bt: Backtest, path: Path) -> Path:
     return _per_horizon(bt, path, "Cumulative pinball loss against the random walk", draw)
 
 
-def all_plots(bt: Backtest, out: Path, model: str) -> list[Path]:
+def all_plots(bt: "Backtest", out: Path, model: str) -> list[Path]:
     """Save the three standard plots into ``out``."""
     return [
         fan_chart(bt, model, out / f"fan_{model}.png"),

@@ -1,23 +1,27 @@
 """Training the recurrent forecaster: windows from history, pinball + BCE loss, early stopping on a
 purged validation fold, Platt-calibrated P(up), and safetensors checkpoints."""
 
-import copy
-from dataclasses import asdict, dataclass
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from otemachi.core import checkpoint
-from otemachi.core.errors import InvalidInput
-from otemachi.core.progress import progress
-from otemachi.core.seeding import rng, torch_seeded
-from otemachi.markets.features import WARMUP
+from otemachi.core.errors import InvalidInput, ModelNotTrained
+from otemachi.core.seeding import rng
+from otemachi.core.store import Artifact, module_from
+from otemachi.core.training import Plan, fit
+from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
-from otemachi.markets.models import TARGETS, RNNConfig, RNNForecaster
+from otemachi.markets.model import TARGETS, RNNConfig, RNNForecaster
 
-KIND = "markets.rnn"
+ARTIFACT = Artifact(
+    "markets", "rnn", "markets.rnn", "rnn/1", "otemachi markets train --data NAME", "forecaster"
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,6 @@ class RNNModel:
     def __init__(self, cfg: RNNConfig, train: TrainConfig) -> None:
         self.cfg, self.train_cfg = cfg, train
         self.net: RNNForecaster | None = None
-        self.history: list[float] = []
 
     def fit(self, series: Series, start: int, stop: int) -> None:
         tc = self.train_cfg
@@ -82,53 +85,32 @@ class RNNModel:
         y_train, y_val = _normalised(series, val_start), _normalised(series, stop)
         taus = torch.tensor(self.cfg.quantiles)
         gen = rng(tc.seed, "markets", "windows")
-        with torch_seeded(tc.seed):
+        keep = slice(tc.burn_in, None)  # the first burn_in steps of a window are not scored
+
+        def build() -> RNNForecaster:
             net = RNNForecaster(self.cfg)
             net.x_mean.copy_(x[first:val_start].mean(0))
             net.x_std.copy_(x[first:val_start].std(0).clamp_min(1e-6))
-            opt = torch.optim.AdamW(net.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
-            best, best_state, bad = float("inf"), copy.deepcopy(net.state_dict()), 0
-            with progress() as bar:
-                task = bar.add_task(f"train {self.cfg.cell}", total=tc.max_epochs, info="")
-                for _ in range(tc.max_epochs):
-                    self._epoch(net, opt, x, y_train, (first, val_start), gen, taus)
-                    val = self._val_loss(net, x[:stop], y_val, val_start, taus)
-                    self.history.append(val)
-                    bar.update(task, advance=1, info=f"val {val:.4f}")
-                    if val < best - 1e-4:
-                        best, best_state, bad = val, copy.deepcopy(net.state_dict()), 0
-                    else:
-                        bad += 1
-                        if bad >= tc.patience:
-                            break
-            net.load_state_dict(best_state)
-            self._calibrate(net, x[:stop], y_val, val_start)
-        self.net = net.eval()
+            return net
 
-    def _epoch(
-        self,
-        net: RNNForecaster,
-        opt: torch.optim.Optimizer,
-        x: torch.Tensor,
-        y: dict[str, torch.Tensor],
-        span: tuple[int, int],
-        gen: np.random.Generator,
-        taus: torch.Tensor,
-    ) -> None:
-        """One epoch of random windows inside ``span``; the first burn_in steps are not scored."""
-        tc = self.train_cfg
-        net.train()
-        keep = slice(tc.burn_in, None)
-        for _ in range(tc.steps_per_epoch):
-            starts = gen.integers(span[0], span[1] - tc.window, size=tc.batch)
-            idx = torch.tensor(starts)[:, None] + torch.arange(tc.window)[None, :]  # (B, W)
+        def windows() -> Iterator[torch.Tensor]:
+            for _ in range(tc.steps_per_epoch):
+                starts = gen.integers(first, val_start - tc.window, size=tc.batch)
+                yield torch.tensor(starts)[:, None] + torch.arange(tc.window)[None, :]  # (B, W)
+
+        def loss(net: RNNForecaster, idx: torch.Tensor) -> torch.Tensor:
             out, _ = net(x[idx])
-            yb = {k: v[idx][:, keep] for k, v in y.items()}
-            loss = _loss({k: v[:, keep] for k, v in out.items()}, yb, taus)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
+            yb = {k: v[idx][:, keep] for k, v in y_train.items()}
+            return _loss({k: v[:, keep] for k, v in out.items()}, yb, taus)
+
+        plan = Plan(tc.max_epochs, tc.lr, "adamw", tc.weight_decay, clip=1.0, patience=tc.patience)
+        net = fit(
+            build, plan, windows, loss,
+            seed=tc.seed, description=f"train {self.cfg.cell}",
+            validate=lambda net: self._val_loss(net, x[:stop], y_val, val_start, taus),
+        )  # fmt: skip
+        self._calibrate(net, x[:stop], y_val, val_start)
+        self.net = net.eval()
 
     @staticmethod
     def _val_loss(
@@ -185,15 +167,48 @@ def forecast(net: RNNForecaster, series: Series, origins: np.ndarray) -> Forecas
     return Forecast(q["ret"], q["high"], q["low"], p_up)
 
 
-def save_model(path: Path, net: RNNForecaster, metrics: dict[str, float], data_hash: str) -> Path:
-    """Save weights, buffers and config as a versioned checkpoint."""
-    ckpt = checkpoint.Checkpoint(KIND, net.state_dict(), asdict(net.cfg), metrics, data_hash)
-    return checkpoint.save(path, ckpt)
+@dataclass(frozen=True)
+class Setup:
+    """What a stored forecaster was made from (with the data's hash, its cache key)."""
+
+    model: RNNConfig
+    train: TrainConfig
+
+
+def save_model(model: RNNModel, name: str, data_hash: str, metrics: Mapping[str, object]) -> Path:
+    """Store a fitted network under ``name``, keyed by its setup and the hash of its data."""
+    assert model.net is not None, "fit() before save_model()"
+    setup = Setup(model.cfg, model.train_cfg)
+    return ARTIFACT.save(setup, model.net.state_dict(), dict(metrics), data_hash, name, model.cfg)
 
 
 def load_model(path: Path) -> RNNForecaster:
     """Rebuild a network from its checkpoint alone."""
-    ckpt = checkpoint.load(path, KIND)
-    net = RNNForecaster(checkpoint.config_from(RNNConfig, ckpt.config))
-    net.load_state_dict(ckpt.tensors)
-    return net.eval()
+    return module_from(ARTIFACT.load_path(path), RNNConfig, RNNForecaster)
+
+
+def bars_hash(bars: pd.DataFrame) -> str:
+    """A short hash of the bars a model is trained on (part of its cache key)."""
+    values = np.ascontiguousarray(bars[["open", "high", "low", "close", "volume"]].to_numpy())
+    stamps = pd.DatetimeIndex(bars.index).asi8
+    return hashlib.sha256(values.tobytes() + stamps.tobytes()).hexdigest()[:16]
+
+
+def train(bars: pd.DataFrame, name: str, setup: Setup, retrain: bool = False) -> tuple[Path, bool]:
+    """Fit the network on every bar (the last ``val_frac`` of them early-stop and calibrate it)
+    and store it; returns the checkpoint and whether it was trained now (False: already stored)."""
+    data, stored_as = bars_hash(bars), f"{name}-{setup.model.cell}"
+    path = ARTIFACT.path(setup, data, stored_as)
+    if not retrain:
+        try:
+            ARTIFACT.load(setup, data, stored_as)
+            return path.with_suffix(".safetensors"), False
+        except ModelNotTrained:
+            pass
+    series = build_series(bars, setup.model.horizons)
+    model = RNNModel(setup.model, setup.train)
+    model.fit(series, 0, len(bars))
+    first, last = (str(t) for t in bars.index[[0, -1]])
+    return save_model(
+        model, stored_as, data, {"bars": len(bars), "first": first, "last": last}
+    ), True

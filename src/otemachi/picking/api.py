@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from otemachi.picking import detect, grounder
+from otemachi.picking import detect, model
 from otemachi.picking.catalog import CATALOG, COLORS
-from otemachi.picking.dialog import MAX_QUESTIONS, Picker
+from otemachi.picking.dialog import MAX_QUESTIONS, Picker, replies
 from otemachi.picking.scenes import Scene, parse
 
 router = APIRouter()
@@ -28,13 +28,13 @@ def catalog() -> dict[str, object]:
     return {"categories": {k: list(c.synonyms) for k, c in CATALOG.items()}, "colors": list(COLORS)}
 
 
-def _models(request: Request, oracle: bool) -> tuple[grounder.Grounder, detect.SSD | None]:
-    """The cached models, loaded on first use and kept on the app (never trained here)."""
+def _models(request: Request, oracle: bool) -> tuple[model.Grounder, detect.SSD | None]:
+    """The stored models, loaded on first use and kept on the app (never trained here)."""
     state = request.app.state
     if getattr(state, "picking_grounder", None) is None:
-        state.picking_grounder = grounder.load_or_train(train_missing=False)
+        state.picking_grounder = model.load()
     if not oracle and getattr(state, "picking_detector", None) is None:
-        state.picking_detector = detect.load_or_train(train_missing=False)[0]
+        state.picking_detector = detect.load()[0]
     return state.picking_grounder, None if oracle else state.picking_detector
 
 
@@ -43,14 +43,11 @@ def decide(body: DecideRequest, request: Request) -> dict[str, Any]:
     """Render the scene, decide what the instruction means, and apply the given answers while
     the system keeps asking. The reply carries the question still open, if any."""
     spec = parse(body.scene)
-    model, det = _models(request, body.oracle_boxes)
+    grounder, det = _models(request, body.oracle_boxes)
     with Scene(spec) as scene:
-        picker = Picker(scene, model, det, body.oracle_boxes)
-        d = picker.instruct(body.instruction)
-        for said in body.answers:
-            if d.question is None:
-                break
-            d = picker.answer(said)
+        picker = Picker(scene, grounder, det, body.oracle_boxes)
+        picker.instruct(body.instruction)
+        d = picker.clarify(replies(body.answers))
     return {
         "target": d.target,
         "box": list(d.box),

@@ -16,7 +16,7 @@ COLORS: dict[str, tuple[float, float, float]] = {
     "brown": (0.5, 0.3, 0.12),
     "gray": (0.5, 0.5, 0.5),
 }
-SIZES = {"small": 1.0, "large": 1.45}  # scale on the category's base footprint
+SIZE_SCALES = {"small": 1.0, "large": 1.45}  # scale on the category's base footprint
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,8 @@ CATALOG: dict[str, Category] = {
     )
 }
 
-
-def default_color(category: str) -> str | None:
-    """The colour an object has when its spec gives none (its natural look), if any."""
-    return CATALOG[category].natural
+# The words for what an object is and looks like, shared by the reader, the looks model, the
+# scorer and the questions.
+CATEGORIES = tuple(sorted(CATALOG))
+LOOKS = (*COLORS, "black and white", "colorful")
+SIZES = tuple(SIZE_SCALES)  # small, large

@@ -10,7 +10,7 @@ from rich.table import Table
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
 from otemachi.core.seeding import rng
-from otemachi.picking import dataset, detect, dialog, episodes, figures, grounder, scenes
+from otemachi.picking import data, detect, dialog, episodes, model, plots, scenes, train
 from otemachi.picking import evaluate as evaluate_
 from otemachi.picking.world import BOXES
 
@@ -84,11 +84,11 @@ def generate(
     if (n_scenes is None) == (n_episodes is None):
         raise InvalidInput("give exactly one of --scenes N or --episodes N")
     if n_scenes is not None:
-        counts = dataset.generate(out, n_scenes, seed)
+        counts = data.generate(out, n_scenes, seed)
         console.print(f"wrote {counts} to {out}")
         return
     if holdout.strip() == "default":
-        held = frozenset(grounder.HOLDOUT)
+        held = frozenset(model.HOLDOUT)
     else:
         held = frozenset(t.strip() for t in holdout.split(",") if t.strip())
     made = episodes.make(n_episodes, seed, held)
@@ -97,32 +97,36 @@ def generate(
     console.print(f"wrote {len(made)} episodes ({unseen} with held-out phrasing) to {out}")
 
 
+RETRAIN = typer.Option(False, "--retrain", help="Train anew and replace the stored model.")
+
+
 @app.command("train-detector")
 def train_detector(
     train_scenes: int = typer.Option(240, "--train-scenes", min=1, help="Training scenes."),
     epochs: int = typer.Option(12, "--epochs", min=1, help="Training epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed."),
+    retrain: bool = RETRAIN,
 ) -> None:
-    """Train (or load the cached) SSD detector and report its mAP@0.5 on held-out scenes."""
+    """Train (or load the stored) SSD detector and report its mAP@0.5 on held-out scenes."""
     cfg = detect.DetectorConfig(train_scenes=train_scenes, epochs=epochs, seed=seed)
-    _, metrics = detect.load_or_train(cfg)
+    _, metrics = train.detector(cfg, retrain)
     console.print(
         f"detector mAP@0.5 on {cfg.test_scenes} held-out scenes: {metrics['map50_heldout']:.3f}"
     )
 
 
-def _models(oracle: bool) -> tuple["grounder.Grounder", "detect.SSD | None"]:
-    model = grounder.load_or_train()
-    return model, None if oracle else detect.load_or_train()[0]
+def _models(oracle: bool) -> tuple[model.Grounder, detect.SSD | None]:
+    """The stored models; a missing one is an error naming `otemachi picking train`."""
+    return model.load(), None if oracle else detect.load()[0]
 
 
 @app.command("train")
-def train_all() -> None:
-    """Train (or load the cached) detector and grounding model; print their held-out metrics."""
-    _, det = detect.load_or_train()
-    model = grounder.load_or_train()
+def train_all(retrain: bool = RETRAIN) -> None:
+    """Train (or load the stored) detector and grounding model; print their held-out metrics."""
+    _, det = train.detector(retrain=retrain)
+    grounder = train.grounder(retrain=retrain)
     console.print(f"detector mAP@0.5 held out: {det['map50_heldout']:.3f}")
-    for k, v in sorted(model.metrics.items()):
+    for k, v in sorted(grounder.metrics.items()):
         console.print(f"grounder {k}: {v:.3f}")
 
 
@@ -138,8 +142,8 @@ def evaluate(
     eps = list(episodes.read(path))
     if not eps:
         raise InvalidInput(f"{path} holds no episodes")
-    model, det = _models(oracle)
-    result, _ = evaluate_.run(eps, model, det, clarify=not no_clarify, execute=execute)
+    grounder, det = _models(oracle)
+    result, _ = evaluate_.run(eps, grounder, det, clarify=not no_clarify, execute=execute)
     if as_json:
         print(json.dumps(result))
         return
@@ -168,18 +172,14 @@ def run(
 ) -> None:
     """Decide what an instruction means in a scene, asking on the terminal when unsure."""
     s = _spec(spec, seed)
-    model, det = _models(oracle)
+    grounder, det = _models(oracle)
     with scenes.Scene(s, robot=execute) as world:
-        picker = dialog.Picker(world, model, det, oracle)
+        picker = dialog.Picker(world, grounder, det, oracle)
         text: str | None = instruction
         while text:
-            d = picker.instruct(text)
-            while d.question:
-                reply = _prompt(d.question)
-                if not reply.strip():
-                    break
-                d = picker.answer(reply)
-            figures.mark(world.render().rgb, d.box, d.destination, text).save(out)
+            picker.instruct(text)
+            d = picker.clarify(_prompt)
+            plots.mark(world.render().rgb, d.box, d.destination, text).save(out)
             console.print(
                 f"target {d.target} (p={d.confidence:.2f}) -> {d.destination}; image: {out}"
             )

@@ -2,9 +2,9 @@
 answered, the arm), the accuracy table, and a marked image of the first decisions."""
 
 from otemachi.core.report import Report, markdown_table
-from otemachi.picking import detect, episodes, evaluate, grounder
+from otemachi.picking import episodes, evaluate, train
 from otemachi.picking.dialog import Picker
-from otemachi.picking.figures import accuracy_chart, mark
+from otemachi.picking.plots import accuracy_chart, mark
 from otemachi.picking.scenes import Scene
 
 N_EPISODES = 20
@@ -12,10 +12,11 @@ SEED = 20261126  # episodes: their own seed stream, never a training one
 
 
 def demo(report: Report) -> None:
-    """Train (or load) the models, then run 20 held-out episodes with the robot."""
+    """Train the models on first use (stored after), then run 20 held-out episodes with the
+    robot."""
     folder = report.folder("picking")
-    model = grounder.load_or_train()
-    detector, det_metrics = detect.load_or_train()
+    model = train.grounder()
+    detector, det_metrics = train.detector()
     eps = episodes.make(N_EPISODES, SEED, frozenset(model.config.holdout))
     result, rows = evaluate.run(eps, model, detector, execute=True)
     table = markdown_table(

@@ -2,8 +2,7 @@
 scenes (class-agnostic: it finds objects; grounding decides which one is meant), and mAP@0.5."""
 
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -12,14 +11,14 @@ from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from torchvision.models.detection.ssd import SSD
 from torchvision.ops import box_iou
 
-from otemachi.core import checkpoint
-from otemachi.core.errors import CheckpointError, NotFound
-from otemachi.core.paths import artifact_dir
-from otemachi.core.progress import progress, track
-from otemachi.core.seeding import rng, torch_seeded
+from otemachi.core.progress import track
+from otemachi.core.seeding import rng
+from otemachi.core.store import Artifact, module_from
 from otemachi.picking.scenes import Scene, random_scene
 
-KIND = "picking.ssd"
+ARTIFACT = Artifact(
+    "picking", "ssd", "picking.ssd", "ssd/1", "otemachi picking train", "object detector"
+)
 Sample = tuple[np.ndarray, np.ndarray]  # RGB (H, W, 3) uint8, boxes (N, 4) xyxy pixels
 
 
@@ -87,49 +86,15 @@ def samples(n: int, seed: int, split: str) -> list[Sample]:
     return out
 
 
-def _tensor(rgb: np.ndarray) -> torch.Tensor:
+def tensor(rgb: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 RGB -> (3, H, W) float in [0, 1]."""
     return torch.from_numpy(rgb).permute(2, 0, 1).float() / 255
-
-
-def train(cfg: DetectorConfig, data: list[Sample]) -> SSD:
-    """Seeded training with horizontal-flip augmentation."""
-    gen = rng(cfg.seed, "picking", "detector-train")
-    with torch_seeded(cfg.seed):
-        model = build(cfg)
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-        steps = cfg.epochs * -(-len(data) // cfg.batch)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=steps)
-        model.train()
-        with progress() as bar:
-            task = bar.add_task("train SSD detector", total=cfg.epochs, info="")
-            for _ in range(cfg.epochs):
-                total = 0.0
-                for idx in np.array_split(gen.permutation(len(data)), -(-len(data) // cfg.batch)):
-                    images, targets = [], []
-                    for i in idx:
-                        rgb, boxes = data[i]
-                        img, b = _tensor(rgb), torch.from_numpy(boxes.copy())
-                        if gen.random() < 0.5:
-                            img = img.flip(-1)
-                            b[:, [0, 2]] = cfg.size - b[:, [2, 0]]
-                        images.append(img)
-                        targets.append(
-                            {"boxes": b, "labels": torch.ones(len(b), dtype=torch.int64)}
-                        )
-                    loss = sum(model(images, targets).values())
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    sched.step()
-                    total += float(loss.detach())
-                bar.update(task, advance=1, info=f"loss {total:.1f}")
-    return model.eval()
 
 
 def detect(model: SSD, rgb: np.ndarray, min_score: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
     """Boxes (N, 4) xyxy and scores (N,) above ``min_score``."""
     with torch.no_grad():
-        out = model.eval()([_tensor(rgb)])[0]
+        out = model.eval()([tensor(rgb)])[0]
     keep = out["scores"] >= min_score
     return out["boxes"][keep].numpy(), out["scores"][keep].numpy()
 
@@ -183,26 +148,10 @@ def evaluate(model: SSD, data: list[Sample]) -> float:
     return average_precision(preds, [boxes for _, boxes in data])
 
 
-def _path(cfg: DetectorConfig) -> Path:
-    tag = "-".join(f"{v}" for v in asdict(cfg).values())
-    return artifact_dir("picking", "models") / f"ssd-{tag}"
+def load(cfg: DetectorConfig = DetectorConfig()) -> tuple[SSD, dict[str, float]]:
+    """The stored detector for ``cfg`` and its held-out metrics; never trains.
 
-
-def load_or_train(
-    cfg: DetectorConfig = DetectorConfig(), train_missing: bool = True
-) -> tuple[SSD, dict[str, float]]:
-    """The cached detector for ``cfg`` (with its held-out mAP), or a newly trained one; with
-    ``train_missing=False`` a missing detector is a NotFound naming the command that makes it."""
-    path = _path(cfg)
-    try:
-        ckpt = checkpoint.load(path, KIND)
-        model = build(checkpoint.config_from(DetectorConfig, ckpt.config))
-        model.load_state_dict(ckpt.tensors)
-        return model.eval(), ckpt.metrics
-    except CheckpointError as exc:
-        if not train_missing:
-            raise NotFound(f"no trained detector ({exc}); run `otemachi picking train`") from exc
-    model = train(cfg, samples(cfg.train_scenes, cfg.seed, "train"))
-    metrics = {"map50_heldout": evaluate(model, samples(cfg.test_scenes, cfg.seed, "test"))}
-    checkpoint.save(path, checkpoint.Checkpoint(KIND, model.state_dict(), asdict(cfg), metrics))
-    return model, metrics
+    Raises ModelNotTrained when none is stored and CheckpointError when the file is damaged.
+    """
+    ckpt = ARTIFACT.load(cfg)
+    return module_from(ckpt, DetectorConfig, build), ckpt.metrics

@@ -1,7 +1,8 @@
 """The picking pipeline: see the scene, read the instruction, decide, ask when unsure, take the
 answer, and run the robot. ``Picker(scene).instruct(text)`` returns a Decision; ``answer(text)``
-refines it; ``execute()`` moves the object."""
+refines it; ``clarify(reply)`` asks while a question is open; ``execute()`` moves the object."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,11 +11,11 @@ from torchvision.ops import box_iou
 
 from otemachi.core.errors import InvalidInput
 from otemachi.picking import detect
-from otemachi.picking.catalog import CATALOG
+from otemachi.picking.catalog import CATALOG, CATEGORIES, LOOKS, SIZES
 from otemachi.picking.ground import Candidates, answer_score
-from otemachi.picking.grounder import Grounder, load_or_train
 from otemachi.picking.language import BOX_WORDS
-from otemachi.picking.reading import CATEGORIES, LOOKS, SIZES
+from otemachi.picking.model import Grounder
+from otemachi.picking.model import load as load_grounder
 from otemachi.picking.robot import Outcome
 from otemachi.picking.scenes import Scene
 from otemachi.picking.world import BOXES
@@ -41,7 +42,7 @@ class Decision:
 
 @dataclass
 class Picker:
-    """One scene, the grounding model and the detector (both the cached ones unless given;
+    """One scene, the grounding model and the detector (both the stored ones unless given;
     ``oracle`` uses the simulator's true boxes instead of the detector's). The object under a
     chosen box (which body the arm grasps) is read from the simulator's segmentation, standing
     in for a grasp point from the depth image."""
@@ -59,9 +60,9 @@ class Picker:
 
     def __post_init__(self) -> None:
         if self.model is None:
-            self.model = load_or_train()
+            self.model = load_grounder()
         if self.detector is None and not self.oracle:
-            self.detector = detect.load_or_train()[0]
+            self.detector = detect.load()[0]
 
     @property
     def grounder(self) -> Grounder:
@@ -114,6 +115,19 @@ class Picker:
         self._decision = self._decide(self._decision.destination_scores, self._decision.asked)
         return self._decision
 
+    def clarify(self, reply: Callable[[str], str]) -> Decision:
+        """While the last decision holds a question, put it to ``reply`` and take the answer; an
+        empty reply lets the decision stand. Returns the final decision."""
+        if self._decision is None:
+            raise InvalidInput("give an instruction before asking for answers")
+        d = self._decision
+        while d.question:
+            said = reply(d.question)
+            if not said.strip():
+                break
+            d = self.answer(said)
+        return d
+
     def _decide(self, dest: dict[str, float], asked: int) -> Decision:
         assert self._logp is not None and self._cands is not None
         p = self._logp.exp()
@@ -145,6 +159,12 @@ class Picker:
         done = self.scene.robot.pick_and_place(self.scene.bodies[d.target], d.destination)
         self._cands = None  # the table changed: look again before the next instruction
         return done
+
+
+def replies(answers: Iterable[str]) -> Callable[[str], str]:
+    """A ``reply`` for ``Picker.clarify`` that gives ``answers`` in turn, then nothing."""
+    it = iter(answers)
+    return lambda question: next(it, "")
 
 
 def _owners(boxes: np.ndarray, gt: np.ndarray, ids: list[str]) -> list[str | None]:

@@ -11,7 +11,7 @@ from typing import Any
 from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
-from otemachi.picking.dataset import jsonl
+from otemachi.picking.data import jsonl
 from otemachi.picking.language import generate
 from otemachi.picking.scenes import SceneSpec, parse, random_scene
 from otemachi.picking.world import BOXES

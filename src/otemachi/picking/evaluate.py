@@ -10,9 +10,9 @@ import numpy as np
 
 from otemachi.core.progress import track
 from otemachi.picking import detect
-from otemachi.picking.dialog import ASK_BELOW, Picker
+from otemachi.picking.dialog import ASK_BELOW, Picker, replies
 from otemachi.picking.episodes import Episode
-from otemachi.picking.grounder import Grounder
+from otemachi.picking.model import Grounder
 from otemachi.picking.scenes import Scene
 
 
@@ -64,9 +64,7 @@ def episode(
             )
         first = picker.instruct(ep.instruction)
         t2 = time.perf_counter()
-        final = first
-        if first.question and ep.clarification:
-            final = picker.answer(ep.clarification)
+        final = picker.clarify(replies([ep.clarification] if ep.clarification else []))
         placed = None
         if execute:
             picker.execute()

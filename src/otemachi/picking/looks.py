@@ -10,10 +10,11 @@ import torch
 from torch import nn
 from torchvision.ops import roi_align
 
-from otemachi.core.progress import progress, track
-from otemachi.core.seeding import rng, torch_seeded
+from otemachi.core.progress import track
+from otemachi.core.seeding import rng
+from otemachi.picking.catalog import CATEGORIES, LOOKS, SIZES
 from otemachi.picking.language import colour_word
-from otemachi.picking.reading import CATEGORIES, IGNORE, LOOKS, SIZES
+from otemachi.picking.reading import IGNORE
 from otemachi.picking.scenes import Scene, random_scene
 from otemachi.picking.world import CAMERA_HEIGHT, Frame
 
@@ -118,33 +119,6 @@ class LooksConfig:
     width: int = 32
     epochs: int = 10
     lr: float = 3e-3
-
-
-def train(cfg: LooksConfig, data: list[Shot], seed: int) -> Looks:
-    """Cross-entropy on the three heads, on freshly jittered crops every epoch; seeded."""
-    gen = rng(seed, "picking", "looks-train")
-    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
-    with torch_seeded(seed):
-        model = Looks(cfg.width)
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * len(data))
-        with progress() as bar:
-            task = bar.add_task("train looks model", total=cfg.epochs, info="")
-            for _ in range(cfg.epochs):
-                total = 0.0
-                for i in gen.permutation(len(data)):
-                    img, boxes, y = data[i]
-                    x, dims = crops(img, jitter(boxes, gen))
-                    out = model.train()(x, dims)
-                    yt = torch.from_numpy(y)
-                    loss = sum(loss_fn(out[k], yt[:, j]) for j, k in enumerate(out))
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    sched.step()
-                    total += float(loss.detach())
-                bar.update(task, advance=1, info=f"loss {total / len(data):.2f}")
-    return model.eval()
 
 
 def accuracy(model: Looks, data: list[Shot]) -> dict[str, float]:

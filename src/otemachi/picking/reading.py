@@ -10,20 +10,15 @@ import torch
 from torch import nn
 
 from otemachi.core.errors import InvalidInput
-from otemachi.core.progress import progress
-from otemachi.core.seeding import rng, torch_seeded
+from otemachi.core.seeding import rng
 from otemachi.picking import sentence
-from otemachi.picking.catalog import CATALOG, COLORS
-from otemachi.picking.catalog import SIZES as SIZE_SCALES
+from otemachi.picking.catalog import CATEGORIES, LOOKS, SIZES
 from otemachi.picking.episodes import is_unseen
 from otemachi.picking.language import ORDINALS, RELATIONS, SLOTS, generate, instructions_for
 from otemachi.picking.scenes import random_scene
 from otemachi.picking.world import BOXES
 
 NONE = "none"
-CATEGORIES = tuple(sorted(CATALOG))
-LOOKS = (*COLORS, "black and white", "colorful")
-SIZES = tuple(SIZE_SCALES)  # small, large
 VOCAB: dict[str, tuple[str, ...]] = {
     "cat": (NONE, *CATEGORIES),
     "look": (NONE, *LOOKS),
@@ -110,31 +105,6 @@ class ReaderConfig:
     epochs: int = 6
     batch: int = 64
     lr: float = 3e-3
-
-
-def train(cfg: ReaderConfig, data: list[Example], seed: int) -> Reader:
-    """Cross-entropy on every slot; seeded."""
-    pieces = sentence.tokens([t for t, _, _ in data])
-    y = {s: torch.tensor([labels(sl, a)[s] for _, sl, a in data]) for s in VOCAB}
-    gen = rng(seed, "picking", "reading-train")
-    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
-    with torch_seeded(seed):
-        model = Reader(cfg.hidden)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        with progress() as bar:
-            task = bar.add_task("train instruction reader", total=cfg.epochs, info="")
-            for _ in range(cfg.epochs):
-                total = 0.0
-                for idx in np.array_split(gen.permutation(len(data)), len(data) // cfg.batch):
-                    x, mask = sentence.pad([pieces[i] for i in idx])
-                    out = model.train()(x, mask)
-                    loss = sum(loss_fn(out[s], y[s][idx]) for s in VOCAB)
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                    total += float(loss.detach())
-                bar.update(task, advance=1, info=f"loss {total:.1f}")
-    return model.eval()
 
 
 def accuracy(model: Reader, data: list[Example]) -> dict[str, float]:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from otemachi.core.errors import InvalidInput, NotFound
-from otemachi.picking.catalog import CATALOG, COLORS, SIZES
+from otemachi.picking.catalog import CATALOG, COLORS, SIZE_SCALES
 from otemachi.picking.world import BOXES, Frame, World, bboxes, box_bounds
 
 GAP = 0.004  # metres kept between neighbouring objects' footprints
@@ -29,7 +29,7 @@ class ObjectSpec:
 
     @property
     def radius(self) -> float:
-        return CATALOG[self.category].extent * SIZES[self.size or "small"] / 2
+        return CATALOG[self.category].extent * SIZE_SCALES[self.size or "small"] / 2
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ def _check(obj: Any, i: int) -> ObjectSpec:
         raise InvalidInput(
             f"{where} ({oid}): unknown colour {obj['color']!r}; known: {sorted(COLORS)}"
         )
-    if obj.get("size") is not None and obj["size"] not in SIZES:
-        raise InvalidInput(f"{where} ({oid}): size must be one of {sorted(SIZES)} or null")
+    if obj.get("size") is not None and obj["size"] not in SIZE_SCALES:
+        raise InvalidInput(f"{where} ({oid}): size must be one of {sorted(SIZE_SCALES)} or null")
     if obj["box"] not in BOXES:
         raise InvalidInput(f"{where} ({oid}): box must be one of {list(BOXES)}, got {obj['box']!r}")
     for k in ("x", "y"):

@@ -11,7 +11,7 @@ import numpy as np
 import pybullet as pb
 import pybullet_data
 
-from otemachi.picking.catalog import CATALOG, COLORS, SIZES
+from otemachi.picking.catalog import CATALOG, COLORS, SIZE_SCALES
 
 BOXES = ("tl", "tr", "bl", "br")
 PRIMITIVES = {"box": pb.GEOM_BOX, "sphere": pb.GEOM_SPHERE, "cylinder": pb.GEOM_CYLINDER}
@@ -100,7 +100,7 @@ class World:
         self, category: str, color: str | None, size: str | None, x: float, y: float, yaw: float
     ) -> int:
         """Drop an object at world (x, y); returns its body id."""
-        cat, factor = CATALOG[category], SIZES[size or "small"]
+        cat, factor = CATALOG[category], SIZE_SCALES[size or "small"]
         primitive = cat.source in PRIMITIVES
         scale = factor if primitive else cat.extent * factor / unit_extent(category)
         body = load_model(category, scale, [x, y, 0.08], yaw, self.client)

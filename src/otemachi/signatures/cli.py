@@ -8,7 +8,7 @@ from rich.table import Table
 
 from otemachi.core import options
 from otemachi.core.progress import console
-from otemachi.signatures import base, datasets, oneclass, pipeline
+from otemachi.signatures import base, data, evaluate, oneclass, train
 from otemachi.signatures.evaluate import KEYS, EvalConfig
 
 app = typer.Typer(help="Offline signature verification from 1-5 references per person.")
@@ -23,21 +23,24 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Seed of the corpus."),
 ) -> None:
     """Write a synthetic corpus in the generic folder layout."""
-    data = datasets.SynthDataset(writers, genuine, forgeries, seed, prefix="w")
-    console.print(f"wrote {datasets.write(data, out)} images to {out}")
+    corpus = data.SynthDataset(writers, genuine, forgeries, seed, prefix="w")
+    console.print(f"wrote {data.write(corpus, out)} images to {out}")
 
 
 def _base_config(dev_writers: int, epochs: int) -> base.BaseConfig:
     return base.BaseConfig(dev_writers=dev_writers, epochs=epochs)
 
 
-@app.command()
-def train(
+@app.command("train")
+def train_cmd(
     dev_writers: int = typer.Option(400, "--dev-writers", min=10, help="Development writers."),
     epochs: int = typer.Option(12, "--epochs", min=1, help="Training epochs."),
+    retrain: bool = typer.Option(
+        False, "--retrain", help="Train anew and replace the stored base."
+    ),
 ) -> None:
-    """Train (or load the cached) base network and calibrate the global thresholds."""
-    b = base.load_or_build(_base_config(dev_writers, epochs))
+    """Train (or load the stored) base network and calibrate the global thresholds."""
+    b = train.base(_base_config(dev_writers, epochs), retrain)
     console.print(
         f"base {b.version}: {len(b.seen_writers)} development writers, thresholds calibrated"
     )
@@ -45,7 +48,7 @@ def train(
 
 @app.command("evaluate")
 def evaluate_cmd(
-    data: str = typer.Option(
+    data_name: str = typer.Option(
         "synth", "--data", help="synth, or a folder (generic or CEDAR layout)."
     ),
     refs: str = typer.Option(
@@ -65,16 +68,16 @@ def evaluate_cmd(
     """EER, AUC, FAR and FRR per method and number of references, on writers the base never saw."""
     methods = options.choices(method, list(oneclass.METHODS), "method(s)")
     counts = options.ints(refs, "--refs", 1, base.MAX_REFS)
-    dataset = pipeline.evaluation_data(data, writers)
-    b = base.load_or_build(_base_config(dev_writers, epochs))
-    result, figures = pipeline.run(b, dataset, EvalConfig(tuple(counts), tuple(methods)), out)
+    dataset = evaluate.evaluation_data(data_name, writers)
+    b = base.load(_base_config(dev_writers, epochs))
+    result, figures = evaluate.run(b, dataset, EvalConfig(tuple(counts), tuple(methods)), out)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
         return
     table = Table(
         "method", "refs", *KEYS, title=f"{result.writers} unseen writers (skilled forgeries)"
     )
-    for row in pipeline.rows(result):
+    for row in evaluate.rows(result):
         table.add_row(*row)
     console.print(table)
     for path in [*figures, out / "results.json"]:

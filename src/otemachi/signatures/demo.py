@@ -1,17 +1,18 @@
-"""signatures demo: build or load the base, evaluate on unseen synthetic writers, report."""
+"""signatures demo: build the base on first use (stored after), evaluate on unseen synthetic
+writers, report."""
 
 from otemachi.core.report import Report, markdown_table
-from otemachi.signatures import base, pipeline
+from otemachi.signatures import evaluate, train
 from otemachi.signatures.evaluate import KEYS, EvalConfig
 
 
 def demo(report: Report) -> None:
     """EER and friends for every method at 1, 2 and 5 references on 100 unseen writers."""
-    b = base.load_or_build(base.BaseConfig())
-    result, figures = pipeline.run(
-        b, pipeline.evaluation_data("synth"), EvalConfig(), report.folder("signatures")
+    b = train.base()
+    result, figures = evaluate.run(
+        b, evaluate.evaluation_data("synth"), EvalConfig(), report.folder("signatures")
     )
-    table = markdown_table(["method", "refs", *KEYS], pipeline.rows(result))
+    table = markdown_table(["method", "refs", *KEYS], evaluate.rows(result))
     images = "\n\n".join(report.image(p, p.stem) for p in figures)
     report.add(
         "signatures: verification on unseen synthetic writers",

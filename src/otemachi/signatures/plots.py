@@ -1,6 +1,7 @@
 """Evaluation plots: DET curves per method and score histograms, plus example signatures."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -10,11 +11,13 @@ import numpy as np
 from scipy.stats import norm
 
 from otemachi.core.report import save_figure
-from otemachi.signatures.evaluate import Evaluation
 from otemachi.signatures.metrics import det_points
 
+if TYPE_CHECKING:
+    from otemachi.signatures.evaluate import Evaluation
 
-def det_curves(ev: Evaluation, path: Path) -> Path:
+
+def det_curves(ev: "Evaluation", path: Path) -> Path:
     """DET curves (normal-deviate axes), genuine vs skilled forgeries, one panel per method."""
     methods = list(ev.scores)
     fig, axes = plt.subplots(1, len(methods), figsize=(4.3 * len(methods), 4.2), squeeze=False)
@@ -33,7 +36,7 @@ def det_curves(ev: Evaluation, path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def histograms(ev: Evaluation, path: Path) -> Path:
+def histograms(ev: "Evaluation", path: Path) -> Path:
     """Scores of genuine signatures, skilled and random forgeries at the most references."""
     methods = list(ev.scores)
     fig, axes = plt.subplots(1, len(methods), figsize=(4.3 * len(methods), 3.8), squeeze=False)

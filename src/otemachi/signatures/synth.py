@@ -8,6 +8,8 @@ from PIL import Image, ImageDraw
 from scipy.ndimage import gaussian_filter
 from scipy.special import erf
 
+REVISION = "sigma-lognormal/1"  # bump when generated signatures change: stored bases rebuild
+
 
 @dataclass(frozen=True)
 class Style:

@@ -3,26 +3,26 @@ import pandas as pd
 import pytest
 
 from otemachi.core.errors import InvalidInput
-from otemachi.markets import backtest, metrics
-from otemachi.markets.backtest import WalkForward
+from otemachi.markets import evaluate, metrics
+from otemachi.markets.evaluate import WalkForward
 
 
 @pytest.fixture(scope="module")
-def small_bt(garch_bars: pd.DataFrame) -> backtest.Backtest:
+def small_bt(garch_bars: pd.DataFrame) -> evaluate.Backtest:
     fast = ["ewma", "garch", "gbm"]
-    return backtest.run(garch_bars, fast, (1, 5), WalkForward(initial=900, step=300))
+    return evaluate.run(garch_bars, fast, (1, 5), WalkForward(initial=900, step=300))
 
 
 def test_folds_purge_and_cover() -> None:
-    plan = backtest.folds(2000, WalkForward(initial=1000, step=400))
+    plan = evaluate.folds(2000, WalkForward(initial=1000, step=400))
     assert plan[0] == (0, 1000, 1400) and plan[-1][2] == 1999
-    sliding = backtest.folds(2000, WalkForward(initial=1000, step=400, sliding=600))
+    sliding = evaluate.folds(2000, WalkForward(initial=1000, step=400, sliding=600))
     assert sliding[1][0] == 1400 - 600
     with pytest.raises(InvalidInput, match="too few"):
-        backtest.folds(300, WalkForward())
+        evaluate.folds(300, WalkForward())
 
 
-def test_every_baseline_forecasts_sane_shapes(small_bt: backtest.Backtest) -> None:
+def test_every_baseline_forecasts_sane_shapes(small_bt: evaluate.Backtest) -> None:
     n = len(small_bt.origins)
     assert set(small_bt.forecasts) == {"rw", "ewma", "garch", "gbm"}
     for name, f in small_bt.forecasts.items():
@@ -32,8 +32,8 @@ def test_every_baseline_forecasts_sane_shapes(small_bt: backtest.Backtest) -> No
         assert ((f.p_up >= 0) & (f.p_up <= 1)).all()
 
 
-def test_scores_and_json(small_bt: backtest.Backtest) -> None:
-    js = backtest.to_json(small_bt, "synthetic")
+def test_scores_and_json(small_bt: evaluate.Backtest) -> None:
+    js = evaluate.to_json(small_bt, "synthetic")
     assert set(js["horizons"]) == {"1", "5"}  # type: ignore[arg-type]
     for table in js["horizons"].values():  # type: ignore[attr-defined]
         assert set(table) == {"rw", "ewma", "garch", "gbm"}
@@ -45,4 +45,4 @@ def test_scores_and_json(small_bt: backtest.Backtest) -> None:
 
 def test_verdicts_say_when_the_network_loses() -> None:
     scores = {1: {"gru": {"crps": 2.0}, "rw": {"crps": 1.0}, "garch": {"crps": 3.0}}}
-    assert backtest.verdicts(scores) == ["h=1: gru does NOT beat rw on CRPS."]
+    assert evaluate.verdicts(scores) == ["h=1: gru does NOT beat rw on CRPS."]

@@ -6,7 +6,9 @@ import pytest
 
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput
-from otemachi.signatures import base, datasets, enroll, pipeline
+from otemachi.signatures import base, evaluate
+from otemachi.signatures import data as datasets
+from otemachi.signatures import service as enroll
 from otemachi.signatures.evaluate import KEYS, EvalConfig
 
 from .conftest import TINY
@@ -15,8 +17,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_evaluation_keys_on_unseen_writers(tiny_base: base.Base, tmp_path: Path) -> None:
-    data = pipeline.evaluation_data("synth", writers=6)
-    result, figures = pipeline.run(tiny_base, data, EvalConfig(refs=(1, 2, 5)), tmp_path)
+    data = evaluate.evaluation_data("synth", writers=6)
+    result, figures = evaluate.run(tiny_base, data, EvalConfig(refs=(1, 2, 5)), tmp_path)
     js = json.loads((tmp_path / "results.json").read_text())
     assert js == json.loads(json.dumps(result.to_json()))
     assert js["writers"] == 6 and set(js["methods"]) == {"ocnn", "svdd", "svm"}
@@ -30,7 +32,7 @@ def test_evaluation_keys_on_unseen_writers(tiny_base: base.Base, tmp_path: Path)
 def test_refuses_writers_the_base_has_seen(tiny_base: base.Base, tmp_path: Path) -> None:
     dev, calib = base.dev_datasets(TINY)
     with pytest.raises(InvalidInput, match="used to build the base"):
-        pipeline.run(tiny_base, calib, EvalConfig(), tmp_path)
+        evaluate.run(tiny_base, calib, EvalConfig(), tmp_path)
     assert base.qualified(dev, dev.writers()) <= tiny_base.seen_writers
 
 

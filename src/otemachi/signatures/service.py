@@ -1,4 +1,5 @@
-"""The library API a bank calls: embed signatures, enrol a person, verify a signature."""
+"""The production path a bank calls: embed signatures, enrol a person, verify a signature. It loads
+the stored base and never trains it."""
 
 import math
 from dataclasses import dataclass

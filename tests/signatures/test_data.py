@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from otemachi.core.errors import InvalidInput, NotFound
-from otemachi.signatures import datasets
+from otemachi.signatures import data as datasets
 
 
 def test_synth_is_deterministic_and_writes_the_folder_layout(tmp_path: Path) -> None:

@@ -1,19 +1,22 @@
 """Walk-forward evaluation: refit every k bars with a purge gap, score every model on the same
-out-of-sample origins, and say plainly which baselines the network does not beat."""
+out-of-sample origins, say plainly which baselines the network does not beat, and save what a
+backtest leaves behind (plots, results.json, tables, checkpoints of the networks)."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
-from otemachi.markets import baselines, metrics
+from otemachi.markets import baselines, metrics, plots
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Model, Series
-from otemachi.markets.models import RNNConfig
-from otemachi.markets.train import RNNModel, TrainConfig
+from otemachi.markets.model import RNNConfig
+from otemachi.markets.train import RNNModel, TrainConfig, bars_hash, save_model
 
 
 def _rnn(cell: str) -> Callable[[int], Model]:
@@ -55,6 +58,7 @@ class Backtest:
     forecasts: dict[str, Forecast]
     scores: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
     final: dict[str, Model] = field(default_factory=dict)  # each model as fitted on the last fold
+    data_hash: str = ""  # of the bars (train.bars_hash)
 
 
 def folds(n: int, wf: WalkForward) -> list[tuple[int, int, int]]:
@@ -115,6 +119,7 @@ def run(
         origins,
         {m: _concat(p) for m, p in parts.items()},
         final=final,
+        data_hash=bars_hash(bars),
     )
     result.scores = score(result)
     return result
@@ -170,3 +175,52 @@ def to_json(bt: Backtest, data: str) -> dict[str, object]:
         },
         "verdicts": verdicts(bt.scores),
     }
+
+
+HEADERS = ("crps bp", "pinball bp", "cov80", "cov50", "mase", "dir_acc", "brier", "DM p vs rw")
+TABLE_KEYS = (
+    "crps",
+    "pinball",
+    "coverage80",
+    "coverage50",
+    "mase",
+    "dir_acc",
+    "brier",
+    "dm_pvalue_vs_rw",
+)
+
+
+def _fmt(key: str, value: float) -> str:
+    if np.isnan(value):
+        return "n/a"
+    if key in ("crps", "pinball"):
+        return f"{1e4 * value:.1f}"  # basis points of log return
+    return f"{value:.3f}"
+
+
+def rows(bt: Backtest) -> list[list[str]]:
+    """Table rows: horizon, model, then TABLE_KEYS formatted."""
+    out = []
+    for h, table in bt.scores.items():
+        for model, s in table.items():
+            vals = [_fmt(k, s[k]) for k in TABLE_KEYS]
+            out.append([str(h), model, *vals])
+    return out
+
+
+def save(bt: Backtest, data: str, out: Path) -> dict[str, list[Path]]:
+    """Write plots and results.json into ``out``; checkpoint each network under OTEMACHI_HOME."""
+    out.mkdir(parents=True, exist_ok=True)
+    nets = [m for m in bt.forecasts if m in ("gru", "lstm")]
+    star = ([*nets, *(m for m in bt.forecasts if m != "rw")] or ["rw"])[0]
+    figures = plots.all_plots(bt, out, star)
+    result = out / "results.json"
+    result.write_text(json.dumps(to_json(bt, data), indent=2))
+    ckpts = []
+    name = Path(data).stem if Path(data).suffix else data
+    for net in nets:
+        model = bt.final[net]
+        assert isinstance(model, RNNModel)
+        metrics = {f"crps_h{h}": bt.scores[h][net]["crps"] for h in bt.scores}
+        ckpts.append(save_model(model, f"{name}-{net}-lastfold", bt.data_hash, metrics))
+    return {"figures": figures, "results": [result], "checkpoints": ckpts}

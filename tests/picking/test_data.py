@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from otemachi.core.errors import InvalidInput, NotFound
-from otemachi.picking import dataset
+from otemachi.picking import data as dataset
 
 REAL = {"image_file": "1.png", "pcd_file": "1.pcd", "objects": [
     {"dest_box": "tl", "bbox": {"x": 649.73, "y": 654.03, "width": 171.18, "height": 235.91},

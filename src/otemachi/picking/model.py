@@ -1,0 +1,103 @@
+"""The grounding model as one stored artifact: the instruction reader, the looks model and the
+scorer, with the config they were trained from, saved as one safetensors checkpoint in the model
+store. Loading never trains: `otemachi picking train` makes it."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from otemachi.core.checkpoint import config_from
+from otemachi.core.store import Artifact
+from otemachi.picking import looks, reading
+from otemachi.picking.ground import Candidates, Scorer, candidates
+from otemachi.picking.world import Frame
+
+ARTIFACT = Artifact(
+    "picking",
+    "grounder",
+    "picking.grounder",
+    revision="grounder/4",
+    command="otemachi picking train",
+    title="grounding model",
+)
+# Phrasings no part of the model trains on: synonyms, relation phrasings, a verb, a sentence
+# frame, a destination form, a container word and an answer form.
+HOLDOUT = (
+    "beside",
+    "nearest to",
+    "in between",
+    "bunny",
+    "coffee mug",
+    "wedge",
+    "stuffed animal",
+    "transfer",
+    "{ref} goes {dest}",
+    "over to the {b} {c}",
+    "tray",
+    "the one further",
+)
+
+
+@dataclass(frozen=True)
+class GroundConfig:
+    seed: int = 0
+    text_examples: int = 8000
+    reader_epochs: int = 6
+    looks_scenes: int = 400
+    looks_epochs: int = 25
+    looks_width: int = 32
+    fit_scenes: int = 100
+    fit_steps: int = 60
+    holdout: tuple[str, ...] = HOLDOUT
+
+
+@dataclass
+class Grounder:
+    """The reader, the looks model and the scorer, with the config and metrics they came from."""
+
+    reader: reading.Reader
+    looks: looks.Looks
+    scorer: Scorer
+    config: GroundConfig
+    metrics: dict[str, float]
+
+    def candidates(self, frame: Frame, boxes: np.ndarray) -> Candidates:
+        return candidates(self.looks, frame, boxes)
+
+    def read(self, text: str) -> dict[str, torch.Tensor]:
+        return {k: v[0] for k, v in self.reader.read([text]).items()}
+
+    def score(self, slots: dict[str, torch.Tensor], c: Candidates) -> torch.Tensor:
+        """log P(target) per candidate, (N,)."""
+        with torch.no_grad():
+            return self.scorer(slots, c).log_softmax(0)
+
+
+def _parts(g: Grounder) -> dict[str, nn.Module]:
+    return {"reader": g.reader, "looks": g.looks, "scorer": g.scorer}
+
+
+def save(g: Grounder) -> Path:
+    """Store the three parts as one checkpoint, keyed by the config they were trained from."""
+    tensors = {f"{n}.{k}": v for n, part in _parts(g).items() for k, v in part.state_dict().items()}
+    return ARTIFACT.save(g.config, tensors, g.metrics)
+
+
+def load(cfg: GroundConfig = GroundConfig(), path: Path | None = None) -> Grounder:
+    """The stored grounding model for ``cfg`` (or the checkpoint at ``path``).
+
+    Raises ModelNotTrained when none is stored and CheckpointError when the file is damaged.
+    """
+    ckpt = ARTIFACT.load_path(path) if path is not None else ARTIFACT.load(cfg)
+    stored = config_from(GroundConfig, ckpt.config)
+    g = Grounder(reading.Reader(), looks.Looks(stored.looks_width), Scorer(), stored, ckpt.metrics)
+    for name, part in _parts(g).items():
+        prefix = f"{name}."
+        part.load_state_dict(
+            {k[len(prefix) :]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
+        )
+        part.eval()
+    return g

@@ -1,0 +1,140 @@
+"""Building the signature base, the only place signatures trains a network: the CNN on
+development writers (writer classification plus a forgery head, SigNet-F) with the core epoch
+loop, background embeddings, and global thresholds calibrated on calibration writers. Only
+`otemachi signatures train` and the demo call ``base()``; everything else loads."""
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from otemachi.core import store
+from otemachi.core.progress import track
+from otemachi.core.seeding import rng
+from otemachi.core.training import Plan, fit
+from otemachi.signatures import model, oneclass
+from otemachi.signatures.base import (
+    BACKGROUND,
+    DATA,
+    MAX_REFS,
+    Base,
+    BaseConfig,
+    dev_datasets,
+    embed_writers,
+    qualified,
+)
+from otemachi.signatures.base import load as load_base
+from otemachi.signatures.data import SignatureDataset
+from otemachi.signatures.metrics import threshold_at_far
+from otemachi.signatures.model import CNNConfig, SigNetSmall, prepare
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # images, forged flags, writer labels
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 0
+    epochs: int = 12
+    batch: int = 64
+    lr: float = 2e-3
+    forgery_weight: float = 0.5  # SigNet-F: lambda of the forgery objective
+
+
+def collect(data: SignatureDataset, writers: list[str], cfg: CNNConfig) -> dict[str, torch.Tensor]:
+    """Images of ``writers``: genuine ones labelled by writer index, skilled forgeries flagged."""
+    images, labels, forged = [], [], []
+    for i, writer in enumerate(track(writers, "preparing signatures")):
+        for kind, items in ((0, data.iter_genuine(writer)), (1, data.iter_forgery(writer))):
+            for img in items:
+                images.append(img)
+                labels.append(i)
+                forged.append(kind)
+    return {
+        "x": prepare(images, cfg),
+        "writer": torch.tensor(labels),
+        "forged": torch.tensor(forged, dtype=torch.float32),
+    }
+
+
+def _shift(x: torch.Tensor, gen: np.random.Generator) -> torch.Tensor:
+    """Augment with a random translation of up to 4 pixels."""
+    dy, dx = (int(v) for v in gen.integers(-4, 5, size=2))
+    return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+
+
+def train_cnn(batch: dict[str, torch.Tensor], cfg: CNNConfig, tc: TrainConfig) -> SigNetSmall:
+    """Train on development writers only: writer classification on genuine signatures and a
+    genuine/forged loss on all of them (SigNet-F)."""
+    gen = rng(tc.seed, "signatures", "cnn")
+    n = len(batch["x"])
+
+    def batches() -> Iterator[Batch]:
+        for idx in torch.from_numpy(gen.permutation(n)).split(tc.batch):
+            yield _shift(batch["x"][idx], gen), batch["forged"][idx], batch["writer"][idx]
+
+    def loss(net: SigNetSmall, b: Batch) -> torch.Tensor:
+        x, forged, writer = b
+        emb = net(x)
+        genuine = forged == 0
+        writer_loss = F.cross_entropy(net.writer_head(emb[genuine]), writer[genuine])
+        forgery = F.binary_cross_entropy_with_logits(net.forgery_head(emb)[:, 0], forged)
+        return writer_loss + tc.forgery_weight * forgery
+
+    plan = Plan(tc.epochs, tc.lr, "adamw", weight_decay=1e-4, one_cycle=True)
+    return fit(
+        lambda: SigNetSmall(cfg), plan, batches, loss,
+        seed=tc.seed, description="train signature CNN", steps_per_epoch=-(-n // tc.batch),
+    )  # fmt: skip
+
+
+def calibrate(
+    base: Base, calib: dict[str, tuple[np.ndarray, np.ndarray]], target_far: float
+) -> None:
+    """Global thresholds per method and number of references, set on calibration writers'
+    skilled forgeries at the target FAR."""
+    for method in oneclass.METHODS:
+        base.thresholds[method] = {}
+        for r in range(1, MAX_REFS + 1):
+            skilled = []
+            for w, (gen, forg) in calib.items():
+                user = oneclass.train_user(w, gen[:r], method, base.negatives, base.version)
+                skilled.append(oneclass.score(user, forg))
+            base.thresholds[method][str(r)] = threshold_at_far(np.concatenate(skilled), target_far)
+
+
+def build(cfg: BaseConfig, retrain: bool = False) -> Base:
+    """The CNN (the stored one unless ``retrain``), background embeddings and calibrated
+    thresholds; stores what it makes."""
+    dev, calib = dev_datasets(cfg)
+    cnn_cfg = CNNConfig(n_writers=cfg.dev_writers)
+    batch = collect(dev, dev.writers(), cnn_cfg)
+
+    def make_cnn() -> tuple[SigNetSmall, str]:
+        net = train_cnn(batch, cnn_cfg, TrainConfig(seed=cfg.seed, epochs=cfg.epochs))
+        images = hashlib.sha256(batch["x"].numpy().tobytes()).hexdigest()[:16]
+        model.ARTIFACT.save(cfg, net.state_dict(), {"images_sha256": images}, DATA, rebuild=cnn_cfg)
+        return model.load(cfg)
+
+    net, version = store.load_or_train(lambda: model.load(cfg), make_cnn, retrain)
+    genuine = batch["x"][batch["forged"] == 0]
+    pick = np.random.default_rng(cfg.seed).choice(
+        len(genuine), min(cfg.n_negatives, len(genuine)), replace=False
+    )
+    base = Base(net, version, model.embed(net, genuine[np.sort(pick)]), {})
+    calibrate(base, embed_writers(net, calib, calib.writers()), cfg.target_far)
+    base.seen_writers = qualified(dev, dev.writers()) | qualified(calib, calib.writers())
+    meta = {
+        "thresholds": base.thresholds,
+        "seen_writers": sorted(base.seen_writers),
+        "base_version": version,
+    }
+    BACKGROUND.save(cfg, {"negatives": torch.from_numpy(base.negatives)}, meta, DATA)
+    return base
+
+
+def base(cfg: BaseConfig = BaseConfig(), retrain: bool = False) -> Base:
+    """The stored base for ``cfg``, or a newly built and stored one (about 3.5 minutes)."""
+    return store.load_or_train(lambda: load_base(cfg), lambda: build(cfg, retrain), retrain)
