@@ -1,4 +1,4 @@
-"""Synthetic bars with a known true distribution: GARCH(1,1) and two-state regime switching."""
+"""Synthetic bars with a known true distribution: GARCH(1,1) returns and their true sigma."""
 
 from dataclasses import dataclass
 
@@ -45,25 +45,3 @@ def garch(
         ret[t] = sigma[t] * rng.standard_normal()
         var = omega + alpha * ret[t] ** 2 + beta * var
     return SynthSeries(_bars_from_returns(ret, sigma, rng), sigma)
-
-
-def regime(
-    n: int,
-    rng: np.random.Generator,
-    vols: tuple[float, float] = (0.007, 0.02),
-    drifts: tuple[float, float] = (0.0005, -0.001),
-    stay: float = 0.98,
-) -> SynthSeries:
-    """Two-state Markov regime switching: calm/up-drifting and volatile/down-drifting."""
-    state = 0
-    ret = np.empty(n)
-    sigma = np.empty(n)
-    for t in range(n):
-        if rng.random() > stay:
-            state = 1 - state
-        sigma[t] = vols[state]
-        ret[t] = drifts[state] + vols[state] * rng.standard_normal()
-    return SynthSeries(_bars_from_returns(ret, sigma, rng), sigma)
-
-
-GENERATORS = {"garch": garch, "regime": regime}
