@@ -7,7 +7,8 @@ import pytest
 
 from otemachi.signatures import base, train
 
-TINY = base.BaseConfig(dev_writers=30, epochs=3)  # what `--dev-writers 30 --epochs 3` asks for
+# what `--dev-writers 80 --calib-writers 10 --epochs 5` asks for
+TINY = base.BaseConfig(dev_writers=80, calib_writers=10, epochs=5)
 
 
 @pytest.fixture(scope="session")

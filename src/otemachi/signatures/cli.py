@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from otemachi.core import options
+from otemachi.core import files, options
 from otemachi.core.progress import console
 from otemachi.signatures import base, data, evaluate, oneclass, train
 from otemachi.signatures.evaluate import KEYS, EvalConfig
@@ -20,27 +20,35 @@ def synth(
     genuine: int = typer.Option(10, "--genuine", min=1, help="Genuine signatures per writer."),
     forgeries: int = typer.Option(5, "--forgeries", min=0, help="Skilled forgeries per writer."),
     out: Path = typer.Option(..., "--out", help="Folder to write DIR/<writer>/{genuine,forged}/."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the corpus."),
+    seed: int = typer.Option(0, "--seed", min=0, max=options.SEED_MAX, help="Seed of the corpus."),
 ) -> None:
     """Write a synthetic corpus in the generic folder layout."""
+    files.output_folder(out)
     corpus = data.SynthDataset(writers, genuine, forgeries, seed, prefix="w")
     console.print(f"wrote {data.write(corpus, out)} images to {out}")
 
 
-def _base_config(dev_writers: int, epochs: int) -> base.BaseConfig:
-    return base.BaseConfig(dev_writers=dev_writers, epochs=epochs)
+# Which base: the same three options on every command that trains or loads one.
+DEV_WRITERS = typer.Option(400, "--dev-writers", min=10, help="Base: development writers.")
+CALIB_WRITERS = typer.Option(40, "--calib-writers", min=2, help="Base: calibration writers.")
+EPOCHS = typer.Option(12, "--epochs", min=1, help="Base: training epochs.")
+
+
+def _base_config(dev_writers: int, calib_writers: int, epochs: int) -> base.BaseConfig:
+    return base.BaseConfig(dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs)
 
 
 @app.command("train")
 def train_cmd(
-    dev_writers: int = typer.Option(400, "--dev-writers", min=10, help="Development writers."),
-    epochs: int = typer.Option(12, "--epochs", min=1, help="Training epochs."),
+    dev_writers: int = DEV_WRITERS,
+    calib_writers: int = CALIB_WRITERS,
+    epochs: int = EPOCHS,
     retrain: bool = typer.Option(
         False, "--retrain", help="Train anew and replace the stored base."
     ),
 ) -> None:
     """Train (or load the stored) base network and calibrate the global thresholds."""
-    b = train.base(_base_config(dev_writers, epochs), retrain)
+    b = train.base(_base_config(dev_writers, calib_writers, epochs), retrain)
     console.print(
         f"base {b.version}: {len(b.seen_writers)} development writers, thresholds calibrated"
     )
@@ -60,16 +68,16 @@ def evaluate_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     writers: int = typer.Option(100, "--writers", min=2, help="Synthetic evaluation writers."),
-    dev_writers: int = typer.Option(
-        400, "--dev-writers", min=10, help="Base: development writers."
-    ),
-    epochs: int = typer.Option(12, "--epochs", min=1, help="Base: training epochs."),
+    dev_writers: int = DEV_WRITERS,
+    calib_writers: int = CALIB_WRITERS,
+    epochs: int = EPOCHS,
 ) -> None:
     """EER, AUC, FAR and FRR per method and number of references, on writers the base never saw."""
     methods = options.choices(method, list(oneclass.METHODS), "method(s)")
     counts = options.ints(refs, "--refs", 1, base.MAX_REFS)
+    files.output_folder(out)
     dataset = evaluate.evaluation_data(data_name, writers)
-    b = base.load(_base_config(dev_writers, epochs))
+    b = base.load(_base_config(dev_writers, calib_writers, epochs))
     result, figures = evaluate.run(b, dataset, EvalConfig(tuple(counts), tuple(methods)), out)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
