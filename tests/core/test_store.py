@@ -1,0 +1,100 @@
+"""The model store: one key scheme, loading never trains, a damaged file is never trained over."""
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from otemachi.core import store
+from otemachi.core.errors import CheckpointError, ModelNotTrained
+
+ART = store.Artifact("toys", "lin", "toys.lin", "lin/1", "otemachi toys train", "toy model")
+
+
+@dataclass(frozen=True)
+class Cfg:
+    width: int = 3
+    seed: int = 0
+
+
+def _build(cfg: Cfg) -> nn.Linear:
+    return nn.Linear(cfg.width, 1)
+
+
+def test_the_key_covers_config_revision_and_data() -> None:
+    base = ART.key(Cfg())
+    assert base == ART.key(Cfg()) and len(base) == 12
+    assert ART.key(Cfg(seed=1)) != base
+    assert replace(ART, revision="lin/2").key(Cfg()) != base
+    assert ART.key(Cfg(), data="abc") != base
+    assert ART.path(Cfg()).name == f"lin-{base}" and ART.path(Cfg()).parent.name == "models"
+
+
+def test_missing_model_names_the_command_and_is_a_503() -> None:
+    with pytest.raises(ModelNotTrained, match="run `otemachi toys train`") as err:
+        ART.load(Cfg())
+    assert err.value.http_status == 503
+
+
+def test_save_then_rebuild_from_the_stored_config() -> None:
+    cfg = Cfg(width=5)
+    net = _build(cfg)
+    path = ART.save(cfg, net.state_dict(), {"loss": 0.25})
+    assert path.exists() and path.with_suffix(".json").exists()
+    ckpt = ART.load(cfg)
+    again = store.module_from(ckpt, Cfg, _build)
+    assert again.in_features == 5 and torch.equal(again.weight, net.weight)
+    assert ckpt.metrics == {"loss": 0.25} and not again.training
+
+
+def test_load_or_train_trains_only_what_is_missing() -> None:
+    calls: list[int] = []
+
+    def train() -> str:
+        calls.append(1)
+        ART.save(Cfg(), _build(Cfg()).state_dict(), {})
+        return "trained"
+
+    def load() -> str:
+        ART.load(Cfg())
+        return "loaded"
+
+    assert store.load_or_train(load, train) == "trained"
+    assert store.load_or_train(load, train) == "loaded" and len(calls) == 1
+    assert store.load_or_train(load, train, retrain=True) == "trained" and len(calls) == 2
+
+
+@pytest.mark.parametrize("damage", ["flip a byte", "foreign sidecar", "no sidecar"])
+def test_a_damaged_model_is_an_error_naming_the_file_and_is_kept(damage: str) -> None:
+    path = ART.save(Cfg(), _build(Cfg()).state_dict(), {})
+    side = path.with_suffix(".json")
+    if damage == "flip a byte":
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 0xFF
+        path.write_bytes(bytes(data))
+    elif damage == "foreign sidecar":
+        side.write_text('{"format": "someone-else/1"}')
+    else:
+        side.unlink()
+    before = path.read_bytes()
+    trained: list[int] = []
+
+    def train() -> None:
+        trained.append(1)
+
+    def load() -> None:
+        ART.load(Cfg())
+
+    with pytest.raises(CheckpointError) as err:
+        store.load_or_train(load, train)
+    assert str(path.parent) in str(err.value) and "--retrain" in str(err.value)
+    assert not trained and path.read_bytes() == before
+    store.load_or_train(load, train, retrain=True)
+    assert trained == [1]
+
+
+def test_an_explicit_path_that_does_not_exist(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotTrained, match="otemachi toys train"):
+        ART.load_path(tmp_path / "nothing")

@@ -1,0 +1,32 @@
+"""`otemachi markets train`: fits on every bar, stores under a key that includes the data, and
+trains again only when asked or when the data change."""
+
+import pandas as pd
+import pytest
+
+from otemachi.cli import main
+from otemachi.markets import train
+from otemachi.markets.model import RNNConfig
+
+SETUP = train.Setup(
+    RNNConfig(hidden=8, layers=1, horizons=(1, 3)),
+    train.TrainConfig(seed=1, window=96, burn_in=32, batch=8, steps_per_epoch=3, max_epochs=2),
+)
+
+
+def test_train_stores_once_per_data_and_setup(garch_bars: pd.DataFrame) -> None:
+    path, trained = train.train(garch_bars, "toy", SETUP)
+    assert trained and path.name.startswith("toy-gru-") and path.exists()
+    net = train.load_model(path)
+    assert net.cfg == SETUP.model
+    assert train.train(garch_bars, "toy", SETUP) == (path, False)
+    assert train.train(garch_bars, "toy", SETUP, retrain=True) == (path, True)
+    shorter, trained = train.train(garch_bars.iloc[:-10], "toy", SETUP)
+    assert trained and shorter != path  # other data, another model
+
+
+def test_train_command_refuses_bad_values(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["markets", "train", "--data", "sp500", "--model", "garch"]) == 2
+    err = capsys.readouterr().err
+    assert "--model" in err and "garch" in err and "gru" in err
+    assert main(["markets", "train", "--data", "no-such-thing"]) == 2

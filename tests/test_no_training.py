@@ -1,0 +1,114 @@
+"""Only the training commands and the demo may train. Every other command and every HTTP route,
+run against an empty OTEMACHI_HOME, either works without a model or names the command that
+trains the one it needs, and never enters the epoch loop (the one place training happens)."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from otemachi.cli import app, main
+from otemachi.core import training
+from otemachi.server import create_app
+
+TRAINING = {
+    "demo",
+    "markets backtest",  # walk-forward: refits every model on every fold, by definition
+    "markets train",
+    "picking train",
+    "picking train-detector",
+    "signatures train",
+}
+SPEC = {"objects": [{"id": "a", "category": "duck", "box": "tl", "x": 0.5, "y": 0.5}]}
+
+
+class TrainingStarted(BaseException):
+    """Raised by the epoch loop under test; a BaseException so nothing can swallow it."""
+
+
+@pytest.fixture(autouse=True)
+def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise TrainingStarted
+
+    monkeypatch.setattr(training, "_optimizer", refuse)
+
+
+def _commands(cmd: object, prefix: tuple[str, ...] = ()) -> Iterator[str]:
+    subs = getattr(cmd, "commands", None)
+    if subs is None:
+        yield " ".join(prefix)
+        return
+    for name, sub in subs.items():
+        yield from _commands(sub, (*prefix, name))
+
+
+def _invocations(tmp: Path) -> dict[str, tuple[list[str], str | None]]:
+    """Command -> (arguments, the training command its error must name, or None if it works)."""
+    spec, eps, sig = tmp / "spec.json", tmp / "eps.jsonl", tmp / "sig"
+    spec.write_text(json.dumps(SPEC))
+    picking, signatures = "otemachi picking train", "otemachi signatures train"
+    move = "move the duck to the top right box"
+    return {
+        "version": (["version"], None),
+        "markets data list": (["markets", "data", "list"], None),
+        "picking scene": (["picking", "scene", "--spec", str(spec), "--out", str(tmp / "s.png")],
+                          None),
+        "picking pick": (["picking", "pick", "--spec", str(spec), "--object", "a", "--box", "br",
+                          "--out", str(tmp / "pick")], None),
+        "picking generate": (["picking", "generate", "--episodes", "2", "--out", str(eps)], None),
+        "picking evaluate": (["picking", "evaluate", "--episodes", str(eps)], picking),
+        "picking run": (["picking", "run", move, "--spec", str(spec)], picking),
+        "signatures synth": (["signatures", "synth", "--writers", "2", "--genuine", "2",
+                              "--out", str(tmp / "corpus")], None),
+        "signatures evaluate": (["signatures", "evaluate", "--writers", "2", "--out", str(sig)],
+                                signatures),
+        "serve": ([], None),  # the app it serves is checked route by route below
+    }  # fmt: skip
+
+
+def test_every_command_is_a_training_command_or_never_trains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = _invocations(tmp_path)
+    commands = set(_commands(typer.main.get_command(app)))
+    assert commands == TRAINING | set(runs), "classify every new command here"
+    for name, (args, needs) in runs.items():
+        if not args:
+            continue
+        code = main(args)
+        err = capsys.readouterr().err
+        if needs is None:
+            assert code == 0, (name, err)
+        else:
+            assert code == 2 and f"run `{needs}`" in err, (name, err)
+            assert len(err.strip().splitlines()) == 1, err
+
+
+def test_the_guard_catches_a_training_command() -> None:
+    with pytest.raises(TrainingStarted):
+        main(["picking", "train-detector", "--train-scenes", "1", "--epochs", "1"])
+
+
+def test_no_route_trains_and_a_missing_model_is_a_503() -> None:
+    client = TestClient(create_app())
+    bodies = {
+        ("POST", "/api/picking/decide"): {
+            "scene": SPEC,
+            "instruction": "move the duck to the tl box",
+        },
+    }
+    for route in create_app().routes:
+        if not isinstance(route, APIRoute):
+            continue
+        for method in route.methods:
+            body = bodies.get((method, route.path))
+            r = client.request(method, route.path, json=body)
+            if (method, route.path) in bodies:
+                assert r.status_code == 503 and "otemachi picking train" in r.json()["detail"]
+            else:
+                assert r.status_code == 200, (method, route.path, r.text)
