@@ -33,10 +33,14 @@ def test_unique_references_and_destinations() -> None:
 
 
 def test_ordinal_picks_the_extreme() -> None:
-    for seed in range(20):
-        got = language.generate(SPEC, "a", "br", np.random.default_rng(seed), "ordinal")
-        if got is not None:
-            assert got.tags["ordinal"] in ("leftmost",), got.text  # a is left of b, same height
+    made = [
+        language.generate(SPEC, "a", "br", np.random.default_rng(s), "ordinal") for s in range(20)
+    ]
+    found = [got for got in made if got is not None]
+    assert found, "block a is the leftmost block: some seed must describe it by an ordinal"
+    for got in found:
+        assert got.tags["ordinal"] == "leftmost", got.text  # a is left of b, same height
+        assert "leftmost" in got.text and got.slots["ord"] == "leftmost"
 
 
 def test_ambiguous_instruction_comes_with_its_answer() -> None:
