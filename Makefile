@@ -27,6 +27,8 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
+	$(BIN)/otemachi picking train
+	$(BIN)/otemachi signatures train
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 lint: setup
