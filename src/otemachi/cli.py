@@ -5,9 +5,10 @@ import time
 from pathlib import Path
 
 import typer
-from typer._click.exceptions import ClickException
+from rich.markup import escape
 
 from otemachi import __version__
+from otemachi.core import files
 from otemachi.core.errors import OtemachiError
 from otemachi.core.progress import console
 from otemachi.core.report import Report
@@ -51,6 +52,7 @@ def demo(
     unknown = sorted(set(only) - set(SYSTEMS))
     if unknown:
         raise OtemachiError(f"unknown system(s) {unknown}; choose from {list(SYSTEMS)}")
+    files.output_folder(out)
     report = Report(out)
     for name, system in SYSTEMS.items():
         if only and name not in only:
@@ -80,6 +82,15 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port)
 
 
+def _error(message: str, hint: str = "") -> int:
+    """Print one line on stderr; return exit status 2."""
+    line = " ".join(message.split())
+    console.print(
+        f"[red]error:[/red] {escape(line)}{escape(hint)}", highlight=False, soft_wrap=True
+    )
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors become one line on stderr and exit status 2."""
     args = sys.argv[1:] if argv is None else argv
@@ -89,16 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         console.print("aborted")
         return 130
-    except ClickException as exc:
+    except typer.TyperException as exc:  # Typer's usage errors: bad option, missing value, ...
         if debug:
             raise
-        exc.show()
-        return 2
+        message = exc.format_message().strip()
+        if not message or message.startswith("Usage:"):  # no command given: the help, shown
+            if message:  # (Typer's rich help prints itself and leaves the message empty)
+                typer.echo(message, err=True)
+            return 2
+        ctx = getattr(exc, "ctx", None)
+        return _error(message, f" (see '{ctx.command_path} --help')" if ctx is not None else "")
     except OtemachiError as exc:
         if debug:
             raise
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        return 2
+        return _error(str(exc))
     return result if isinstance(result, int) else 0
 
 

@@ -5,9 +5,9 @@ fixed constraint that holds an object only once the tool touches it. Nothing is 
 from dataclasses import dataclass
 
 import numpy as np
-import pybullet as pb
 from scipy.spatial.transform import Rotation
 
+from otemachi.picking.bullet import pb
 from otemachi.picking.world import BOX_CENTER, World, box_bounds
 
 BASE = (0.0, -0.50, 0.0)

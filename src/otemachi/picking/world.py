@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pybullet as pb
 import pybullet_data
 
+from otemachi.picking.bullet import pb
 from otemachi.picking.catalog import CATALOG, COLORS, SIZE_SCALES
 
 BOXES = ("tl", "tr", "bl", "br")
