@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from otemachi.core import options
+from otemachi.core import files, options
 from otemachi.core.progress import console
 from otemachi.markets import data, evaluate, train
 from otemachi.markets.model import RNNConfig
@@ -45,11 +45,14 @@ def backtest_cmd(
         Path("markets-backtest"), "--out", help="Folder for plots and results.json."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
-    seed: int = typer.Option(0, "--seed", help="Seed for network training."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=options.SEED_MAX, help="Seed for network training."
+    ),
 ) -> None:
     """Walk-forward backtest: every model refit on the same folds, scored out of sample."""
     hs = options.ints(horizons, "--horizons")
     models = options.choices(model, list(evaluate.MODELS), "model(s)", ALL)
+    files.output_folder(out)
     bars, report = data.load(data_name, symbol)
     if not report.clean:
         console.print(f"[yellow]validation:[/yellow] {report.summary()}")
@@ -83,11 +86,13 @@ def train_cmd(
     ),
     cell: str = typer.Option("gru", "--model", help="gru or lstm."),
     horizons: str = typer.Option("1,5,20", "--horizons", help="Horizons in bars, comma-separated."),
-    seed: int = typer.Option(0, "--seed", help="Seed for network training."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=options.SEED_MAX, help="Seed for network training."
+    ),
     retrain: bool = typer.Option(False, "--retrain", help="Train anew and replace a stored one."),
 ) -> None:
     """Train the forecaster on every bar of a series and store it (the live path loads it)."""
-    [cell] = options.choices(cell, ["gru", "lstm"], "model")
+    cell = options.one(cell, ["gru", "lstm"], "--model")
     bars, report = data.load(data_name, symbol)
     if not report.clean:
         console.print(f"[yellow]validation:[/yellow] {report.summary()}")
@@ -95,6 +100,6 @@ def train_cmd(
         RNNConfig(cell=cell, horizons=options.ints(horizons, "--horizons")),
         train.TrainConfig(seed=seed),
     )
-    name = Path(data_name).stem if Path(data_name).suffix else data_name
+    name = data.short_name(data_name)
     path, trained = train.train(bars, name, setup, retrain)
     console.print(f"{'trained and stored' if trained else 'already stored'}: {path}")

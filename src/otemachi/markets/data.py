@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.core.files import input_file
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 PRICES = ["open", "high", "low", "close"]
@@ -47,7 +48,8 @@ def _drop(df: pd.DataFrame, mask: pd.Series, why: str, report: ValidationReport)
 def validate(df: pd.DataFrame, repair: bool = True) -> tuple[pd.DataFrame, ValidationReport]:
     """Check bars indexed by timestamp; drop or repair bad rows and report each one.
 
-    Rules: timestamps sorted and unique; no NaN; prices > 0; volume >= 0;
+    Rules: every timestamp readable (not empty or NaT), sorted and unique; every value a finite
+    number (NaN, infinities and text count as missing); prices > 0; volume >= 0;
     high >= max(open, close); low <= min(open, close). With ``repair=False`` any
     violation raises :class:`InvalidInput` instead.
     """
@@ -55,7 +57,14 @@ def validate(df: pd.DataFrame, repair: bool = True) -> tuple[pd.DataFrame, Valid
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise InvalidInput(f"bars are missing columns {missing}; expected {COLUMNS}")
-    df = df[COLUMNS].astype(float)
+    df = df[COLUMNS].apply(pd.to_numeric, errors="coerce").astype(float)
+    no_time = np.asarray(df.index.isna())
+    if no_time.any():
+        rows = np.flatnonzero(no_time) + 1
+        if not repair:
+            raise InvalidInput(f"empty or unreadable timestamp in data row {rows[0]}")
+        report.dropped.extend(f"data row {r}: empty or unreadable timestamp" for r in rows)
+        df = df.loc[~no_time]
     if not df.index.is_monotonic_increasing:
         if not repair:
             raise InvalidInput("timestamps are not sorted")
@@ -63,7 +72,7 @@ def validate(df: pd.DataFrame, repair: bool = True) -> tuple[pd.DataFrame, Valid
         report.sorted_rows = True
     checks: list[tuple[Callable[[pd.DataFrame], np.ndarray], str]] = [
         (lambda d: d.index.duplicated(keep="first"), "duplicate timestamp"),
-        (lambda d: d.isna().any(axis=1).to_numpy(), "NaN value"),
+        (lambda d: ~np.isfinite(d.to_numpy()).all(axis=1), "NaN or infinite value"),
         (
             lambda d: ((d[PRICES] <= 0).any(axis=1) | (d["volume"] < 0)).to_numpy(),
             "non-positive price or negative volume",
@@ -91,22 +100,35 @@ def validate(df: pd.DataFrame, repair: bool = True) -> tuple[pd.DataFrame, Valid
 
 
 def _frame(raw: pd.DataFrame, source: str, symbol: str | None) -> pd.DataFrame:
-    raw = raw.rename(columns=str.lower)
+    raw = raw.rename(columns=lambda c: str(c).strip().lower())
+    repeated = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
+    if repeated:
+        raise InvalidInput(f"{source}: columns {repeated} appear more than once (ignoring case)")
     ts_col = next((c for c in ("timestamp", "datetime", "date", "time") if c in raw.columns), None)
     if ts_col is None:
         raise InvalidInput(f"{source}: no timestamp column (expected 'timestamp')")
+    if raw.empty:
+        raise InvalidInput(f"{source} holds no bars, only a header")
     if "symbol" in raw.columns:
-        symbols = sorted(raw["symbol"].astype(str).unique())
+        names = raw["symbol"].map(lambda v: "" if pd.isna(v) else str(v))
+        symbols = sorted(set(names))
         if symbol is None and len(symbols) > 1:
             raise InvalidInput(f"{source} holds symbols {symbols}; pick one with --symbol")
         symbol = symbol or symbols[0]
         if symbol not in symbols:
             raise NotFound(f"symbol {symbol!r} not in {source}; it holds {symbols}")
-        raw = raw[raw["symbol"].astype(str) == symbol]
-    try:
-        stamps = pd.to_datetime(raw[ts_col], utc=True, format="mixed")
-    except (ValueError, TypeError) as exc:
+        raw = raw[names == symbol]
+    try:  # an empty or unreadable cell becomes NaT; validate() drops and reports it
+        with np.errstate(invalid="ignore", over="ignore"):
+            stamps = pd.to_datetime(raw[ts_col], utc=True, format="mixed", errors="coerce")
+    except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidInput(f"{source}: unreadable timestamp ({exc})") from exc
+    if len(stamps) and stamps.isna().all():
+        first = str(raw[ts_col].iloc[0])[:40]
+        raise InvalidInput(
+            f"{source}: no readable timestamp in column {ts_col!r} (first value {first!r}); "
+            "write them like 2024-01-31 or 2024-01-31T09:30:00Z"
+        )
     frame = raw.drop(columns=[ts_col]).set_index(pd.DatetimeIndex(stamps, name="timestamp"))
     for col in COLUMNS:
         if col in frame.columns:
@@ -114,16 +136,17 @@ def _frame(raw: pd.DataFrame, source: str, symbol: str | None) -> pd.DataFrame:
     return frame
 
 
+PARQUET_MAGIC = b"PAR1"
+
+
 def read_bars(path: Path, symbol: str | None = None) -> pd.DataFrame:
-    """Read a CSV or Parquet file of bars (unvalidated)."""
-    path = Path(path)
-    if not path.is_file():
-        raise NotFound(f"no such file: {path}")
+    """Read a CSV or Parquet file of bars (unvalidated). Parquet is told by its suffix or by its
+    first bytes, so a file without a suffix works too."""
+    path = input_file(Path(path), "file (CSV or Parquet)")
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            raw = pd.read_parquet(path)
-        else:
-            raw = pd.read_csv(path)
+        with path.open("rb") as fh:
+            parquet = fh.read(4) == PARQUET_MAGIC or path.suffix.lower() in (".parquet", ".pq")
+        raw = pd.read_parquet(path) if parquet else pd.read_csv(path)
     except Exception as exc:  # pandas/pyarrow raise many types for a corrupt file
         raise InvalidInput(f"{path}: cannot read as CSV/Parquet ({exc})") from exc
     return _frame(raw, str(path), symbol)
@@ -163,8 +186,13 @@ def load(name_or_path: str, symbol: str | None = None) -> tuple[pd.DataFrame, Va
     """Load a bundled dataset by name, or a CSV/Parquet path, and validate it."""
     if name_or_path in DATASETS:
         raw = DATASETS[name_or_path].loader()
-    elif Path(name_or_path).suffix:
+    elif Path(name_or_path).suffix or Path(name_or_path).exists():
         raw = read_bars(Path(name_or_path), symbol)
     else:
         raise NotFound(f"no dataset {name_or_path!r}; choose from {list(DATASETS)} or give a path")
     return validate(raw)
+
+
+def short_name(name_or_path: str) -> str:
+    """A bundled dataset's name, or a file's stem (``data/bars.csv`` and ``data/bars``: bars)."""
+    return name_or_path if name_or_path in DATASETS else Path(name_or_path).stem

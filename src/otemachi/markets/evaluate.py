@@ -13,6 +13,7 @@ import pandas as pd
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
 from otemachi.markets import baselines, metrics, plots
+from otemachi.markets.data import short_name
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Model, Series
 from otemachi.markets.model import RNNConfig
@@ -217,7 +218,7 @@ def save(bt: Backtest, data: str, out: Path) -> dict[str, list[Path]]:
     result = out / "results.json"
     result.write_text(json.dumps(to_json(bt, data), indent=2))
     ckpts = []
-    name = Path(data).stem if Path(data).suffix else data
+    name = short_name(data)
     for net in nets:
         model = bt.final[net]
         assert isinstance(model, RNNModel)

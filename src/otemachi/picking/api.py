@@ -4,19 +4,24 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from otemachi.picking import detect, model
 from otemachi.picking.catalog import CATALOG, COLORS
 from otemachi.picking.dialog import MAX_QUESTIONS, Picker, replies
-from otemachi.picking.scenes import Scene, parse
+from otemachi.picking.scenes import Scene, SceneIn, parse
 
 router = APIRouter()
 pages = APIRouter()
 
 
 class DecideRequest(BaseModel):
-    scene: dict[str, Any] = Field(description="A scene spec: {'objects': [...]}")
+    """A scene, an instruction and the answers to the questions asked so far. Wrong types are
+    refused (422) before anything runs; values (categories, boxes, ...) are checked by parse()."""
+
+    model_config = ConfigDict(strict=True)
+
+    scene: SceneIn = Field(description="A scene spec: {'objects': [...]}")
     instruction: str = Field(min_length=1, max_length=500)
     answers: list[str] = Field(default_factory=list, max_length=MAX_QUESTIONS)
     oracle_boxes: bool = False

@@ -7,7 +7,9 @@ import typer
 from PIL import Image
 from rich.table import Table
 
+from otemachi.core import files
 from otemachi.core.errors import InvalidInput
+from otemachi.core.options import SEED_MAX
 from otemachi.core.progress import console
 from otemachi.core.seeding import rng
 from otemachi.picking import data, detect, dialog, episodes, model, plots, scenes, train
@@ -15,6 +17,7 @@ from otemachi.picking import evaluate as evaluate_
 from otemachi.picking.world import BOXES
 
 app = typer.Typer(help="A simulated arm picks tabletop objects from spoken or typed instructions.")
+IMAGES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")  # what --out images may be saved as
 
 
 def _spec(spec: Path | None, seed: int | None) -> scenes.SceneSpec:
@@ -28,10 +31,15 @@ def _spec(spec: Path | None, seed: int | None) -> scenes.SceneSpec:
 @app.command()
 def scene(
     spec: Path = typer.Option(None, "--spec", help="Scene spec JSON."),
-    seed: int = typer.Option(None, "--seed", help="Random scene from this seed."),
+    seed: int = typer.Option(
+        None, "--seed", min=0, max=SEED_MAX, help="Random scene from this seed."
+    ),
     out: Path = typer.Option(Path("scene.png"), "--out", help="PNG to write."),
 ) -> None:
     """Render a scene from the top-down camera."""
+    files.output_file(out, suffixes=IMAGES)
+    if seed is not None:  # the random scene's spec is saved beside the image
+        files.output_file(out.with_suffix(".json"))
     s = _spec(spec, seed)
     with scenes.Scene(s) as world:
         Image.fromarray(world.render().rgb).save(out)
@@ -51,6 +59,7 @@ def pick(
     box = box.lower()
     if box not in BOXES:
         raise InvalidInput(f"--box must be one of {list(BOXES)}, got {box!r}")
+    files.output_folder(out)
     s = scenes.load_spec(spec)
     s.by_id(obj)
     out.mkdir(parents=True, exist_ok=True)
@@ -78,12 +87,13 @@ def generate(
         help="Comma list of templates or phrasings to mark unseen; 'default': those the "
         "grounding model never trained on.",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed."),
+    seed: int = typer.Option(0, "--seed", min=0, max=SEED_MAX, help="Seed."),
 ) -> None:
     """Generate a PFN-PIC-style dataset (--scenes) or an episodes file (--episodes)."""
     if (n_scenes is None) == (n_episodes is None):
         raise InvalidInput("give exactly one of --scenes N or --episodes N")
     if n_scenes is not None:
+        files.output_folder(out)
         counts = data.generate(out, n_scenes, seed)
         console.print(f"wrote {counts} to {out}")
         return
@@ -91,6 +101,7 @@ def generate(
         held = frozenset(model.HOLDOUT)
     else:
         held = frozenset(t.strip() for t in holdout.split(",") if t.strip())
+    files.output_file(out)
     made = episodes.make(n_episodes, seed, held)
     episodes.write(made, out)
     unseen = sum(e.split == "unseen" for e in made)
@@ -104,7 +115,7 @@ RETRAIN = typer.Option(False, "--retrain", help="Train anew and replace the stor
 def train_detector(
     train_scenes: int = typer.Option(240, "--train-scenes", min=1, help="Training scenes."),
     epochs: int = typer.Option(12, "--epochs", min=1, help="Training epochs."),
-    seed: int = typer.Option(0, "--seed", help="Seed."),
+    seed: int = typer.Option(0, "--seed", min=0, max=SEED_MAX, help="Seed."),
     retrain: bool = RETRAIN,
 ) -> None:
     """Train (or load the stored) SSD detector and report its mAP@0.5 on held-out scenes."""
@@ -164,13 +175,16 @@ def evaluate(
 def run(
     instruction: str = typer.Argument(..., help='e.g. "move the red cup to the top left box"'),
     spec: Path = typer.Option(None, "--spec", help="Scene spec JSON."),
-    seed: int = typer.Option(None, "--seed", help="Random scene from this seed."),
+    seed: int = typer.Option(
+        None, "--seed", min=0, max=SEED_MAX, help="Random scene from this seed."
+    ),
     execute: bool = typer.Option(False, "--execute", help="Run the robot on the decision."),
     interactive: bool = typer.Option(False, "--interactive", help="Keep taking instructions."),
     oracle: bool = typer.Option(False, "--oracle-boxes", help="Ground-truth boxes, no detector."),
     out: Path = typer.Option(Path("decision.png"), "--out", help="Image with the decision marked."),
 ) -> None:
     """Decide what an instruction means in a scene, asking on the terminal when unsure."""
+    files.output_file(out, suffixes=IMAGES)
     s = _spec(spec, seed)
     grounder, det = _models(oracle)
     with scenes.Scene(s, robot=execute) as world:

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.core.files import input_file
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.picking.language import instructions_for
@@ -142,12 +143,21 @@ def read(root: Path, split: str = "train", lang: str = "en") -> list[PicImage]:
 
 
 def jsonl(path: Path) -> Iterator[tuple[str, Any]]:
-    """(``"<file> line N"``, parsed value) for every non-blank line; bad JSON names its line."""
-    with Path(path).open() as fh:
-        for i, line in enumerate(fh, start=1):
-            if line.strip():
-                where = f"{Path(path).name} line {i}"
-                try:
-                    yield where, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InvalidInput(f"{where}: not valid JSON ({exc.msg})") from exc
+    """(``"<file> line N"``, parsed value) for every non-blank line; a line that is not UTF-8
+    JSON (binary bytes, nesting too deep to be an episode) is an InvalidInput naming it."""
+    with input_file(Path(path), "JSONL file").open("rb") as fh:
+        for i, raw in enumerate(fh, start=1):
+            where = f"{Path(path).name} line {i}"
+            try:
+                line = raw.decode("utf-8-sig" if i == 1 else "utf-8")  # a BOM may open it
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{where}: not UTF-8 text; is this a JSONL file?") from None
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"{where}: not valid JSON ({exc.msg})") from exc
+            except RecursionError:
+                raise InvalidInput(f"{where}: the JSON is nested too deeply") from None
+            yield where, value

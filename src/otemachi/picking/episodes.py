@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.core.files import input_file
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.picking.data import jsonl
 from otemachi.picking.language import generate
-from otemachi.picking.scenes import SceneSpec, parse, random_scene
+from otemachi.picking.scenes import SceneSpec, parse, random_scene, type_problem
 from otemachi.picking.world import BOXES
 
 TEMPLATES = ("attribute", "box", "relation", "ordinal", "ambiguous")
@@ -43,6 +46,21 @@ class Episode:
         }
 
 
+class EpisodeIn(BaseModel):
+    """One episodes line as JSON gives it: types only; values are checked in _episode()."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    id: str | int | None = Field(None, description="a string or null")
+    scene: dict[str, Any] = Field(description='a scene spec object {"objects": [...]}')
+    instruction: str = Field(description="a non-empty string")
+    target: str | int = Field(description="the id (a string) of an object of the scene")
+    destination: str = Field(description=f"one of {list(BOXES)}")
+    clarification: str | None = Field(None, description="a string or null")
+    tags: dict[str, str] | None = Field(None, description="an object whose values are strings")
+    split: str = Field("seen", description="a string such as 'seen' or 'unseen'")
+
+
 def _episode(raw: Any, where: str) -> Episode:
     if not isinstance(raw, dict):
         raise InvalidInput(f"{where}: an episode must be a JSON object")
@@ -53,35 +71,33 @@ def _episode(raw: Any, where: str) -> Episode:
         scene = parse(raw["scene"])
     except InvalidInput as exc:
         raise InvalidInput(f"{where}: scene: {exc}") from exc
-    if raw["destination"] not in BOXES:
+    try:
+        ep = EpisodeIn.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(f"{where}: {type_problem(exc, EpisodeIn, raw)}") from None
+    if ep.destination not in BOXES:
         raise InvalidInput(f"{where}: destination must be one of {list(BOXES)}")
-    if not isinstance(raw["instruction"], str) or not raw["instruction"].strip():
+    if not ep.instruction.strip():
         raise InvalidInput(f"{where}: instruction must be a non-empty string")
     try:
-        scene.by_id(str(raw["target"]))
+        scene.by_id(str(ep.target))
     except NotFound as exc:
         raise InvalidInput(f"{where}: target: {exc}") from exc
-    clar = raw.get("clarification")
-    if clar is not None and not isinstance(clar, str):
-        raise InvalidInput(f"{where}: clarification must be a string or null")
-    tags = raw.get("tags") or {}
     return Episode(
-        str(raw.get("id", where)),
+        where if ep.id is None else str(ep.id),
         scene,
-        raw["instruction"],
-        str(raw["target"]),
-        raw["destination"],
-        clar,
-        dict(tags),
-        str(raw.get("split", "seen")),
+        ep.instruction,
+        str(ep.target),
+        ep.destination,
+        ep.clarification,
+        dict(ep.tags or {}),
+        ep.split,
     )
 
 
 def read(path: Path) -> Iterator[Episode]:
     """Episodes of a JSONL file; a malformed line is an InvalidInput naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise NotFound(f"no such episodes file: {path}")
+    path = input_file(Path(path), "episodes file")
     for where, raw in jsonl(path):
         yield _episode(raw, where)
 

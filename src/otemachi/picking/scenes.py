@@ -3,18 +3,71 @@ in its box and its left/right and up/down order while nudging overlaps apart, an
 scene generator."""
 
 import json
+import math
+from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.core.files import input_file
 from otemachi.picking.catalog import CATALOG, COLORS, SIZE_SCALES
-from otemachi.picking.world import BOXES, Frame, World, bboxes, box_bounds
+from otemachi.picking.world import BOX_INNER, BOXES, Frame, World, bboxes, box_bounds
 
 GAP = 0.004  # metres kept between neighbouring objects' footprints
+# The objects of one box may cover at most this many times its floor with their footprint discs:
+# beyond that they pile up and the physics takes minutes to settle. Eight of the largest objects
+# (the most random_scene puts in a box) stay just below it.
+MAX_COVER = 2.0
+
+
+class ObjectIn(BaseModel):
+    """One object of a scene spec as JSON gives it: types only; values are checked in parse()."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    id: str | int = Field(description="a string, unique in the scene")
+    category: str = Field(description=f"a catalog category, one of {sorted(CATALOG)}")
+    color: str | None = Field(None, description=f"null or a colour, one of {sorted(COLORS)}")
+    size: str | None = Field(None, description=f"null or one of {sorted(SIZE_SCALES)}")
+    box: str = Field(description=f"one of {list(BOXES)}")
+    x: float = Field(ge=0, le=1, description="a number in [0, 1] (left to right in its box)")
+    y: float = Field(ge=0, le=1, description="a number in [0, 1] (top to bottom in its box)")
+
+
+class SceneIn(BaseModel):
+    """A scene spec as JSON gives it: ``{"objects": [...]}``."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    objects: list[ObjectIn] = Field(description="the objects, at least one")
+
+
+def _kind(value: Any) -> str:
+    """A short description of a JSON value, safe for huge or deeply nested ones."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def type_problem(exc: ValidationError, model: type[BaseModel], raw: dict[str, Any]) -> str:
+    """The first problem pydantic found in ``raw``, as ``<field> must be <what>, got <value>``,
+    using the field's description in ``model``."""
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err["loc"] else ""
+    field = model.model_fields.get(name)
+    if field is None or field.description is None:
+        return f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
+    return f"{name} must be {field.description}, got {_kind(raw.get(name))}"
 
 
 @dataclass(frozen=True)
@@ -49,59 +102,69 @@ class SceneSpec:
 def _check(obj: Any, i: int) -> ObjectSpec:
     where = f"objects[{i}]"
     if not isinstance(obj, dict):
-        raise InvalidInput(f"{where} must be an object, got {type(obj).__name__}")
+        raise InvalidInput(f"{where} must be an object, got {_kind(obj)}")
     missing = [k for k in ("id", "category", "box", "x", "y") if k not in obj]
     if missing:
         raise InvalidInput(f"{where} lacks {missing}")
-    oid = str(obj["id"])
-    if obj["category"] not in CATALOG:
+    try:
+        o = ObjectIn.model_validate(obj)
+    except ValidationError as exc:
+        oid = f" ({obj['id']})" if isinstance(obj["id"], str | int) else ""
+        raise InvalidInput(f"{where}{oid}: {type_problem(exc, ObjectIn, obj)}") from None
+    oid = str(o.id)
+    if o.category not in CATALOG:
         raise InvalidInput(
-            f"{where} ({oid}): unknown category {obj['category']!r}; known: {sorted(CATALOG)}"
+            f"{where} ({oid}): unknown category {o.category!r}; known: {sorted(CATALOG)}"
         )
-    if obj.get("color") is not None and obj["color"] not in COLORS:
-        raise InvalidInput(
-            f"{where} ({oid}): unknown colour {obj['color']!r}; known: {sorted(COLORS)}"
-        )
-    if obj.get("size") is not None and obj["size"] not in SIZE_SCALES:
+    if o.color is not None and o.color not in COLORS:
+        raise InvalidInput(f"{where} ({oid}): unknown colour {o.color!r}; known: {sorted(COLORS)}")
+    if o.size is not None and o.size not in SIZE_SCALES:
         raise InvalidInput(f"{where} ({oid}): size must be one of {sorted(SIZE_SCALES)} or null")
-    if obj["box"] not in BOXES:
-        raise InvalidInput(f"{where} ({oid}): box must be one of {list(BOXES)}, got {obj['box']!r}")
-    for k in ("x", "y"):
-        v = obj[k]
-        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
-            raise InvalidInput(f"{where} ({oid}): {k} must be a number in [0, 1], got {v!r}")
-    return ObjectSpec(
-        oid,
-        obj["category"],
-        obj.get("color"),
-        obj.get("size"),
-        obj["box"],
-        float(obj["x"]),
-        float(obj["y"]),
-    )
+    if o.box not in BOXES:
+        raise InvalidInput(f"{where} ({oid}): box must be one of {list(BOXES)}, got {o.box!r}")
+    return ObjectSpec(oid, o.category, o.color, o.size, o.box, o.x, o.y)
+
+
+def _check_room(objs: tuple[ObjectSpec, ...]) -> None:
+    """Refuse a box whose objects cannot lie in it side by side (see MAX_COVER)."""
+    floor = BOX_INNER**2
+    for box in BOXES:
+        inside = [o for o in objs if o.box == box]
+        cover = sum(math.pi * o.radius**2 for o in inside) / floor
+        if cover > MAX_COVER:
+            raise InvalidInput(
+                f"box {box} is overfull: its {len(inside)} objects' footprints add up to "
+                f"{cover:.1f} times its floor (at most {MAX_COVER:g}); move some objects to "
+                "another box, make them small, or remove some"
+            )
 
 
 def parse(data: Any) -> SceneSpec:
     """Validate a scene spec dict; every problem is an InvalidInput naming the object."""
+    if isinstance(data, SceneIn):
+        data = data.model_dump()
     if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
         raise InvalidInput('a scene spec is {"objects": [...]}')
     objs = tuple(_check(o, i) for i, o in enumerate(data["objects"]))
     if not objs:
         raise InvalidInput("a scene needs at least one object")
-    ids = [o.id for o in objs]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+    dup = sorted(i for i, n in Counter(o.id for o in objs).items() if n > 1)
     if dup:
         raise InvalidInput(f"object ids must be unique; repeated: {dup}")
+    _check_room(objs)
     return SceneSpec(objs)
 
 
 def load_spec(path: Path) -> SceneSpec:
+    """Read and validate a scene spec JSON file."""
+    path = input_file(Path(path), "scene file")
     try:
-        return parse(json.loads(Path(path).read_text()))
-    except FileNotFoundError as exc:
-        raise NotFound(f"no such scene file: {path}") from exc
+        raw = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path}: not valid JSON ({exc})") from exc
+    except RecursionError:
+        raise InvalidInput(f"{path}: the JSON is nested too deeply to be a scene spec") from None
+    return parse(raw)
 
 
 def _rank_restore(new: np.ndarray, old: np.ndarray) -> np.ndarray:

@@ -68,7 +68,7 @@ class SynthDataset:
 def _images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,7 @@ class FolderDataset:
     root: Path
 
     def __post_init__(self) -> None:
-        if not self.root.is_dir():
-            raise NotFound(f"no such folder: {self.root}")
+        _folder(self.root)
         if not self.writers():
             raise InvalidInput(
                 f"{self.root} holds no <writer>/genuine/ folders with images; "
@@ -128,10 +127,16 @@ class CedarDataset:
             yield read_image(path)
 
 
-def open_dataset(root: Path) -> SignatureDataset:
-    """A folder in CEDAR naming if it has such files, otherwise the generic layout."""
+def _folder(root: Path) -> None:
+    if root.exists() and not root.is_dir():
+        raise InvalidInput(f"{root} is a file; give the folder that holds the signatures")
     if not root.is_dir():
         raise NotFound(f"no such folder: {root}")
+
+
+def open_dataset(root: Path) -> SignatureDataset:
+    """A folder in CEDAR naming if it has such files, otherwise the generic layout."""
+    _folder(root)
     cedar = CedarDataset(root)
     return cedar if cedar.writers() else FolderDataset(root)
 

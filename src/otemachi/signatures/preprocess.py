@@ -18,6 +18,8 @@ def read_image(source: str | Path | bytes) -> np.ndarray:
     """Decode a file path or bytes into a grayscale uint8 array, refusing non-images and
     absurdly large images with a clear error."""
     name = "upload" if isinstance(source, bytes) else str(source)
+    if not isinstance(source, bytes) and Path(source).is_dir():
+        raise InvalidInput(f"{name} is a folder; give the path of an image file")
     try:
         handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
     except OSError as exc:
@@ -26,11 +28,16 @@ def read_image(source: str | Path | bytes) -> np.ndarray:
         try:
             img = Image.open(handle)
             w, h = img.size
-            if w * h > MAX_PIXELS:
-                raise InvalidInput(f"{name}: {w}x{h} pixels is too large (limit {MAX_PIXELS:,})")
-            return np.asarray(img.convert("L"))
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
             raise InvalidInput(f"{name}: not a readable image ({exc})") from exc
+        except Exception as exc:  # a damaged file can make a PIL plugin raise almost anything
+            raise InvalidInput(f"{name}: not a readable image (damaged: {exc!r})") from exc
+        if w * h > MAX_PIXELS:
+            raise InvalidInput(f"{name}: {w}x{h} pixels is too large (limit {MAX_PIXELS:,})")
+        try:
+            return np.asarray(img.convert("L"))
+        except Exception as exc:  # the header was fine, the pixel data is not
+            raise InvalidInput(f"{name}: not a readable image (damaged: {exc!r})") from exc
 
 
 def otsu(gray: np.ndarray) -> float:
@@ -42,6 +49,22 @@ def otsu(gray: np.ndarray) -> float:
     return float(np.argmax(between))
 
 
+def _gray(image: np.ndarray) -> np.ndarray:
+    """A 2-D array of finite values in [0, 255]; colour (H, W, 3 or 4) is converted."""
+    if image.dtype.kind not in "biuf":
+        raise InvalidInput(f"expected an image of numbers, got an array of {image.dtype}")
+    if image.size and not np.isfinite(image).all():
+        raise InvalidInput("the image holds NaN or infinite pixel values")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    elif image.ndim == 3 and image.shape[2] in (3, 4):  # colour arrays are accepted and converted
+        rgb = np.clip(image[..., :3], 0, 255).astype(np.uint8)
+        image = np.asarray(Image.fromarray(rgb).convert("L"))
+    if image.ndim != 2 or min(image.shape) < 8:
+        raise InvalidInput(f"expected a 2-D image of at least 8x8 pixels, got shape {image.shape}")
+    return np.clip(image.astype(float), 0, 255)
+
+
 def preprocess(
     gray: np.ndarray, resize: tuple[int, int] = RESIZE, crop: tuple[int, int] = CROP
 ) -> np.ndarray:
@@ -51,10 +74,7 @@ def preprocess(
     ink's bounding box, centre it with a margin on a white canvas of the target aspect ratio,
     resize, invert, centre-crop.
     """
-    if gray.ndim == 3:  # colour arrays are accepted and converted
-        gray = np.asarray(Image.fromarray(gray.astype(np.uint8)).convert("L"))
-    if gray.ndim != 2 or min(gray.shape) < 8:
-        raise InvalidInput(f"expected a 2-D image of at least 8x8 pixels, got shape {gray.shape}")
+    gray = _gray(np.asarray(gray))
     smooth = gaussian_filter(gray.astype(float), 1.0)
     if smooth.max() - smooth.min() < 10:
         raise InvalidInput("the image is blank: no ink found")

@@ -1,0 +1,42 @@
+"""Bad paths and flags a new user tries with signatures: one-line errors, exit status 2."""
+
+from pathlib import Path
+
+import pytest
+
+from otemachi.cli import main
+from otemachi.core.errors import InvalidInput
+from otemachi.signatures import data, preprocess
+
+
+def test_a_file_where_a_folder_belongs_and_the_reverse(tmp_path: Path) -> None:
+    (tmp_path / "file.png").write_bytes(b"not an image")
+    with pytest.raises(InvalidInput, match="is a file"):
+        data.open_dataset(tmp_path / "file.png")
+    with pytest.raises(InvalidInput, match="is a folder"):
+        preprocess.read_image(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["synth", "--writers", "1", "--out", "file.txt"], "is an existing file"),
+        (["synth", "--writers", "1", "--out", "no/such/corpus"], "does not exist"),
+        (["synth", "--writers", "1", "--out", "corpus", "--seed", "-1"], "--seed"),
+        (["evaluate", "--out", "file.txt"], "is an existing file"),
+        (["evaluate", "--method", "svm,svm"], "more than once"),
+        (["evaluate", "--data", "file.txt", "--out", "eval"], "is a file"),
+    ],
+)
+def test_cli_refuses_in_one_line(
+    args: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("a file")
+    assert main(["signatures", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
