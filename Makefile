@@ -23,8 +23,9 @@ sysdeps:
 demo: setup
 	$(BIN)/otemachi demo
 
+# One process per core (files stay together, so a file's fixtures are built once), one thread each.
 test: setup
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: setup
 	$(BIN)/otemachi picking train
