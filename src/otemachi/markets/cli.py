@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -16,6 +17,19 @@ data_app = typer.Typer(help="Bundled datasets.")
 app.add_typer(data_app, name="data")
 
 ALL = [m for m in evaluate.MODELS if m != "lstm"]
+# Options shared by the commands that read a series and fit networks on it.
+DATA = typer.Option(..., "--data", help=f"{', '.join(data.DATASETS)} or a CSV/Parquet path.")
+SYMBOL = typer.Option(None, "--symbol", help="Symbol to pick when the file has a symbol column.")
+HORIZONS = typer.Option("1,5,20", "--horizons", help="Horizons in bars, comma-separated.")
+SEED = typer.Option(0, "--seed", min=0, max=options.SEED_MAX, help="Seed for network training.")
+
+
+def _bars(data_name: str, symbol: str | None) -> pd.DataFrame:
+    """The validated bars, with what validation changed said in one line."""
+    bars, report = data.load(data_name, symbol)
+    if not report.clean:
+        console.print(f"[yellow]validation:[/yellow] {report.summary()}")
+    return bars
 
 
 @data_app.command("list")
@@ -29,33 +43,25 @@ def data_list() -> None:
 
 @app.command("backtest")
 def backtest_cmd(
-    data_name: str = typer.Option(
-        ..., "--data", help=f"{', '.join(data.DATASETS)} or a CSV/Parquet path."
-    ),
-    symbol: str = typer.Option(
-        None, "--symbol", help="Symbol to pick when the file has a symbol column."
-    ),
+    data_name: str = DATA,
+    symbol: str = SYMBOL,
     model: str = typer.Option(
         "all",
         "--model",
         help="gru, lstm, rw, ewma, garch, gbm, a comma list, or all (all but lstm).",
     ),
-    horizons: str = typer.Option("1,5,20", "--horizons", help="Horizons in bars, comma-separated."),
+    horizons: str = HORIZONS,
     out: Path = typer.Option(
         Path("markets-backtest"), "--out", help="Folder for plots and results.json."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
-    seed: int = typer.Option(
-        0, "--seed", min=0, max=options.SEED_MAX, help="Seed for network training."
-    ),
+    seed: int = SEED,
 ) -> None:
     """Walk-forward backtest: every model refit on the same folds, scored out of sample."""
     hs = options.ints(horizons, "--horizons")
     models = options.choices(model, list(evaluate.MODELS), "model(s)", ALL)
     files.output_folder(out)
-    bars, report = data.load(data_name, symbol)
-    if not report.clean:
-        console.print(f"[yellow]validation:[/yellow] {report.summary()}")
+    bars = _bars(data_name, symbol)
     bt = evaluate.run(bars, models, hs, seed=seed)
     saved = evaluate.save(bt, data_name, out)
     if as_json:
@@ -78,24 +84,16 @@ def backtest_cmd(
 
 @app.command("train")
 def train_cmd(
-    data_name: str = typer.Option(
-        ..., "--data", help=f"{', '.join(data.DATASETS)} or a CSV/Parquet path."
-    ),
-    symbol: str = typer.Option(
-        None, "--symbol", help="Symbol to pick when the file has a symbol column."
-    ),
+    data_name: str = DATA,
+    symbol: str = SYMBOL,
     cell: str = typer.Option("gru", "--model", help="gru or lstm."),
-    horizons: str = typer.Option("1,5,20", "--horizons", help="Horizons in bars, comma-separated."),
-    seed: int = typer.Option(
-        0, "--seed", min=0, max=options.SEED_MAX, help="Seed for network training."
-    ),
+    horizons: str = HORIZONS,
+    seed: int = SEED,
     retrain: bool = typer.Option(False, "--retrain", help="Train anew and replace a stored one."),
 ) -> None:
     """Train the forecaster on every bar of a series and store it (the live path loads it)."""
     cell = options.one(cell, ["gru", "lstm"], "--model")
-    bars, report = data.load(data_name, symbol)
-    if not report.clean:
-        console.print(f"[yellow]validation:[/yellow] {report.summary()}")
+    bars = _bars(data_name, symbol)
     setup = train.Setup(
         RNNConfig(cell=cell, horizons=options.ints(horizons, "--horizons")),
         train.TrainConfig(seed=seed),
