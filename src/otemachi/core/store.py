@@ -47,7 +47,7 @@ class Artifact:
 
     def path(self, config: Any, data: str = "", name: str | None = None) -> Path:
         """``OTEMACHI_HOME/<system>/models/<name>-<key>`` (suffixes added by the checkpoint)."""
-        stem = f"{name or self.name}-{self.key(config, data)}"
+        stem = f"{(name or self.name).replace('.', '_')}-{self.key(config, data)}"
         return artifact_dir(self.system, "models") / stem
 
     def load(self, config: Any, data: str = "", name: str | None = None) -> checkpoint.Checkpoint:

@@ -1,6 +1,7 @@
-"""Command line for otemachi.markets: bundled data, walk-forward backtests, training."""
+"""Command line for otemachi.markets: bundled data, walk-forward backtests, training, streaming."""
 
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -8,8 +9,9 @@ import typer
 from rich.table import Table
 
 from otemachi.core import files, options
-from otemachi.core.progress import console
-from otemachi.markets import data, evaluate, train
+from otemachi.core.progress import console, track
+from otemachi.markets import data, evaluate, sources, stream, train
+from otemachi.markets.live import LiveState
 from otemachi.markets.model import RNNConfig
 
 app = typer.Typer(help="Probabilistic multi-horizon market forecasts from streaming bars.")
@@ -101,3 +103,34 @@ def train_cmd(
     name = data.short_name(data_name)
     path, trained = train.train(bars, name, setup, retrain)
     console.print(f"{'trained and stored' if trained else 'already stored'}: {path}")
+
+
+@app.command("stream")
+def stream_cmd(
+    source: str = typer.Option(
+        "synthetic:50", "--source", help="replay:NAME|PATH (one symbol) or synthetic:N symbols."
+    ),
+    model: Path = typer.Option(
+        None, "--model", help="A forecaster checkpoint; default: the newest stored one."
+    ),
+    bars: int = typer.Option(None, "--bars", min=1, help="Stop after N bars per symbol."),
+    speed: str = typer.Option("max", "--speed", help="Bar times per second, or max."),
+    as_json: bool = typer.Option(False, "--json", help="Print one summary object at the end."),
+    seed: int = SEED,
+) -> None:
+    """Run the live pipeline in-process: bars in, one calibrated forecast per bar out."""
+    pace = sources.speed(speed)
+    prefix = f"{data.short_name(source.partition(':')[2])}-" if source.startswith("replay:") else ""
+    net, version = train.load_version(model if model is not None else train.newest(prefix))
+    books = sources.parse(source, bars, seed)
+    pipeline = stream.Pipeline(LiveState(net, capacity=len(books)), version)
+    total = sum(len(b) for b in books.values())
+    start = time.perf_counter()
+    latencies = [p.latency_ms for p in track(pipeline.run(sources.messages(books, pace)),
+                                             "streaming bars", total=total)]  # fmt: skip
+    summary = stream.summary(pipeline, latencies, time.perf_counter() - start, len(books))
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    for key, value in summary.items():
+        console.print(f"{key}: {value}")

@@ -29,11 +29,15 @@ FEATURES = (
 SCALE = "vol_rm"  # RiskMetrics (lambda = 0.94) volatility: the unit targets are measured in
 
 
-def _key(name: str, decay: float) -> str:
+def ewma_key(name: str, decay: float) -> str:
+    """The name of one exponentially weighted mean, e.g. ``r2@0.94``."""
     return f"{name}@{decay}"
 
 
-def _raw(o: Any, h: Any, lo: Any, c: Any, v: Any, prev_c: Any) -> dict[str, Any]:
+SCALE_KEY = ewma_key("r2", 0.94)  # the EWMA whose square root is the scale
+
+
+def bar_quantities(o: Any, h: Any, lo: Any, c: Any, v: Any, prev_c: Any) -> dict[str, Any]:
     """Per-bar quantities; works elementwise on arrays (offline) and on scalars (online)."""
     rng = np.log(h / lo)
     return {
@@ -49,21 +53,21 @@ def _raw(o: Any, h: Any, lo: Any, c: Any, v: Any, prev_c: Any) -> dict[str, Any]
     }
 
 
-def _combine(raw: dict[str, Any], ew: dict[str, Any], ts: Any) -> list[Any]:
+def combine(raw: dict[str, Any], ew: dict[str, Any], ts: Any) -> list[Any]:
     """Feature values from raw quantities, EWMA states and timestamps (arrays or scalars)."""
-    vol = np.sqrt(ew[_key("r2", 0.94)] + EPS)
+    vol = np.sqrt(ew[SCALE_KEY] + EPS)
     day = 2 * np.pi * ts.day_of_week / 7
     hour = 2 * np.pi * (ts.hour + ts.minute / 60) / 24
     month = 2 * np.pi * (ts.month - 1) / 12
     return [
         raw["r"] / vol, raw["gap"] / vol, raw["body"] / vol, raw["range"] / vol,
         raw["upper"] / vol, raw["lower"] / vol,
-        ew[_key("r", 0.8)] / vol, ew[_key("r", 0.97)] / vol,
+        ew[ewma_key("r", 0.8)] / vol, ew[ewma_key("r", 0.97)] / vol,
         np.log(vol),
-        0.5 * np.log((ew[_key("r2", 0.8)] + EPS) / vol**2),
-        0.5 * np.log((ew[_key("r2", 0.99)] + EPS) / vol**2),
-        0.5 * np.log((ew[_key("park2", 0.94)] + EPS) / vol**2),
-        raw["logv"] - ew[_key("logv", 0.94)],
+        0.5 * np.log((ew[ewma_key("r2", 0.8)] + EPS) / vol**2),
+        0.5 * np.log((ew[ewma_key("r2", 0.99)] + EPS) / vol**2),
+        0.5 * np.log((ew[ewma_key("park2", 0.94)] + EPS) / vol**2),
+        raw["logv"] - ew[ewma_key("logv", 0.94)],
         np.sin(day), np.cos(day), np.sin(hour), np.cos(hour), np.sin(month), np.cos(month),
     ]  # fmt: skip
 
@@ -78,14 +82,14 @@ def compute(bars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """
     o, h, lo, c, v = (bars[k].to_numpy(float) for k in ("open", "high", "low", "close", "volume"))
     prev_c = np.concatenate([o[:1], c[:-1]])
-    raw = _raw(o, h, lo, c, v, prev_c)
+    raw = bar_quantities(o, h, lo, c, v, prev_c)
     ew = {}
     for name, decay in EWMAS:
         x = raw[name]
-        ew[_key(name, decay)] = lfilter([1 - decay], [1, -decay], x, zi=[decay * x[0]])[0]
+        ew[ewma_key(name, decay)] = lfilter([1 - decay], [1, -decay], x, zi=[decay * x[0]])[0]
     index = pd.DatetimeIndex(bars.index)
-    feats = np.stack(_combine(raw, ew, index), axis=1)
-    return feats, np.sqrt(ew[_key("r2", 0.94)] + EPS)
+    feats = np.stack(combine(raw, ew, index), axis=1)
+    return feats, np.sqrt(ew[SCALE_KEY] + EPS)
 
 
 class OnlineFeatures:
@@ -99,14 +103,14 @@ class OnlineFeatures:
         self, ts: pd.Timestamp, o: float, h: float, lo: float, c: float, v: float
     ) -> tuple[np.ndarray, float]:
         """Advance by one bar; return its feature vector (F,) and scale."""
-        raw = _raw(o, h, lo, c, v, o if self.prev_close is None else self.prev_close)
+        raw = bar_quantities(o, h, lo, c, v, o if self.prev_close is None else self.prev_close)
         for name, decay in EWMAS:
-            key = _key(name, decay)
+            key = ewma_key(name, decay)
             prev = self.ew.get(key, raw[name])
             self.ew[key] = decay * prev + (1 - decay) * raw[name]
         self.prev_close = c
-        return np.array(_combine(raw, self.ew, ts), dtype=float), float(
-            np.sqrt(self.ew[_key("r2", 0.94)] + EPS)
+        return np.array(combine(raw, self.ew, ts), dtype=float), float(
+            np.sqrt(self.ew[SCALE_KEY] + EPS)
         )
 
 

@@ -12,6 +12,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from otemachi.core.errors import InvalidInput, ModelNotTrained
+from otemachi.core.paths import artifact_dir
 from otemachi.core.seeding import rng
 from otemachi.core.store import Artifact, module_from
 from otemachi.core.training import Plan, fit
@@ -184,7 +185,26 @@ def save_model(model: RNNModel, name: str, data_hash: str, metrics: Mapping[str,
 
 def load_model(path: Path) -> RNNForecaster:
     """Rebuild a network from its checkpoint alone."""
-    return module_from(ARTIFACT.load_path(path), RNNConfig, RNNForecaster)
+    return load_version(path)[0]
+
+
+def load_version(path: Path) -> tuple[RNNForecaster, str]:
+    """The network of a checkpoint and its version (the first 12 hex digits of its hash)."""
+    ckpt = ARTIFACT.load_path(path)
+    return module_from(ckpt, RNNConfig, RNNForecaster), ckpt.sha256[:12]
+
+
+def newest(prefix: str = "") -> Path:
+    """The most recently stored forecaster whose name starts with ``prefix`` (a backtest's
+    last-fold networks excluded); ModelNotTrained naming the command when there is none."""
+    folder = artifact_dir("markets", "models")
+    found = [p for p in folder.glob(f"{prefix}*.safetensors") if "-lastfold-" not in p.name]
+    if not found:
+        raise ModelNotTrained(
+            f"no trained forecaster{f' for {prefix.rstrip(chr(45))}' if prefix else ''} in "
+            f"{folder}; run `otemachi markets train --data {prefix.rstrip(chr(45)) or 'NAME'}`"
+        )
+    return max(found, key=lambda p: p.stat().st_mtime_ns)
 
 
 def bars_hash(bars: pd.DataFrame) -> str:

@@ -1,0 +1,125 @@
+"""The live state of many symbols as arrays: online features (the same formulas as the backtest)
+and the network's hidden state, advanced for every symbol whose bar just closed in one batched
+call. Replaying history through it gives the backtest's forecasts."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from otemachi.core.errors import InvalidInput
+from otemachi.markets.features import EPS, EWMAS, SCALE_KEY, bar_quantities, combine, ewma_key
+from otemachi.markets.forecast import Forecast
+from otemachi.markets.model import TARGETS, RNNForecaster
+
+OHLCV = ("open", "high", "low", "close", "volume")
+
+
+@dataclass(frozen=True)
+class Bars:
+    """One closed bar for each of B symbols."""
+
+    symbols: list[str]
+    times: pd.DatetimeIndex  # (B,)
+    ohlcv: np.ndarray  # (B, 5) open, high, low, close, volume
+
+
+class LiveState:
+    """Feature and hidden state of every joined symbol, one slot (row) each.
+
+    ``step(bars)`` advances the given symbols by one bar in one batched network call and returns
+    their forecasts. A symbol joins on its first bar (or with ``join``) and ``leave`` frees its
+    slot for another.
+    """
+
+    def __init__(self, net: RNNForecaster, capacity: int = 64) -> None:
+        self.net = net.eval()
+        cfg = net.cfg
+        self.slots: dict[str, int] = {}
+        self._free: list[int] = []
+        self._size = 0
+        self.prev_close = np.zeros(capacity)
+        self.ew = np.zeros((len(EWMAS), capacity))  # one row per (input, decay)
+        self.last_time = np.zeros(capacity, dtype=np.int64)  # ns since epoch of the last bar
+        self.started = np.zeros(capacity, dtype=bool)
+        n_state = 2 if cfg.cell == "lstm" else 1
+        self.hidden = torch.zeros(n_state, cfg.layers, capacity, cfg.hidden)
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def __contains__(self, symbol: str) -> bool:
+        return symbol in self.slots
+
+    def join(self, symbol: str) -> int:
+        """Give ``symbol`` a fresh slot (no history); return its index."""
+        if symbol in self.slots:
+            return self.slots[symbol]
+        if self._free:
+            slot = self._free.pop()
+        else:
+            slot = self._size
+            self._size += 1
+            if slot >= len(self.prev_close):
+                self._grow()
+        self.slots[symbol] = slot
+        self.started[slot] = False
+        self.hidden[:, :, slot] = 0.0
+        return slot
+
+    def leave(self, symbol: str) -> None:
+        """Forget ``symbol``; its slot is reused by the next symbol that joins."""
+        self._free.append(self.slots.pop(symbol))
+
+    def _grow(self) -> None:
+        cap = 2 * len(self.prev_close)
+        self.prev_close = np.resize(self.prev_close, cap)
+        self.ew = np.concatenate([self.ew, np.zeros_like(self.ew)], axis=1)
+        self.last_time = np.resize(self.last_time, cap)
+        self.started = np.concatenate([self.started, np.zeros_like(self.started)])
+        self.hidden = torch.cat([self.hidden, torch.zeros_like(self.hidden)], dim=2)
+
+    def _features(self, idx: np.ndarray, bars: Bars) -> tuple[np.ndarray, np.ndarray]:
+        """Advance the online features of slots ``idx``: (B, F) features and (B,) scale."""
+        o, h, lo, c, v = bars.ohlcv.T
+        fresh = ~self.started[idx]
+        prev_c = np.where(fresh, o, self.prev_close[idx])
+        raw = bar_quantities(o, h, lo, c, v, prev_c)
+        ew = {}
+        for k, (name, decay) in enumerate(EWMAS):
+            prev = np.where(fresh, raw[name], self.ew[k, idx])
+            self.ew[k, idx] = ew[ewma_key(name, decay)] = decay * prev + (1 - decay) * raw[name]
+        self.prev_close[idx] = c
+        self.started[idx] = True
+        feats = np.stack(combine(raw, ew, bars.times), axis=1)
+        return feats, np.sqrt(ew[SCALE_KEY] + EPS)
+
+    def step(self, bars: Bars) -> Forecast:
+        """Advance each symbol of ``bars`` by its bar; forecasts in the order of ``bars``."""
+        if len(set(bars.symbols)) != len(bars.symbols):
+            raise InvalidInput("one bar per symbol per step")
+        idx = np.array([self.join(s) if s not in self.slots else self.slots[s]
+                        for s in bars.symbols], dtype=np.int64)  # fmt: skip
+        stamps = bars.times.asi8
+        late = self.started[idx] & (stamps <= self.last_time[idx])
+        if late.any():
+            bad = [bars.symbols[i] for i in np.flatnonzero(late)]
+            raise InvalidInput(f"bars not newer than the last one for {bad}")
+        feats, scale = self._features(idx, bars)
+        self.last_time[idx] = stamps
+        x = torch.as_tensor(feats, dtype=torch.float32)
+        rows = torch.as_tensor(idx)
+        state = self.hidden[:, :, rows]
+        with torch.no_grad():
+            out, new = self.net.step(x, state[0] if len(state) == 1 else (state[0], state[1]))
+        self.hidden[:, :, rows] = torch.stack(new) if isinstance(new, tuple) else new[None]
+        unit = scale[:, None, None] * np.sqrt(np.asarray(self.net.cfg.horizons))[None, :, None]
+        q = {k: out[k].numpy() * unit for k in TARGETS}
+        p_up = self.net.p_up(out["logit"]).numpy()
+        return Forecast(q["ret"], q["high"], q["low"], p_up)
+
+    def state_bytes(self) -> int:
+        """Bytes of live state per symbol slot."""
+        per_slot = self.ew.shape[0] * 8 + 8 + 8 + 1
+        return per_slot + int(self.hidden[:, :, 0].numel()) * 4

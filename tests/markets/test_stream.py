@@ -1,0 +1,101 @@
+"""The in-process live pipeline: one forecast per good bar, the backtest's numbers, bad messages
+to the dead letters with their reason, and the stream command end to end."""
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from otemachi.cli import main
+from otemachi.core.seeding import torch_seeded
+from otemachi.markets import sources, stream, train
+from otemachi.markets.features import build_series
+from otemachi.markets.live import LiveState
+from otemachi.markets.model import RNNConfig, RNNForecaster
+
+HORIZONS = (1, 5)
+
+
+@pytest.fixture(scope="module")
+def net() -> RNNForecaster:
+    with torch_seeded(1):
+        return RNNForecaster(RNNConfig(hidden=8, layers=1, horizons=HORIZONS)).eval()
+
+
+def _run(net: RNNForecaster, msgs: list[Any]) -> tuple[list[stream.Published], stream.Pipeline]:
+    pipeline = stream.Pipeline(LiveState(net), "v1")
+    return list(pipeline.run(msgs)), pipeline
+
+
+def test_every_bar_gets_the_backtest_forecast(net: RNNForecaster) -> None:
+    books = sources.synthetic(4, 60, seed=3)
+    out, pipeline = _run(net, list(sources.messages(books)))
+    assert len(out) == 240 and pipeline.counters.bars == 240 and not pipeline.counters.dead
+    for symbol, bars in books.items():
+        mine = [p for p in out if p.symbol == symbol]
+        assert [p.time for p in mine] == list(bars.index)
+        offline = train.forecast(net, build_series(bars, HORIZONS), np.arange(len(bars)))
+        np.testing.assert_allclose([p.ret_q for p in mine], offline.ret_q, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose([p.p_up for p in mine], offline.p_up, rtol=1e-5, atol=1e-6)
+        assert all(p.model_version == "v1" and p.latency_ms >= 0 for p in mine)
+
+
+def test_bad_messages_go_to_the_dead_letters_and_the_rest_flows(net: RNNForecaster) -> None:
+    good = list(sources.messages(sources.synthetic(2, 30, seed=4)))
+    bar = dict(good[10])
+    bad: list[tuple[Any, str]] = [
+        ("not a bar", "malformed"),
+        ({k: v for k, v in bar.items() if k != "close"}, "malformed"),
+        ({**bar, "open": "12.5"}, "malformed"),
+        ({**bar, "time": "yesterday-ish"}, "malformed"),
+        ({**bar, "symbol": ""}, "malformed"),
+        ({**bar, "high": float("inf")}, "bad value"),
+        ({**bar, "low": -1.0}, "bad value"),
+        ({**bar, "volume": float("nan")}, "bad value"),
+        (dict(good[4]), "out of order"),
+    ]
+    msgs = good[:12] + [m for m, _ in bad] + [dict(good[11])] + good[12:]
+    out, pipeline = _run(net, msgs)
+    assert len(out) == len(good)  # every good bar forecast exactly once
+    reasons = [d.reason for d in pipeline.counters.dead]
+    expected = [r for _, r in bad] + ["duplicate"]
+    assert [r.split(":")[0] for r in reasons] == expected, reasons
+
+
+def test_repairs_and_gaps_are_counted(net: RNNForecaster) -> None:
+    msgs = list(sources.messages(sources.synthetic(1, 40, seed=5)))
+    msgs[5] = {**msgs[5], "high": msgs[5]["low"] * 0.99}  # high below the body: repaired
+    del msgs[20:27]  # seven missing business days: a gap; weekends are not
+    out, pipeline = _run(net, msgs)
+    assert len(out) == 33 and pipeline.counters.repaired == 1 and pipeline.counters.gaps == 1
+
+
+def test_stream_command_end_to_end(
+    garch_bars: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["markets", "stream", "--source", "synthetic:3", "--bars", "50", "--json"]
+    assert main(args) == 2
+    assert "run `otemachi markets train --data NAME`" in capsys.readouterr().err
+    setup = train.Setup(
+        RNNConfig(hidden=8, layers=1, horizons=(1, 3)),
+        train.TrainConfig(window=96, burn_in=32, batch=8, steps_per_epoch=2, max_epochs=1),
+    )
+    path, _ = train.train(garch_bars, "toy", setup)
+    assert main(args) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["bars"] == got["forecasts"] == 150 and got["symbols"] == 3
+    assert got["dead_letters"] == 0 and got["latency_ms_p99"] >= got["latency_ms_p50"] > 0
+    assert got["model_version"] == train.load_version(path)[1]
+    assert main([*args, "--model", str(path), "--speed", "0"]) == 2
+    assert "--speed" in capsys.readouterr().err
+    assert main(["markets", "stream", "--source", "tape:x"]) == 2
+
+
+def test_live_state_grows_without_a_capacity_hint(net: RNNForecaster) -> None:
+    books = sources.synthetic(20, 25, seed=6)
+    pipeline = stream.Pipeline(LiveState(net, capacity=1), "v1")
+    assert len(list(pipeline.run(sources.messages(books)))) == 500 and len(pipeline.state) == 20
+    assert torch.isfinite(pipeline.state.hidden).all()
