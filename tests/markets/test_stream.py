@@ -2,6 +2,7 @@
 to the dead letters with their reason, and the stream command end to end."""
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,9 @@ def _run(net: RNNForecaster, msgs: list[Any]) -> tuple[list[stream.Published], s
 
 def test_every_bar_gets_the_backtest_forecast(net: RNNForecaster) -> None:
     books = sources.synthetic(4, 60, seed=3)
-    out, pipeline = _run(net, list(sources.messages(books)))
+    msgs = list(sources.messages(books))
+    assert msgs.count(stream.FLUSH) == 60  # one after each bar time
+    out, pipeline = _run(net, msgs)
     assert len(out) == 240 and pipeline.counters.bars == 240 and not pipeline.counters.dead
     for symbol, bars in books.items():
         mine = [p for p in out if p.symbol == symbol]
@@ -44,7 +47,7 @@ def test_every_bar_gets_the_backtest_forecast(net: RNNForecaster) -> None:
 
 
 def test_bad_messages_go_to_the_dead_letters_and_the_rest_flows(net: RNNForecaster) -> None:
-    good = list(sources.messages(sources.synthetic(2, 30, seed=4)))
+    good = [m for m in sources.messages(sources.synthetic(2, 30, seed=4)) if m is not stream.FLUSH]
     bar = dict(good[10])
     bad: list[tuple[Any, str]] = [
         ("not a bar", "malformed"),
@@ -66,7 +69,7 @@ def test_bad_messages_go_to_the_dead_letters_and_the_rest_flows(net: RNNForecast
 
 
 def test_repairs_and_gaps_are_counted(net: RNNForecaster) -> None:
-    msgs = list(sources.messages(sources.synthetic(1, 40, seed=5)))
+    msgs = [m for m in sources.messages(sources.synthetic(1, 40, seed=5)) if m is not None]
     msgs[5] = {**msgs[5], "high": msgs[5]["low"] * 0.99}  # high below the body: repaired
     del msgs[20:27]  # seven missing business days: a gap; weekends are not
     out, pipeline = _run(net, msgs)
@@ -99,3 +102,17 @@ def test_live_state_grows_without_a_capacity_hint(net: RNNForecaster) -> None:
     pipeline = stream.Pipeline(LiveState(net, capacity=1), "v1")
     assert len(list(pipeline.run(sources.messages(books)))) == 500 and len(pipeline.state) == 20
     assert torch.isfinite(pipeline.state.hidden).all()
+
+
+def test_a_flush_publishes_a_bar_time_before_the_next_bar_arrives(net: RNNForecaster) -> None:
+    msgs = list(sources.messages(sources.synthetic(3, 4, seed=7)))
+    asked: list[int] = []
+
+    def feed() -> Iterator[Any]:
+        for i, m in enumerate(msgs):
+            asked.append(i)
+            yield m
+
+    run = stream.Pipeline(LiveState(net), "v1").run(feed())
+    first = [next(run) for _ in range(3)]  # the three symbols' first bars
+    assert {p.time for p in first} == {msgs[0]["time"]} and asked[-1] == 3  # stopped at FLUSH

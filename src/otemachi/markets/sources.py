@@ -12,6 +12,7 @@ from otemachi.core.errors import InvalidInput
 from otemachi.core.seeding import rng
 from otemachi.markets import data, synth
 from otemachi.markets.live import OHLCV
+from otemachi.markets.stream import FLUSH
 
 
 def synthetic(n: int, bars: int, seed: int = 0) -> dict[str, pd.DataFrame]:
@@ -41,9 +42,10 @@ def parse(source: str, bars: int | None = None, seed: int = 0) -> dict[str, pd.D
 
 def messages(
     books: dict[str, pd.DataFrame], speed: float | None = None
-) -> Iterator[dict[str, Any]]:
-    """Every bar as a message, in time order (symbols in name order within a time); with
-    ``speed``, that many bar times per second, otherwise as fast as they are taken."""
+) -> Iterator[dict[str, Any] | None]:
+    """Every bar as a message, in time order (symbols in name order within a time), and FLUSH
+    after each bar time; with ``speed``, that many bar times per second, otherwise as fast as
+    they are taken."""
     frames = [b[list(OHLCV)].assign(symbol=s) for s, b in sorted(books.items())]
     merged = pd.concat(frames).rename_axis("time").reset_index()
     merged = merged.sort_values(["time", "symbol"], kind="stable")
@@ -54,6 +56,8 @@ def messages(
             time.sleep(1 / speed)
         yield {"symbol": str(names[i]), "time": pd.Timestamp(stamps[i]),
                **dict(zip(OHLCV, values[i].tolist(), strict=True))}  # fmt: skip
+        if i + 1 == len(merged) or stamps[i + 1] != stamps[i]:
+            yield FLUSH
 
 
 def speed(text: str) -> float | None:

@@ -15,7 +15,9 @@ Policy, message by message (a message is a mapping with ``symbol``, ``time`` and
 - a gap (more than 4 times the symbol's shortest bar interval since the last bar, so that a
   weekend or a holiday is not one): processed as it comes, and counted.
 
-Bars that close at the same time are advanced together in one batched network call.
+Bars that close at the same time are advanced together in one batched network call: a batch is
+published when a bar of a later time arrives, or at once when the source sends ``FLUSH`` (a
+replay does after each bar time; it says that every bar of that time has been sent).
 """
 
 import math
@@ -30,7 +32,7 @@ import pandas as pd
 from otemachi.markets.forecast import Forecast
 from otemachi.markets.live import OHLCV, Bars, LiveState
 
-PRICES = OHLCV[:4]
+FLUSH = None  # a message that means "every bar of this time has been sent"
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,10 @@ class Pipeline:
         batch: list[tuple[str, pd.Timestamp, np.ndarray, float]] = []
         for message in messages:
             received = time.perf_counter()
+            if message is FLUSH:
+                yield from self._flush(batch)
+                batch = []
+                continue
             bar = self._admit(message, batch)
             if bar is None:
                 continue
