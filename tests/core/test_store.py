@@ -1,5 +1,6 @@
 """The model store: one key scheme, loading never trains, a damaged file is never trained over."""
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -98,3 +99,14 @@ def test_a_damaged_model_is_an_error_naming_the_file_and_is_kept(damage: str) ->
 def test_an_explicit_path_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(ModelNotTrained, match="otemachi toys train"):
         ART.load_path(tmp_path / "nothing")
+
+
+def test_a_config_that_does_not_fit_its_weights_is_refused_naming_the_file() -> None:
+    path = ART.save(Cfg(width=4), _build(Cfg(width=4)).state_dict(), {})
+    side = path.with_suffix(".json")
+    meta = json.loads(side.read_text())
+    for config in ({"width": 9}, {"width": 4, "depth": 2}):
+        side.write_text(json.dumps({**meta, "config": config}))
+        with pytest.raises(CheckpointError, match=r"do not make a toys\.lin model") as err:
+            store.module_from(ART.load(Cfg(width=4)), Cfg, _build)
+        assert str(path) in str(err.value)

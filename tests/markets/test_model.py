@@ -8,7 +8,7 @@ import torch
 from otemachi.core.seeding import torch_seeded
 from otemachi.markets import features
 from otemachi.markets.model import RNNConfig, RNNForecaster
-from otemachi.markets.train import RNNModel, TrainConfig, forecast, load_model, save_model
+from otemachi.markets.train import RNNModel, TrainConfig, forecast, load_version, save_model
 
 TINY = TrainConfig(seed=3, window=96, burn_in=32, batch=8, steps_per_epoch=3, max_epochs=2)
 
@@ -49,7 +49,7 @@ def test_training_is_deterministic_and_checkpoint_rebuilds(
     np.testing.assert_array_equal(runs[0].p_up, runs[1].p_up)
     assert model.net is not None
     path = save_model(model, "m", "hash", {"crps": 0.1})
-    again = load_model(path)
+    again, _ = load_version(path)
     assert again.cfg == cfg
     rebuilt = forecast(again, series, np.arange(900, 1000))
     np.testing.assert_allclose(rebuilt.ret_q, runs[0].ret_q, rtol=1e-6)

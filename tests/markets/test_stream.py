@@ -3,6 +3,7 @@ to the dead letters with their reason, and the stream command end to end."""
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import torch
 
 from otemachi.cli import main
+from otemachi.core.errors import ModelNotTrained
 from otemachi.core.seeding import torch_seeded
 from otemachi.markets import sources, stream, train
 from otemachi.markets.features import build_series
@@ -116,3 +118,38 @@ def test_a_flush_publishes_a_bar_time_before_the_next_bar_arrives(net: RNNForeca
     run = stream.Pipeline(LiveState(net), "v1").run(feed())
     first = [next(run) for _ in range(3)]  # the three symbols' first bars
     assert {p.time for p in first} == {msgs[0]["time"]} and asked[-1] == 3  # stopped at FLUSH
+
+
+def test_huge_numbers_are_bad_values_not_a_crash(net: RNNForecaster) -> None:
+    good = [m for m in sources.messages(sources.synthetic(1, 3, seed=8)) if m is not None]
+    out, pipeline = _run(net, [good[0], {**good[1], "open": 10**400}, good[2]])
+    assert len(out) == 2 and pipeline.counters.dead[0].reason.startswith("bad value")
+
+
+def test_stream_checks_its_input_before_loading_a_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["markets", "stream", "--source", "replay:"]) == 2
+    assert "--source must be" in capsys.readouterr().err
+    assert main(["markets", "stream", "--model", str(tmp_path / "none.safetensors")]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
+    assert main(["markets", "stream", "--out", str(tmp_path / "x.txt")]) == 2
+    assert ".jsonl" in capsys.readouterr().err
+
+
+def test_stream_writes_every_forecast(
+    garch_bars: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = train.Setup(
+        RNNConfig(hidden=8, layers=1, horizons=(1,)),
+        train.TrainConfig(window=96, burn_in=32, batch=8, steps_per_epoch=2, max_epochs=1),
+    )
+    train.train(garch_bars, "prices.2024", setup)  # a dotted name, as a file stem can be
+    out = tmp_path / "f.jsonl"
+    assert main(["markets", "stream", "--source", "synthetic:2", "--bars", "5",
+                 "--out", str(out), "--json"]) == 0  # fmt: skip
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 10 and {"symbol", "time", "p_up", "ret_q", "latency_ms"} <= set(lines[0])
+    assert train.newest("prices.2024").name.startswith("prices_2024-gru-")
+    with pytest.raises(ModelNotTrained, match="trained on prices"):
+        train.newest("prices")

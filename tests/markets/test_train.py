@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from otemachi.cli import main
+from otemachi.core.errors import InvalidInput
 from otemachi.markets import train
 from otemachi.markets.model import RNNConfig
 
@@ -17,7 +18,7 @@ SETUP = train.Setup(
 def test_train_stores_once_per_data_and_setup(garch_bars: pd.DataFrame) -> None:
     path, trained = train.train(garch_bars, "toy", SETUP)
     assert trained and path.name.startswith("toy-gru-") and path.exists()
-    net = train.load_model(path)
+    net, _ = train.load_version(path)
     assert net.cfg == SETUP.model
     assert train.train(garch_bars, "toy", SETUP) == (path, False)
     assert train.train(garch_bars, "toy", SETUP, retrain=True) == (path, True)
@@ -30,3 +31,9 @@ def test_train_command_refuses_bad_values(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert "--model" in err and "garch" in err and "gru" in err
     assert main(["markets", "train", "--data", "no-such-thing"]) == 2
+
+
+def test_a_horizon_longer_than_the_validation_fold_is_refused(garch_bars: pd.DataFrame) -> None:
+    long = train.Setup(RNNConfig(hidden=8, layers=1, horizons=(1, 200)), SETUP.train)
+    with pytest.raises(InvalidInput, match="horizon 200 is too long"):
+        train.train(garch_bars, "toy", long)

@@ -28,6 +28,7 @@ class Checkpoint:
     data_hash: str = ""
     version: str = __version__
     sha256: str = ""  # of the tensor file; filled in by load(), identifies the exact weights
+    path: str = ""  # where load() read it from
 
 
 def _sidecar(path: Path) -> Path:
@@ -106,6 +107,7 @@ def load(path: Path, kind: str) -> Checkpoint:
         data_hash=meta.get("data_hash", ""),
         version=meta.get("version", ""),
         sha256=meta["sha256"],
+        path=str(path),
     )
 
 

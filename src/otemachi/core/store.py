@@ -4,7 +4,8 @@ that rebuilds it, and is loaded, never trained, by everything but the training c
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,10 +95,25 @@ class Artifact:
 
 
 def module_from(ckpt: checkpoint.Checkpoint, cls: type[C], build: Callable[[C], M]) -> M:
-    """Rebuild a module from a checkpoint: its config (as ``cls``) and its weights."""
-    model = build(checkpoint.config_from(cls, ckpt.config))
-    model.load_state_dict(ckpt.tensors)
+    """Rebuild a module from a checkpoint: its config (as ``cls``) and its weights.
+
+    Raises CheckpointError naming the file when the two do not fit together."""
+    with rebuilding(ckpt):
+        model = build(checkpoint.config_from(cls, ckpt.config))
+        model.load_state_dict(ckpt.tensors)
     return model.eval()
+
+
+@contextmanager
+def rebuilding(ckpt: checkpoint.Checkpoint) -> Iterator[None]:
+    """Turn what a foreign or edited config raises while a model is rebuilt into a
+    CheckpointError naming the file."""
+    try:
+        yield
+    except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(
+            f"{ckpt.path}: its config and weights do not make a {ckpt.kind} model ({exc})"
+        ) from exc
 
 
 def load_or_train(load: Callable[[], T], train: Callable[[], T], retrain: bool = False) -> T:

@@ -1,5 +1,6 @@
 """Command line for otemachi.markets: bundled data, walk-forward backtests, training, streaming."""
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -115,19 +116,30 @@ def stream_cmd(
     ),
     bars: int = typer.Option(None, "--bars", min=1, help="Stop after N bars per symbol."),
     speed: str = typer.Option("max", "--speed", help="Bar times per second, or max."),
+    out: Path = typer.Option(None, "--out", help="Write every forecast to this JSONL file."),
     as_json: bool = typer.Option(False, "--json", help="Print one summary object at the end."),
     seed: int = SEED,
 ) -> None:
     """Run the live pipeline in-process: bars in, one calibrated forecast per bar out."""
     pace = sources.speed(speed)
-    prefix = f"{data.short_name(source.partition(':')[2])}-" if source.startswith("replay:") else ""
-    net, version = train.load_version(model if model is not None else train.newest(prefix))
+    if out is not None:
+        files.output_file(out, suffixes=(".jsonl",))
     books = sources.parse(source, bars, seed)
+    replayed = data.short_name(source.partition(":")[2]) if source.startswith("replay:") else None
+    path = files.input_file(model, "checkpoint") if model is not None else train.newest(replayed)
+    net, version = train.load_version(path)
     pipeline = stream.Pipeline(LiveState(net, capacity=len(books)), version)
     total = sum(len(b) for b in books.values())
     start = time.perf_counter()
-    latencies = [p.latency_ms for p in track(pipeline.run(sources.messages(books, pace)),
-                                             "streaming bars", total=total)]  # fmt: skip
+    latencies = []
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(out.open("w")) if out is not None else None
+        for published in track(
+            pipeline.run(sources.messages(books, pace)), "streaming bars", total
+        ):
+            latencies.append(published.latency_ms)
+            if sink is not None:
+                sink.write(json.dumps(published.to_json()) + "\n")
     summary = stream.summary(pipeline, latencies, time.perf_counter() - start, len(books))
     if as_json:
         typer.echo(json.dumps(summary))

@@ -59,7 +59,7 @@ class Backtest:
     forecasts: dict[str, Forecast]
     scores: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
     final: dict[str, Model] = field(default_factory=dict)  # each model as fitted on the last fold
-    data_hash: str = ""  # of the bars (train.bars_hash)
+    last_fold_data: str = ""  # train.bars_hash of the bars the last fold was fitted on
 
 
 def folds(n: int, wf: WalkForward) -> list[tuple[int, int, int]]:
@@ -120,7 +120,7 @@ def run(
         origins,
         {m: _concat(p) for m, p in parts.items()},
         final=final,
-        data_hash=bars_hash(bars),
+        last_fold_data=bars_hash(bars.iloc[plan[-1][0] : plan[-1][1]]),
     )
     result.scores = score(result)
     return result
@@ -156,7 +156,7 @@ def verdicts(scores: dict[int, dict[str, dict[str, float]]]) -> list[str]:
             if worse:
                 lines.append(f"h={h}: {net} does NOT beat {', '.join(worse)} on CRPS.")
             else:
-                lines.append(f"h={h}: {net} has the lowest CRPS of all models run.")
+                lines.append(f"h={h}: {net} beats every baseline run on CRPS.")
     return lines
 
 
@@ -223,5 +223,5 @@ def save(bt: Backtest, data: str, out: Path) -> dict[str, list[Path]]:
         model = bt.final[net]
         assert isinstance(model, RNNModel)
         metrics = {f"crps_h{h}": bt.scores[h][net]["crps"] for h in bt.scores}
-        ckpts.append(save_model(model, f"{name}-{net}-lastfold", bt.data_hash, metrics))
+        ckpts.append(save_model(model, f"{name}-{net}-lastfold", bt.last_fold_data, metrics))
     return {"figures": figures, "results": [result], "checkpoints": ckpts}

@@ -1,5 +1,6 @@
-"""Features and targets. One set of formulas, run two ways: vectorised over history, or one bar
-at a time in O(1) (the live path). ``test_features`` proves both give the same numbers."""
+"""Features and targets. One set of formulas, run vectorised over history, or one bar at a time
+in O(1): ``OnlineFeatures`` for one symbol, and ``live.LiveState`` for many symbols at once (the
+live path). The tests prove all three give the same numbers."""
 
 from typing import Any
 

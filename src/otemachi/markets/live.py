@@ -35,6 +35,7 @@ class LiveState:
 
     def __init__(self, net: RNNForecaster, capacity: int = 64) -> None:
         self.net = net.eval()
+        capacity = max(capacity, 1)
         cfg = net.cfg
         self.slots: dict[str, int] = {}
         self._free: list[int] = []
@@ -70,6 +71,8 @@ class LiveState:
 
     def leave(self, symbol: str) -> None:
         """Forget ``symbol``; its slot is reused by the next symbol that joins."""
+        if symbol not in self.slots:
+            raise InvalidInput(f"{symbol!r} is not in the live state")
         self._free.append(self.slots.pop(symbol))
 
     def _grow(self) -> None:
@@ -119,7 +122,8 @@ class LiveState:
         p_up = self.net.p_up(out["logit"]).numpy()
         return Forecast(q["ret"], q["high"], q["low"], p_up)
 
-    def state_bytes(self) -> int:
-        """Bytes of live state per symbol slot."""
-        per_slot = self.ew.shape[0] * 8 + 8 + 8 + 1
-        return per_slot + int(self.hidden[:, :, 0].numel()) * 4
+    def state_bytes(self) -> float:
+        """Bytes of live state per symbol slot, from the arrays themselves."""
+        arrays = (self.prev_close, self.ew, self.last_time, self.started)
+        total = sum(a.nbytes for a in arrays) + self.hidden.numel() * self.hidden.element_size()
+        return total / len(self.prev_close)

@@ -22,6 +22,7 @@ replay does after each bar time; it says that every bar of that time has been se
 
 import math
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,8 @@ from otemachi.markets.forecast import Forecast
 from otemachi.markets.live import OHLCV, Bars, LiveState
 
 FLUSH = None  # a message that means "every bar of this time has been sent"
+Bar = tuple[str, pd.Timestamp, np.ndarray]  # symbol, time, open/high/low/close/volume
+Pending = tuple[str, pd.Timestamp, np.ndarray, float]  # a bar and when it was received
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,17 @@ class Published:
 
 @dataclass
 class Counters:
+    """What the pipeline has seen; the newest dead letters are kept, all are counted."""
+
     bars: int = 0
     repaired: int = 0
     gaps: int = 0
-    dead: list[DeadLetter] = field(default_factory=list)
+    dead_letters: int = 0
+    dead: deque[DeadLetter] = field(default_factory=lambda: deque(maxlen=10_000))
+
+    def refuse(self, message: Any, reason: str) -> None:
+        self.dead_letters += 1
+        self.dead.append(DeadLetter(message, reason))
 
 
 def check(message: Any) -> tuple[str, pd.Timestamp, np.ndarray, bool] | str:
@@ -88,7 +98,10 @@ def check(message: Any) -> tuple[str, pd.Timestamp, np.ndarray, bool] | str:
         return f"malformed: time {message['time']!r} is not a timestamp"
     if when.tzinfo is not None:
         when = when.tz_convert(None)
-    o, h, lo, c, v = (float(x) for x in values)
+    try:
+        o, h, lo, c, v = (float(x) for x in values)
+    except OverflowError:
+        return "bad value: a number is too large"
     if not all(math.isfinite(p) and p > 0 for p in (o, h, lo, c)):
         return "bad value: prices must be finite and positive"
     if not (math.isfinite(v) and v >= 0):
@@ -107,44 +120,40 @@ class Pipeline:
 
     def run(self, messages: Iterable[Any]) -> Iterator[Published]:
         """Forecasts as bars close; messages with the same time are batched."""
-        batch: list[tuple[str, pd.Timestamp, np.ndarray, float]] = []
+        batch: list[Pending] = []
+        pending: dict[str, int] = {}  # symbol -> time (ns) of its bar in the batch
         for message in messages:
             received = time.perf_counter()
             if message is FLUSH:
                 yield from self._flush(batch)
-                batch = []
+                batch, pending = [], {}
                 continue
-            bar = self._admit(message, batch)
+            bar = self._admit(message, pending)
             if bar is None:
                 continue
             if batch and bar[1] != batch[0][1]:
                 yield from self._flush(batch)
-                batch = []
+                batch, pending = [], {}
             batch.append((*bar, received))
+            pending[bar[0]] = bar[1].value
         yield from self._flush(batch)
 
-    def _admit(
-        self, message: Any, batch: list[tuple[str, pd.Timestamp, np.ndarray, float]]
-    ) -> tuple[str, pd.Timestamp, np.ndarray] | None:
+    def _admit(self, message: Any, pending: dict[str, int]) -> Bar | None:
+        """The message as a bar, or None after sending it to the dead letters."""
         got = check(message)
         if isinstance(got, str):
-            self.counters.dead.append(DeadLetter(message, got))
+            self.counters.refuse(message, got)
             return None
         symbol, when, ohlcv, repaired = got
-        pending = {s: t for s, t, _, _ in batch}
-        last = pending[symbol].value if symbol in pending else self._last.get(symbol, (None, 0))[0]
+        last = pending.get(symbol, self._last.get(symbol, (None, 0))[0])
         if last is not None and when.value <= last:
             reason = "duplicate" if when.value == last else "out of order"
-            self.counters.dead.append(
-                DeadLetter(message, f"{reason}: not newer than {symbol}'s last bar")
-            )
+            self.counters.refuse(message, f"{reason}: not newer than {symbol}'s last bar")
             return None
         self.counters.repaired += repaired
         return symbol, when, ohlcv
 
-    def _flush(
-        self, batch: list[tuple[str, pd.Timestamp, np.ndarray, float]]
-    ) -> Iterator[Published]:
+    def _flush(self, batch: list[Pending]) -> Iterator[Published]:
         if not batch:
             return
         symbols = [b[0] for b in batch]
@@ -186,7 +195,7 @@ def summary(
         "bars": c.bars,
         "forecasts": len(latencies),
         "symbols": symbols,
-        "dead_letters": len(c.dead),
+        "dead_letters": c.dead_letters,
         "repaired": c.repaired,
         "gaps": c.gaps,
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 4),

@@ -2,6 +2,7 @@
 purged validation fold, Platt-calibrated P(up), and safetensors checkpoints."""
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 
+from otemachi.core import store
 from otemachi.core.errors import InvalidInput, ModelNotTrained
 from otemachi.core.paths import artifact_dir
 from otemachi.core.seeding import rng
@@ -81,6 +83,11 @@ class RNNModel:
             raise InvalidInput(
                 f"training span of {stop - first} usable bars is too short for "
                 f"{tc.window}-bar windows and a {tc.val_frac:.0%} validation fold"
+            )
+        if 2 * max(self.cfg.horizons) > stop - val_start:
+            raise InvalidInput(
+                f"horizon {max(self.cfg.horizons)} is too long for a validation fold of "
+                f"{stop - val_start} bars; use horizons up to {(stop - val_start) // 2}"
             )
         x = torch.tensor(series.features, dtype=torch.float32)
         y_train, y_val = _normalised(series, val_start), _normalised(series, stop)
@@ -183,28 +190,31 @@ def save_model(model: RNNModel, name: str, data_hash: str, metrics: Mapping[str,
     return ARTIFACT.save(setup, model.net.state_dict(), dict(metrics), data_hash, name, model.cfg)
 
 
-def load_model(path: Path) -> RNNForecaster:
-    """Rebuild a network from its checkpoint alone."""
-    return load_version(path)[0]
-
-
 def load_version(path: Path) -> tuple[RNNForecaster, str]:
     """The network of a checkpoint and its version (the first 12 hex digits of its hash)."""
     ckpt = ARTIFACT.load_path(path)
     return module_from(ckpt, RNNConfig, RNNForecaster), ckpt.sha256[:12]
 
 
-def newest(prefix: str = "") -> Path:
-    """The most recently stored forecaster whose name starts with ``prefix`` (a backtest's
-    last-fold networks excluded); ModelNotTrained naming the command when there is none."""
+def newest(name: str | None = None) -> Path:
+    """The most recently stored forecaster trained by `markets train` (on the data ``name``, when
+    given); ModelNotTrained naming the command when there is none."""
     folder = artifact_dir("markets", "models")
-    found = [p for p in folder.glob(f"{prefix}*.safetensors") if "-lastfold-" not in p.name]
+    stem = re.escape(stored_name(name)) if name else r"[^/]+"
+    pattern = re.compile(rf"{stem}-(gru|lstm)-[0-9a-f]{{12}}\.safetensors")
+    found = [p for p in folder.glob("*.safetensors") if pattern.fullmatch(p.name)]
     if not found:
+        what = f" trained on {name}" if name else ""
         raise ModelNotTrained(
-            f"no trained forecaster{f' for {prefix.rstrip(chr(45))}' if prefix else ''} in "
-            f"{folder}; run `otemachi markets train --data {prefix.rstrip(chr(45)) or 'NAME'}`"
+            f"no stored forecaster{what} in {folder}; "
+            f"run `otemachi markets train --data {name or 'NAME'}`"
         )
     return max(found, key=lambda p: p.stat().st_mtime_ns)
+
+
+def stored_name(name: str) -> str:
+    """How a dataset's name appears in the names of the models trained on it."""
+    return name.replace(".", "_")
 
 
 def bars_hash(bars: pd.DataFrame) -> str:
@@ -217,18 +227,18 @@ def bars_hash(bars: pd.DataFrame) -> str:
 def train(bars: pd.DataFrame, name: str, setup: Setup, retrain: bool = False) -> tuple[Path, bool]:
     """Fit the network on every bar (the last ``val_frac`` of them early-stop and calibrate it)
     and store it; returns the checkpoint and whether it was trained now (False: already stored)."""
-    data, stored_as = bars_hash(bars), f"{name}-{setup.model.cell}"
-    path = ARTIFACT.path(setup, data, stored_as)
-    if not retrain:
-        try:
-            ARTIFACT.load(setup, data, stored_as)
-            return path.with_suffix(".safetensors"), False
-        except ModelNotTrained:
-            pass
-    series = build_series(bars, setup.model.horizons)
-    model = RNNModel(setup.model, setup.train)
-    model.fit(series, 0, len(bars))
-    first, last = (str(t) for t in bars.index[[0, -1]])
-    return save_model(
-        model, stored_as, data, {"bars": len(bars), "first": first, "last": last}
-    ), True
+    data, stored_as = bars_hash(bars), f"{stored_name(name)}-{setup.model.cell}"
+    path = ARTIFACT.path(setup, data, stored_as).with_suffix(".safetensors")
+
+    def make() -> bool:
+        model = RNNModel(setup.model, setup.train)
+        model.fit(build_series(bars, setup.model.horizons), 0, len(bars))
+        span = {"bars": len(bars), "first": str(bars.index[0]), "last": str(bars.index[-1])}
+        save_model(model, stored_as, data, span)
+        return True
+
+    def stored() -> bool:
+        ARTIFACT.load(setup, data, stored_as)
+        return False
+
+    return path, store.load_or_train(stored, make, retrain)

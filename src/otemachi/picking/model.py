@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from otemachi.core.checkpoint import config_from
-from otemachi.core.store import Artifact
+from otemachi.core.store import Artifact, rebuilding
 from otemachi.picking import looks, reading
 from otemachi.picking.ground import Candidates, Scorer, candidates
 from otemachi.picking.world import Frame
@@ -86,18 +86,20 @@ def save(g: Grounder) -> Path:
     return ARTIFACT.save(g.config, tensors, g.metrics)
 
 
-def load(cfg: GroundConfig = GroundConfig(), path: Path | None = None) -> Grounder:
-    """The stored grounding model for ``cfg`` (or the checkpoint at ``path``).
+def load(cfg: GroundConfig = GroundConfig()) -> Grounder:
+    """The stored grounding model for ``cfg``.
 
     Raises ModelNotTrained when none is stored and CheckpointError when the file is damaged.
     """
-    ckpt = ARTIFACT.load_path(path) if path is not None else ARTIFACT.load(cfg)
-    stored = config_from(GroundConfig, ckpt.config)
-    g = Grounder(reading.Reader(), looks.Looks(stored.looks_width), Scorer(), stored, ckpt.metrics)
-    for name, part in _parts(g).items():
-        prefix = f"{name}."
-        part.load_state_dict(
-            {k[len(prefix) :]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
-        )
-        part.eval()
+    ckpt = ARTIFACT.load(cfg)
+    with rebuilding(ckpt):
+        stored = config_from(GroundConfig, ckpt.config)
+        parts = (reading.Reader(), looks.Looks(stored.looks_width), Scorer())
+        g = Grounder(*parts, stored, ckpt.metrics)
+        for name, part in _parts(g).items():
+            prefix = f"{name}."
+            part.load_state_dict(
+                {k[len(prefix) :]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
+            )
+            part.eval()
     return g

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from otemachi.core.errors import CheckpointError, InvalidInput
-from otemachi.core.store import Artifact
+from otemachi.core.store import Artifact, rebuilding
 from otemachi.signatures import model, oneclass
 from otemachi.signatures.data import SignatureDataset, SynthDataset
 from otemachi.signatures.synth import REVISION as DATA
@@ -38,6 +38,23 @@ class BaseConfig:
     n_negatives: int = 200
     target_far: float = 0.05  # global operating point: skilled-forgery FAR on calibration writers
     seed: int = 0
+
+    def cnn(self) -> "CNNTraining":
+        """The settings the CNN depends on (its cache key); calibration settings are not."""
+        return CNNTraining(
+            self.dev_writers, self.dev_genuine, self.dev_forgeries, self.epochs, self.seed
+        )
+
+
+@dataclass(frozen=True)
+class CNNTraining:
+    """What the base CNN is trained from: the development corpus, the epochs and the seed."""
+
+    dev_writers: int
+    dev_genuine: int
+    dev_forgeries: int
+    epochs: int
+    seed: int
 
 
 @dataclass
@@ -97,17 +114,16 @@ def load(cfg: BaseConfig = BaseConfig()) -> Base:
     Raises ModelNotTrained (naming `otemachi signatures train`) when it is not stored, and
     CheckpointError when a stored file is damaged or the two files do not belong together.
     """
-    net, version = model.load(cfg)
+    net, version = model.load(cfg.cnn())
     bg = BACKGROUND.load(cfg, DATA)
     if bg.metrics.get("base_version") != version:
         raise CheckpointError(
             f"the stored background for base {version} was computed with another base network; "
             "`otemachi signatures train --retrain` rebuilds both"
         )
-    return Base(
-        net,
-        version,
-        bg.tensors["negatives"].numpy(),
-        bg.metrics["thresholds"],
-        set(bg.metrics["seen_writers"]),
-    )
+    with rebuilding(bg):
+        meta = bg.metrics
+        return Base(
+            net, version, bg.tensors["negatives"].numpy(), meta["thresholds"],
+            set(meta["seen_writers"]),
+        )  # fmt: skip

@@ -78,8 +78,8 @@ def embed(net: SigNetSmall, x: torch.Tensor, batch: int = 256) -> np.ndarray:
     return torch.cat(outs).numpy()
 
 
-def load(cfg: Any) -> tuple[SigNetSmall, str]:
-    """The stored network trained under ``cfg`` (a base config) and its version (the hash of its
-    weights file). Raises ModelNotTrained when none is stored."""
-    ckpt = ARTIFACT.load(cfg, DATA)
+def load(key: Any) -> tuple[SigNetSmall, str]:
+    """The stored network trained under ``key`` (``BaseConfig.cnn()``) and its version (the hash
+    of its weights file). Raises ModelNotTrained when none is stored."""
+    ckpt = ARTIFACT.load(key, DATA)
     return module_from(ckpt, CNNConfig, SigNetSmall), ckpt.sha256[:16]

@@ -1,4 +1,4 @@
-"""Building the signature base, the only place signatures trains a network: the CNN on
+"""Building the signature base, the only place signatures trains a stored model: the CNN on
 development writers (writer classification plus a forgery head, SigNet-F) with the core epoch
 loop, background embeddings, and global thresholds calibrated on calibration writers. Only
 `otemachi signatures train` and the demo call ``base()``; everything else loads."""
@@ -115,10 +115,11 @@ def build(cfg: BaseConfig, retrain: bool = False) -> Base:
     def make_cnn() -> tuple[SigNetSmall, str]:
         net = train_cnn(batch, cnn_cfg, TrainConfig(seed=cfg.seed, epochs=cfg.epochs))
         images = hashlib.sha256(batch["x"].numpy().tobytes()).hexdigest()[:16]
-        model.ARTIFACT.save(cfg, net.state_dict(), {"images_sha256": images}, DATA, rebuild=cnn_cfg)
-        return model.load(cfg)
+        meta = {"images_sha256": images}
+        model.ARTIFACT.save(cfg.cnn(), net.state_dict(), meta, DATA, rebuild=cnn_cfg)
+        return model.load(cfg.cnn())
 
-    net, version = store.load_or_train(lambda: model.load(cfg), make_cnn, retrain)
+    net, version = store.load_or_train(lambda: model.load(cfg.cnn()), make_cnn, retrain)
     genuine = batch["x"][batch["forged"] == 0]
     pick = np.random.default_rng(cfg.seed).choice(
         len(genuine), min(cfg.n_negatives, len(genuine)), replace=False
