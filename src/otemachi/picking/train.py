@@ -1,7 +1,7 @@
 """Training every picking model, each with the core epoch loop: the SSD detector, the instruction
-reader, the looks model and the grounding scorer (a softmax over each scene's candidates). Only the training commands
-(`otemachi picking train`, `otemachi picking train-detector`) and the demo call ``detector()``
-and ``grounder()``, which store what they train; everything else loads."""
+reader, the looks model and the grounding scorer (a softmax over each scene's candidates). Only
+the training commands (`otemachi picking train`, `otemachi picking train-detector`) and the demo
+call ``detector()`` and ``grounder()``, which store what they train; everything else loads."""
 
 from collections.abc import Iterator
 
