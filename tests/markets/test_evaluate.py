@@ -46,3 +46,18 @@ def test_scores_and_json(small_bt: evaluate.Backtest) -> None:
 def test_verdicts_say_when_the_network_loses() -> None:
     scores = {1: {"gru": {"crps": 2.0}, "rw": {"crps": 1.0}, "garch": {"crps": 3.0}}}
     assert evaluate.verdicts(scores) == ["h=1: gru does NOT beat rw on CRPS."]
+
+
+def test_the_network_runs_with_any_horizons(
+    garch_bars: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for cell in ("gru", "lstm"):
+        made = evaluate.MODELS[cell](0, (1, 3))
+        assert isinstance(made, evaluate.RNNModel) and made.cfg.horizons == (1, 3)
+    tiny = evaluate.TrainConfig(window=96, burn_in=32, batch=8, steps_per_epoch=2, max_epochs=1)
+    monkeypatch.setitem(
+        evaluate.MODELS, "gru",
+        lambda seed, hs: evaluate.RNNModel(evaluate.RNNConfig(hidden=8, horizons=hs), tiny),
+    )  # fmt: skip
+    bt = evaluate.run(garch_bars, ["gru"], (1, 3), WalkForward(initial=900, step=300))
+    assert set(bt.scores) == {1, 3} and bt.forecasts["gru"].ret_q.shape[1] == 2

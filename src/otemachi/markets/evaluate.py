@@ -20,17 +20,20 @@ from otemachi.markets.model import RNNConfig
 from otemachi.markets.train import RNNModel, TrainConfig, bars_hash, save_model
 
 
-def _rnn(cell: str) -> Callable[[int], Model]:
-    return lambda seed: RNNModel(RNNConfig(cell=cell), TrainConfig(seed=seed))
+Maker = Callable[[int, tuple[int, ...]], Model]  # (seed, horizons) -> a model to fit
 
 
-MODELS: dict[str, Callable[[int], Model]] = {
+def _rnn(cell: str) -> Maker:
+    return lambda seed, hs: RNNModel(RNNConfig(cell=cell, horizons=hs), TrainConfig(seed=seed))
+
+
+MODELS: dict[str, Maker] = {
     "gru": _rnn("gru"),
     "lstm": _rnn("lstm"),
-    "rw": lambda seed: baselines.RandomWalk(),
-    "ewma": lambda seed: baselines.EWMA(),
-    "garch": lambda seed: baselines.Garch(),
-    "gbm": lambda seed: baselines.GBMQuantile(seed),
+    "rw": lambda seed, hs: baselines.RandomWalk(),
+    "ewma": lambda seed, hs: baselines.EWMA(),
+    "garch": lambda seed, hs: baselines.Garch(),
+    "gbm": lambda seed, hs: baselines.GBMQuantile(seed),
 }
 
 
@@ -109,7 +112,7 @@ def run(
         console.print(f"fold {i + 1}/{len(plan)}: train bars {start}-{test_start - 1}, "
                       f"test origins {test_start}-{test_end - 1}")  # fmt: skip
         for name in models:
-            model = MODELS[name](seed)
+            model = MODELS[name](seed, tuple(horizons))
             model.fit(series, start, test_start)
             parts[name].append(model.predict(series, origins))
             final[name] = model
