@@ -11,6 +11,8 @@ from otemachi.core import options
 from otemachi.core.errors import InvalidInput
 from otemachi.markets import data
 
+from ..cli_checks import refused_in_one_line
+
 CSV = """timestamp,open,high,low,close,volume
 2024-01-01,10,11,9,10.5,100
 2024-01-02,10.5,12,10,11,100
@@ -75,9 +77,7 @@ def test_backtest_refuses_in_one_line(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file.txt").write_text("a file")
-    assert main(["markets", "backtest", "--data", "sp500", *args]) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    refused_in_one_line(["markets", "backtest", "--data", "sp500", *args], message, capsys)
 
 
 def test_train_takes_one_cell(capsys: pytest.CaptureFixture[str]) -> None:

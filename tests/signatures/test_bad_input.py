@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from otemachi.cli import main
 from otemachi.core.errors import InvalidInput
 from otemachi.signatures import data, preprocess
+
+from ..cli_checks import refused_in_one_line
 
 
 def test_a_file_where_a_folder_belongs_and_the_reverse(tmp_path: Path) -> None:
@@ -37,6 +38,4 @@ def test_cli_refuses_in_one_line(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file.txt").write_text("a file")
-    assert main(["signatures", *args]) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    refused_in_one_line(["signatures", *args], message, capsys)
