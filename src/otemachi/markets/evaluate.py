@@ -19,7 +19,6 @@ from otemachi.markets.forecast import Forecast, Model, Series
 from otemachi.markets.model import RNNConfig
 from otemachi.markets.train import RNNModel, TrainConfig, bars_hash, save_model
 
-
 Maker = Callable[[int, tuple[int, ...]], Model]  # (seed, horizons) -> a model to fit
 
 

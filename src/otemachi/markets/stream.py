@@ -34,8 +34,9 @@ from otemachi.markets.forecast import Forecast
 from otemachi.markets.live import OHLCV, Bars, LiveState
 
 FLUSH = None  # a message that means "every bar of this time has been sent"
-Bar = tuple[str, pd.Timestamp, np.ndarray]  # symbol, time, open/high/low/close/volume
-Pending = tuple[str, pd.Timestamp, np.ndarray, float]  # a bar and when it was received
+Prices = tuple[float, float, float, float, float]  # open, high, low, close, volume
+Bar = tuple[str, pd.Timestamp, Prices]  # symbol, time, prices
+Pending = tuple[str, pd.Timestamp, Prices, float]  # a bar and when it was received
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,18 @@ class Published:
     time: pd.Timestamp
     model_version: str
     horizons: tuple[int, ...]
-    p_up: list[float]
-    ret_q: list[list[float]]
-    high_q: list[list[float]]
-    low_q: list[list[float]]
+    p_up: np.ndarray  # (H,)
+    ret_q: np.ndarray  # (H, Q)
+    high_q: np.ndarray  # (H, Q)
+    low_q: np.ndarray  # (H, Q)
     latency_ms: float  # message received to forecast published
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.__dict__, "time": self.time.isoformat()}
+        """A JSON-ready dict: lists of rounded numbers, the time in ISO 8601."""
+        arrays = {
+            k: getattr(self, k).round(8).tolist() for k in ("p_up", "ret_q", "high_q", "low_q")
+        }
+        return {**self.__dict__, **arrays, "time": self.time.isoformat()}
 
 
 @dataclass
@@ -77,7 +82,7 @@ class Counters:
         self.dead.append(DeadLetter(message, reason))
 
 
-def check(message: Any) -> tuple[str, pd.Timestamp, np.ndarray, bool] | str:
+def check(message: Any) -> tuple[str, pd.Timestamp, Prices, bool] | str:
     """(symbol, time, ohlcv, repaired) of a valid bar message, or the reason it is refused."""
     if not isinstance(message, dict):
         return f"malformed: a bar is a mapping, got {type(message).__name__}"
@@ -91,7 +96,8 @@ def check(message: Any) -> tuple[str, pd.Timestamp, np.ndarray, bool] | str:
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
         return "malformed: open, high, low, close and volume must be numbers"
     try:
-        when = pd.Timestamp(message["time"])
+        raw = message["time"]
+        when = raw if isinstance(raw, pd.Timestamp) else pd.Timestamp(raw)
     except (ValueError, TypeError, OverflowError):
         return f"malformed: time {message['time']!r} is not a timestamp"
     if when is pd.NaT or not isinstance(when, pd.Timestamp):
@@ -107,7 +113,7 @@ def check(message: Any) -> tuple[str, pd.Timestamp, np.ndarray, bool] | str:
     if not (math.isfinite(v) and v >= 0):
         return "bad value: volume must be finite and not negative"
     high, low = max(o, h, c), min(o, lo, c)
-    return symbol, when, np.array([o, high, low, c, v]), (high, low) != (h, lo)
+    return symbol, when, (o, high, low, c, v), (high, low) != (h, lo)
 
 
 class Pipeline:
@@ -159,7 +165,7 @@ class Pipeline:
         symbols = [b[0] for b in batch]
         when = batch[0][1]
         out = self.state.step(
-            Bars(symbols, pd.DatetimeIndex([when] * len(batch)), np.stack([b[2] for b in batch]))
+            Bars(symbols, _repeat(when, len(batch)), np.array([b[2] for b in batch]))
         )
         done = time.perf_counter()
         for i, (symbol, t, _, received) in enumerate(batch):
@@ -180,9 +186,13 @@ class Pipeline:
     ) -> Published:
         return Published(
             symbol, when, self.version, tuple(self.state.net.cfg.horizons),
-            f.p_up[i].round(6).tolist(), f.ret_q[i].round(8).tolist(),
-            f.high_q[i].round(8).tolist(), f.low_q[i].round(8).tolist(), round(ms, 4),
+            f.p_up[i], f.ret_q[i], f.high_q[i], f.low_q[i], ms,
         )  # fmt: skip
+
+
+def _repeat(when: pd.Timestamp, n: int) -> pd.DatetimeIndex:
+    """``when`` n times, without building n Timestamps."""
+    return pd.DatetimeIndex(np.full(n, when.to_datetime64()))
 
 
 def summary(
