@@ -102,8 +102,7 @@ class LiveState:
         """Advance each symbol of ``bars`` by its bar; forecasts in the order of ``bars``."""
         if len(set(bars.symbols)) != len(bars.symbols):
             raise InvalidInput("one bar per symbol per step")
-        idx = np.array([self.join(s) if s not in self.slots else self.slots[s]
-                        for s in bars.symbols], dtype=np.int64)  # fmt: skip
+        idx = np.array([self.join(s) for s in bars.symbols], dtype=np.int64)
         stamps = bars.times.asi8
         late = self.started[idx] & (stamps <= self.last_time[idx])
         if late.any():
