@@ -153,3 +153,26 @@ def test_stream_writes_every_forecast(
     assert train.newest("prices.2024").name.startswith("prices_2024-gru-")
     with pytest.raises(ModelNotTrained, match="trained on prices"):
         train.newest("prices")
+
+
+def test_replay_of_a_file_with_many_symbols(
+    garch_bars: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    books = sources.synthetic(3, 40, seed=9)
+    table = pd.concat(b.assign(symbol=s) for s, b in books.items()).rename_axis("timestamp")
+    table.iloc[5, table.columns.get_loc("close")] = float("nan")  # one bad row in SYN0000
+    csv = tmp_path / "book.csv"
+    table.reset_index().to_csv(csv, index=False)
+    got, notes = sources.parse(f"replay:{csv}")
+    assert sorted(got) == sorted(books) and [len(b) for b in got.values()] == [39, 40, 40]
+    assert len(notes) == 1 and notes[0].startswith("SYN0000")
+    setup = train.Setup(
+        RNNConfig(hidden=8, layers=1, horizons=(1,)),
+        train.TrainConfig(window=96, burn_in=32, batch=8, steps_per_epoch=2, max_epochs=1),
+    )
+    path, _ = train.train(garch_bars, "toy", setup)
+    args = ["markets", "stream", "--source", f"replay:{csv}", "--model", str(path), "--json"]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    summary = json.loads(out.out)
+    assert summary["symbols"] == 3 and summary["forecasts"] == 119 and "SYN0000" in out.err

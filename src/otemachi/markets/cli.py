@@ -109,7 +109,9 @@ def train_cmd(
 @app.command("stream")
 def stream_cmd(
     source: str = typer.Option(
-        "synthetic:50", "--source", help="replay:NAME|PATH (one symbol) or synthetic:N symbols."
+        "synthetic:50",
+        "--source",
+        help="replay:NAME|PATH (one or many symbols) or synthetic:N symbols.",
     ),
     model: Path = typer.Option(
         None, "--model", help="A forecaster checkpoint; default: the newest stored one."
@@ -124,7 +126,9 @@ def stream_cmd(
     pace = sources.speed(speed)
     if out is not None:
         files.output_file(out, suffixes=(".jsonl",))
-    books = sources.parse(source, bars, seed)
+    books, notes = sources.parse(source, bars, seed)
+    for note in notes:
+        console.print(f"[yellow]validation:[/yellow] {note}", highlight=False)
     replayed = data.short_name(source.partition(":")[2]) if source.startswith("replay:") else None
     path = files.input_file(model, "checkpoint") if model is not None else train.newest(replayed)
     net, version = train.load_version(path)

@@ -139,17 +139,21 @@ def _frame(raw: pd.DataFrame, source: str, symbol: str | None) -> pd.DataFrame:
 PARQUET_MAGIC = b"PAR1"
 
 
-def read_bars(path: Path, symbol: str | None = None) -> pd.DataFrame:
-    """Read a CSV or Parquet file of bars (unvalidated). Parquet is told by its suffix or by its
-    first bytes, so a file without a suffix works too."""
+def _read(path: Path) -> pd.DataFrame:
+    """The raw table of a CSV or Parquet file. Parquet is told by its suffix or by its first
+    bytes, so a file without a suffix works too."""
     path = input_file(Path(path), "file (CSV or Parquet)")
     try:
         with path.open("rb") as fh:
             parquet = fh.read(4) == PARQUET_MAGIC or path.suffix.lower() in (".parquet", ".pq")
-        raw = pd.read_parquet(path) if parquet else pd.read_csv(path)
+        return pd.read_parquet(path) if parquet else pd.read_csv(path)
     except Exception as exc:  # pandas/pyarrow raise many types for a corrupt file
         raise InvalidInput(f"{path}: cannot read as CSV/Parquet ({exc})") from exc
-    return _frame(raw, str(path), symbol)
+
+
+def read_bars(path: Path, symbol: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file of bars (unvalidated), one symbol of it."""
+    return _frame(_read(path), str(path), symbol)
 
 
 def _arch(name: str) -> pd.DataFrame:
@@ -191,6 +195,20 @@ def load(name_or_path: str, symbol: str | None = None) -> tuple[pd.DataFrame, Va
     else:
         raise NotFound(f"no dataset {name_or_path!r}; choose from {list(DATASETS)} or give a path")
     return validate(raw)
+
+
+def load_all(name_or_path: str) -> dict[str, tuple[pd.DataFrame, ValidationReport]]:
+    """Every symbol of a bundled dataset or a file, each validated on its own. A bundled set, or
+    a file without a ``symbol`` column, is one symbol named after it (upper case)."""
+    if name_or_path in DATASETS or not (Path(name_or_path).suffix or Path(name_or_path).exists()):
+        return {short_name(name_or_path).upper(): load(name_or_path)}
+    path = Path(name_or_path)
+    raw = _read(path)
+    column = next((c for c in raw.columns if str(c).strip().lower() == "symbol"), None)
+    if column is None:
+        return {short_name(name_or_path).upper(): validate(_frame(raw, str(path), None))}
+    names = sorted({"" if pd.isna(v) else str(v) for v in raw[column]})
+    return {name: validate(_frame(raw, str(path), name)) for name in names}
 
 
 def short_name(name_or_path: str) -> str:

@@ -26,17 +26,22 @@ def synthetic(n: int, bars: int, seed: int = 0) -> dict[str, pd.DataFrame]:
     }
 
 
-def parse(source: str, bars: int | None = None, seed: int = 0) -> dict[str, pd.DataFrame]:
-    """``replay:NAME|PATH`` (a bundled dataset or a CSV/Parquet file, one symbol) or
-    ``synthetic:N`` -> bars per symbol, at most ``bars`` of each."""
+def parse(
+    source: str, bars: int | None = None, seed: int = 0
+) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """``replay:NAME|PATH`` (a bundled dataset, or a CSV/Parquet file with one or many symbols)
+    or ``synthetic:N`` -> bars per symbol (at most ``bars`` of each), and what validation
+    changed, one line per symbol that needed it."""
     kind, _, arg = source.partition(":")
     if kind == "synthetic":
         if not arg.isdigit() or not 1 <= int(arg) <= 100_000:
             raise InvalidInput(f"synthetic:N takes N from 1 to 100000, got {arg!r}")
-        return synthetic(int(arg), bars or 500, seed)
+        return synthetic(int(arg), bars or 500, seed), []
     if kind == "replay" and arg:
-        frame, _ = data.load(arg)
-        return {data.short_name(arg).upper(): frame.iloc[:bars] if bars else frame}
+        loaded = data.load_all(arg)
+        books = {s: frame.iloc[:bars] if bars else frame for s, (frame, _) in loaded.items()}
+        notes = [f"{s}: {r.summary()}" for s, (_, r) in loaded.items() if not r.clean]
+        return books, notes
     raise InvalidInput(f"--source must be replay:NAME|PATH or synthetic:N, got {source!r}")
 
 
