@@ -99,7 +99,8 @@ def validate(df: pd.DataFrame, repair: bool = True) -> tuple[pd.DataFrame, Valid
     return df, report
 
 
-def _frame(raw: pd.DataFrame, source: str, symbol: str | None) -> pd.DataFrame:
+def _columns(raw: pd.DataFrame, source: str) -> tuple[pd.DataFrame, str, pd.Series | None]:
+    """Lower-cased columns, the timestamp column, and each row's symbol (None: no symbol column)."""
     raw = raw.rename(columns=lambda c: str(c).strip().lower())
     repeated = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
     if repeated:
@@ -109,8 +110,15 @@ def _frame(raw: pd.DataFrame, source: str, symbol: str | None) -> pd.DataFrame:
         raise InvalidInput(f"{source}: no timestamp column (expected 'timestamp')")
     if raw.empty:
         raise InvalidInput(f"{source} holds no bars, only a header")
-    if "symbol" in raw.columns:
-        names = raw["symbol"].map(lambda v: "" if pd.isna(v) else str(v))
+    if "symbol" not in raw.columns:
+        return raw, ts_col, None
+    return raw, ts_col, raw["symbol"].map(lambda v: "" if pd.isna(v) else str(v))
+
+
+def _frame(raw: pd.DataFrame, source: str, symbol: str | None) -> pd.DataFrame:
+    """The bars of one symbol (the only one, or ``symbol``), indexed by time, unvalidated."""
+    raw, ts_col, names = _columns(raw, source)
+    if names is not None:
         symbols = sorted(set(names))
         if symbol is None and len(symbols) > 1:
             raise InvalidInput(f"{source} holds symbols {symbols}; pick one with --symbol")
@@ -118,6 +126,11 @@ def _frame(raw: pd.DataFrame, source: str, symbol: str | None) -> pd.DataFrame:
         if symbol not in symbols:
             raise NotFound(f"symbol {symbol!r} not in {source}; it holds {symbols}")
         raw = raw[names == symbol]
+    return _indexed(raw, source, ts_col)
+
+
+def _indexed(raw: pd.DataFrame, source: str, ts_col: str) -> pd.DataFrame:
+    """Rows indexed by their parsed timestamps, the bar columns as numbers."""
     try:  # an empty or unreadable cell becomes NaT; validate() drops and reports it
         with np.errstate(invalid="ignore", over="ignore"):
             stamps = pd.to_datetime(raw[ts_col], utc=True, format="mixed", errors="coerce")
@@ -202,13 +215,14 @@ def load_all(name_or_path: str) -> dict[str, tuple[pd.DataFrame, ValidationRepor
     a file without a ``symbol`` column, is one symbol named after it (upper case)."""
     if name_or_path in DATASETS or not (Path(name_or_path).suffix or Path(name_or_path).exists()):
         return {short_name(name_or_path).upper(): load(name_or_path)}
-    path = Path(name_or_path)
-    raw = _read(path)
-    column = next((c for c in raw.columns if str(c).strip().lower() == "symbol"), None)
-    if column is None:
-        return {short_name(name_or_path).upper(): validate(_frame(raw, str(path), None))}
-    names = sorted({"" if pd.isna(v) else str(v) for v in raw[column]})
-    return {name: validate(_frame(raw, str(path), name)) for name in names}
+    source = str(name_or_path)
+    raw, ts_col, names = _columns(_read(Path(name_or_path)), source)
+    if names is None:
+        return {short_name(name_or_path).upper(): validate(_indexed(raw, source, ts_col))}
+    return {
+        str(name): validate(_indexed(rows, source, ts_col))
+        for name, rows in raw.groupby(names, sort=True)
+    }
 
 
 def short_name(name_or_path: str) -> str:

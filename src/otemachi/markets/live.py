@@ -50,9 +50,6 @@ class LiveState:
     def __len__(self) -> int:
         return len(self.slots)
 
-    def __contains__(self, symbol: str) -> bool:
-        return symbol in self.slots
-
     def join(self, symbol: str) -> int:
         """Give ``symbol`` a fresh slot (no history); return its index."""
         if symbol in self.slots:
