@@ -9,7 +9,7 @@ if [ "${1:-}" = venv ]; then
   "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
   PACKAGES=("${need[@]+"${need[@]}"}")
 else
-  PACKAGES=()   # Debian packages the systems use; later systems add theirs here.
+  PACKAGES=(redis-server)   # Debian packages the systems use (markets: the Redis bus)
 fi
 
 missing=()

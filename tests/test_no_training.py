@@ -58,6 +58,8 @@ def _invocations(tmp: Path) -> dict[str, tuple[list[str], str | None]]:
         "markets data list": (["markets", "data", "list"], None),
         "markets stream": (["markets", "stream", "--source", "synthetic:2", "--bars", "30"],
                            "otemachi markets train --data NAME"),
+        "markets worker": (["markets", "worker", "--bus", "redis://127.0.0.1:9"],
+                           "otemachi markets train --data NAME"),
         "picking scene": (["picking", "scene", "--spec", str(spec), "--out", str(tmp / "s.png")],
                           None),
         "picking pick": (["picking", "pick", "--spec", str(spec), "--object", "a", "--box", "br",

@@ -10,10 +10,11 @@ import typer
 from rich.table import Table
 
 from otemachi.core import files, options
-from otemachi.core.progress import console, track
-from otemachi.markets import data, evaluate, sources, stream, train
-from otemachi.markets.live import LiveState
+from otemachi.core.errors import InvalidInput
+from otemachi.core.progress import console
+from otemachi.markets import data, evaluate, redis_bus, runner, sources, stream, train
 from otemachi.markets.model import RNNConfig
+from otemachi.markets.worker import Worker
 
 app = typer.Typer(help="Probabilistic multi-horizon market forecasts from streaming bars.")
 data_app = typer.Typer(help="Bundled datasets.")
@@ -118,12 +119,21 @@ def stream_cmd(
     ),
     bars: int = typer.Option(None, "--bars", min=1, help="Stop after N bars per symbol."),
     speed: str = typer.Option("max", "--speed", help="Bar times per second, or max."),
+    bus: str = typer.Option(
+        "memory", "--bus", help="memory (in this process) or redis://HOST:PORT."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (Redis)."),
+    shards: int = typer.Option(8, "--shards", min=1, max=1024, help="Symbol shards (Redis)."),
     out: Path = typer.Option(None, "--out", help="Write every forecast to this JSONL file."),
     as_json: bool = typer.Option(False, "--json", help="Print one summary object at the end."),
     seed: int = SEED,
 ) -> None:
-    """Run the live pipeline in-process: bars in, one calibrated forecast per bar out."""
+    """Run the live pipeline: bars in, one calibrated forecast per bar out."""
     pace = sources.speed(speed)
+    if bus != "memory":
+        redis_bus.connect(bus)  # checks the URL before anything is loaded
+    elif workers != 1:
+        raise InvalidInput("--workers needs --bus redis://HOST:PORT; the memory bus has one")
     if out is not None:
         files.output_file(out, suffixes=(".jsonl",))
     books, notes = sources.parse(source, bars, seed)
@@ -132,21 +142,32 @@ def stream_cmd(
     replayed = data.short_name(source.partition(":")[2]) if source.startswith("replay:") else None
     path = files.input_file(model, "checkpoint") if model is not None else train.newest(replayed)
     net, version = train.load_version(path)
-    pipeline = stream.Pipeline(LiveState(net, capacity=len(books)), version)
     total = sum(len(b) for b in books.values())
+    messages = sources.messages(books, pace)
     start = time.perf_counter()
-    latencies = []
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(out.open("w")) if out is not None else None
-        for published in track(
-            pipeline.run(sources.messages(books, pace)), "streaming bars", total
-        ):
-            latencies.append(published.latency_ms)
-            if sink is not None:
-                sink.write(json.dumps(published.to_json()) + "\n")
-    summary = stream.summary(pipeline, latencies, time.perf_counter() - start, len(books))
+        if bus == "memory":
+            run = runner.in_process(messages, total, net, version, sink)
+        else:
+            run = runner.over_redis(bus, messages, total, path, workers, shards, sink)
+    summary = stream.summary(*run, time.perf_counter() - start, len(books), version)
     if as_json:
         typer.echo(json.dumps(summary))
         return
     for key, value in summary.items():
         console.print(f"{key}: {value}")
+
+
+@app.command("worker")
+def worker_cmd(
+    bus: str = typer.Option(..., "--bus", help="redis://HOST:PORT of a running stream."),
+    model: Path = typer.Option(
+        None, "--model", help="The stream's forecaster checkpoint; default: the newest stored."
+    ),
+    name: str = typer.Option(None, "--name", help="Consumer name; default: host-pid."),
+) -> None:
+    """Forecast a Redis stream's shards until the stream ends; run several to scale out."""
+    path = files.input_file(model, "checkpoint") if model is not None else train.newest()
+    net, version = train.load_version(path)
+    Worker(redis_bus.RedisBus.url(bus), net, version, name).run()

@@ -118,6 +118,37 @@ class LiveState:
         p_up = self.net.p_up(out["logit"]).numpy()
         return Forecast(q["ret"], q["high"], q["low"], p_up)
 
+    def export(self, symbols: list[str]) -> list[bytes]:
+        """Each symbol's whole live state as bytes (``restore`` takes them back)."""
+        if not symbols:
+            return []
+        idx = np.array([self.slots[s] for s in symbols], dtype=np.int64)
+        stamps = self.last_time[idx].view(np.float64)  # the int64 bits, kept exactly
+        floats = np.column_stack(
+            [self.prev_close[idx], self.ew[:, idx].T, self.started[idx], stamps]
+        ).astype(np.float64)
+        hidden = self.hidden[:, :, idx].permute(2, 0, 1, 3).reshape(len(idx), -1).numpy()
+        return [f.tobytes() + h.tobytes() for f, h in zip(floats, hidden, strict=True)]
+
+    def restore(self, records: dict[str, bytes]) -> None:
+        """Set the state of each symbol from ``export``'s bytes (joining it if new)."""
+        if not records:
+            return
+        n_float = len(EWMAS) + 3
+        width = n_float * 8 + self.hidden[:, :, 0].numel() * 4
+        if any(len(r) != width for r in records.values()):
+            raise InvalidInput(f"a live state record is not {width} bytes: another model's?")
+        raw = np.frombuffer(b"".join(records.values()), dtype=np.uint8).reshape(-1, width)
+        floats = raw[:, : n_float * 8].copy().view(np.float64)
+        hidden = torch.from_numpy(raw[:, n_float * 8 :].copy().view(np.float32))
+        idx = np.array([self.join(s) for s in records], dtype=np.int64)
+        self.prev_close[idx] = floats[:, 0]
+        self.ew[:, idx] = floats[:, 1:-2].T
+        self.started[idx] = floats[:, -2] > 0
+        self.last_time[idx] = floats[:, -1].copy().view(np.int64)
+        shape = (len(idx), *self.hidden.shape[:2], self.hidden.shape[3])
+        self.hidden[:, :, torch.as_tensor(idx)] = hidden.reshape(shape).permute(1, 2, 0, 3)
+
     def state_bytes(self) -> float:
         """Bytes of live state per symbol slot, from the arrays themselves."""
         arrays = (self.prev_close, self.ew, self.last_time, self.started)

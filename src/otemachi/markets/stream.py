@@ -76,10 +76,13 @@ class Counters:
     gaps: int = 0
     dead_letters: int = 0
     dead: deque[DeadLetter] = field(default_factory=lambda: deque(maxlen=10_000))
+    unsent: list[DeadLetter] | None = None  # every dead letter, until a bus worker sends them
 
     def refuse(self, message: Any, reason: str) -> None:
         self.dead_letters += 1
         self.dead.append(DeadLetter(message, reason))
+        if self.unsent is not None:
+            self.unsent.append(self.dead[-1])
 
 
 def check(message: Any) -> tuple[str, pd.Timestamp, Prices, bool] | str:
@@ -123,26 +126,45 @@ class Pipeline:
         self.state, self.version = state, version
         self.counters = Counters()
         self._last: dict[str, tuple[int, int]] = {}  # symbol -> (last time ns, shortest interval)
+        self._batch: list[Pending] = []  # bars of the current bar time, not yet published
+        self._pending: dict[str, int] = {}  # symbol -> time (ns) of its bar in the batch
 
     def run(self, messages: Iterable[Any]) -> Iterator[Published]:
         """Forecasts as bars close; messages with the same time are batched."""
-        batch: list[Pending] = []
-        pending: dict[str, int] = {}  # symbol -> time (ns) of its bar in the batch
         for message in messages:
-            received = time.perf_counter()
-            if message is FLUSH:
-                yield from self._flush(batch)
-                batch, pending = [], {}
-                continue
-            bar = self._admit(message, pending)
-            if bar is None:
-                continue
-            if batch and bar[1] != batch[0][1]:
-                yield from self._flush(batch)
-                batch, pending = [], {}
-            batch.append((*bar, received))
-            pending[bar[0]] = bar[1].value
-        yield from self._flush(batch)
+            yield from self.flush() if message is FLUSH else self.feed(message)
+        yield from self.flush()
+
+    def feed(self, message: Any) -> list[Published]:
+        """Take one message; the forecasts of the previous bar time if this bar starts a new one."""
+        received = time.perf_counter()
+        bar = self._admit(message, self._pending)
+        if bar is None:
+            return []
+        out = self.flush() if self._batch and bar[1] != self._batch[0][1] else []
+        self._batch.append((*bar, received))
+        self._pending[bar[0]] = bar[1].value
+        return out
+
+    def flush(self) -> list[Published]:
+        """Publish the bars taken since the last flush (one bar time)."""
+        batch, self._batch, self._pending = self._batch, [], {}
+        return list(self._flush(batch))
+
+    def export(self, symbols: list[str]) -> dict[str, bytes]:
+        """Each symbol's state after its last published bar, as bytes for a snapshot."""
+        rows = self.state.export(symbols)
+        return {
+            s: r + np.array(self._last[s], dtype=np.int64).tobytes()
+            for s, r in zip(symbols, rows, strict=True)
+        }
+
+    def restore(self, records: dict[str, bytes]) -> None:
+        """Continue from ``export``'s snapshot of these symbols."""
+        self.state.restore({s: r[:-16] for s, r in records.items()})
+        for s, r in records.items():
+            last, shortest = np.frombuffer(r[-16:], dtype=np.int64).tolist()
+            self._last[s] = (last, shortest)
 
     def _admit(self, message: Any, pending: dict[str, int]) -> Bar | None:
         """The message as a bar, or None after sending it to the dead letters."""
@@ -196,20 +218,21 @@ def _repeat(when: pd.Timestamp, n: int) -> pd.DatetimeIndex:
 
 
 def summary(
-    pipeline: Pipeline, latencies: list[float], seconds: float, symbols: int
-) -> dict[str, Any]:
+    latencies: list[float], counts: dict[str, int], dead_letters: int, seconds: float,
+    symbols: int, version: str,
+) -> dict[str, Any]:  # fmt: skip
     """The run in numbers: bars, forecasts, dead letters, latency percentiles, throughput."""
     lat = np.asarray(latencies) if latencies else np.zeros(1)
-    c = pipeline.counters
+    bars = counts.get("bars", 0)
     return {
-        "bars": c.bars,
+        "bars": bars,
         "forecasts": len(latencies),
         "symbols": symbols,
-        "dead_letters": c.dead_letters,
-        "repaired": c.repaired,
-        "gaps": c.gaps,
+        "dead_letters": dead_letters,
+        "repaired": counts.get("repaired", 0),
+        "gaps": counts.get("gaps", 0),
         "latency_ms_p50": round(float(np.percentile(lat, 50)), 4),
         "latency_ms_p99": round(float(np.percentile(lat, 99)), 4),
-        "bars_per_s": round(c.bars / max(seconds, 1e-9), 1),
-        "model_version": pipeline.version,
+        "bars_per_s": round(bars / max(seconds, 1e-9), 1),
+        "model_version": version,
     }

@@ -1,0 +1,257 @@
+"""The bus on Redis Streams: one stream per shard read through one consumer group, a lease per
+shard so that one worker at a time owns it, per-symbol state snapshots in a hash per shard, and
+each bar time committed in one MULTI/EXEC that also checks the lease (a worker that lost its
+shard cannot commit). Run Redis with ``appendonly yes`` so that a restart loses nothing.
+
+Keys, under a namespace (``otemachi:markets`` by default): ``config`` (shards), ``bars:{s}``
+(stream), ``lease:{s}``, ``state:{s}`` (symbol -> bytes), ``meta:{s}`` (last entry, model
+version), ``ended`` (shard -> 1), ``forecasts`` (stream), ``counts`` (bars, repaired, gaps),
+``workers`` (live workers by lease expiry), ``latest`` (symbol -> JSON) and ``dead`` (stream:
+the message and the reason it was refused).
+"""
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+from otemachi.core.errors import InvalidInput, SetupError
+from otemachi.markets.bus import BusDown, Commit, Entry, Kind, Snapshot, decode, encode, entries
+
+GROUP = "forecasters"
+LEASE_MS = 3000
+T = TypeVar("T")
+
+# Hold (or renew) a lease: 1 if this worker holds it now, 0 if another worker does.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_HOLD = """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if v then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
+def connect(url: str) -> Any:
+    """A client for ``redis://HOST:PORT[/DB]``; a wrong URL or missing package is one line."""
+    try:
+        import redis
+    except ImportError as e:  # pragma: no cover - redis is a runtime dependency
+        raise SetupError("the Redis bus needs the redis package: pip install redis") from e
+    parsed = urlparse(url)
+    if parsed.scheme != "redis" or not parsed.hostname:
+        raise InvalidInput(f"--bus must be memory or redis://HOST:PORT, got {url!r}")
+    return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+
+
+def _guarded(call: Callable[[], T]) -> T:
+    """Run a Redis call; a lost connection becomes BusDown."""
+    import redis
+
+    try:
+        return call()
+    except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as e:
+        raise BusDown(f"Redis is not reachable: {e}") from e
+
+
+class RedisBus:
+    def __init__(
+        self, client: Any, shards: int | None = None, namespace: str = "otemachi:markets",
+        lease_ms: int = LEASE_MS,
+    ) -> None:  # fmt: skip
+        self.r, self.ns, self.lease_ms = client, namespace, lease_ms
+        self.renew_s = lease_ms / 3e3
+        stored = _guarded(lambda: self.r.hget(self._k("config"), "shards"))
+        if shards is None and stored is None:
+            raise InvalidInput(f"no stream has been started under {namespace!r} on this Redis")
+        self.shards = int(stored) if shards is None else shards
+        self._hold = self.r.register_script(_HOLD)
+        self._release = self.r.register_script(_RELEASE)
+
+    @classmethod
+    def url(cls, url: str, shards: int | None = None, **kw: Any) -> "RedisBus":
+        return cls(connect(url), shards, **kw)
+
+    def _k(self, *parts: object) -> str:
+        return ":".join([self.ns, *map(str, parts)])
+
+    def reset(self) -> None:
+        """Start a new run: remove the namespace's streams and state and create the shards.
+        Refused while a worker holds a lease (a run is going on)."""
+
+        def go() -> None:
+            if any(self.r.exists(self._k("lease", s)) for s in range(self.shards)):
+                raise InvalidInput(f"a stream is running on this Redis under {self.ns!r}")
+            keys = list(self.r.scan_iter(match=self._k("*"), count=1000))
+            if keys:
+                self.r.delete(*keys)
+            self.r.hset(self._k("config"), "shards", self.shards)
+            for s in range(self.shards):
+                self.r.xgroup_create(self._k("bars", s), GROUP, id="0", mkstream=True)
+
+        _guarded(go)
+
+    # producer
+    def send(self, messages: Iterable[Any]) -> int:
+        n = 0
+        pipe = self.r.pipeline(transaction=False)
+        for shard, kind, message in entries(messages, self.shards):
+            self._add(pipe, shard, kind, "" if kind != "bar" else encode(message))
+            n += kind == "bar"
+            if len(pipe) >= 1000:
+                _guarded(pipe.execute)
+        _guarded(pipe.execute)
+        return n
+
+    def end(self) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        self._add(pipe, None, "end", "")
+        _guarded(pipe.execute)
+
+    def _add(self, pipe: Any, shard: int | None, kind: Kind, payload: str) -> None:
+        fields = {"k": kind, "m": payload, "t": time.time_ns()}
+        for s in range(self.shards) if shard is None else (shard,):
+            pipe.xadd(self._k("bars", s), fields)
+
+    # worker
+    def acquire(self, worker: str, owned: set[int]) -> tuple[list[int], list[int], int]:
+        """Say this worker is alive, renew the leases of ``owned`` and take free, unfinished
+        shards up to its share: (taken, lost, share)."""
+
+        def hold(s: int) -> bool:
+            return bool(self._hold(keys=[self._k("lease", s)], args=[worker, self.lease_ms]))
+
+        def go() -> tuple[list[int], list[int], int]:
+            seconds, micros = self.r.time()
+            now = seconds * 1000 + micros // 1000
+            alive = self._k("workers")
+            self.r.zadd(alive, {worker: now + self.lease_ms})
+            self.r.zremrangebyscore(alive, "-inf", now)
+            share = -(-self.shards // max(self.r.zcard(alive), 1))
+            lost = [s for s in owned if not hold(s)]
+            ended = self.r.hmget(self._k("ended"), list(range(self.shards)))
+            taken: list[int] = []
+            for s in range(self.shards):
+                if len(owned) - len(lost) + len(taken) >= share:
+                    break
+                if s not in owned and not ended[s] and hold(s):
+                    taken.append(s)
+            return taken, lost, share
+
+        return _guarded(go)
+
+    def release(self, worker: str, shard: int) -> None:
+        """Give up a shard that has nothing uncommitted."""
+        _guarded(lambda: self._release(keys=[self._k("lease", shard)], args=[worker]))
+
+    def snapshot(self, shard: int) -> Snapshot:
+        records, meta = _guarded(
+            lambda: (
+                self.r.hgetall(self._k("state", shard)),
+                self.r.hgetall(self._k("meta", shard)),
+            )
+        )
+        version = meta.get(b"model_version")
+        return Snapshot({k.decode(): v for k, v in records.items()},
+                        version.decode() if version else None)  # fmt: skip
+
+    def reclaim(self, worker: str, shard: int) -> list[Entry]:
+        """Every entry of the shard taken but not committed by an earlier owner (or by this
+        worker before a reconnect), in stream order, now this worker's."""
+        out: list[Entry] = []
+        key = self._k("bars", shard)
+
+        def claim(start: str | bytes) -> Callable[[], list[Any]]:
+            return lambda: self.r.xautoclaim(key, GROUP, worker, 0, start_id=start, count=1000)
+
+        start: str | bytes = "0-0"
+        while True:
+            start, got, *_ = _guarded(claim(start))
+            out += [self._entry(shard, i, f) for i, f in got]
+            if start in (b"0-0", "0-0"):
+                return out
+
+    def read(self, worker: str, shards: set[int], count: int, block_ms: int) -> list[Entry]:
+        if not shards:
+            time.sleep(block_ms / 1e3)
+            return []
+        streams = {self._k("bars", s): ">" for s in sorted(shards)}
+        got = _guarded(
+            lambda: self.r.xreadgroup(GROUP, worker, streams, count=count, block=block_ms or None)
+        )
+        by_key = {self._k("bars", s): s for s in shards}
+        return [
+            self._entry(by_key[key.decode()], i, f) for key, items in got or [] for i, f in items
+        ]
+
+    def _entry(self, shard: int, entry_id: bytes, fields: dict[bytes, bytes]) -> Entry:
+        """An entry as sent; anything else written to the stream is a malformed bar."""
+        kind: Kind = {b"flush": "flush", b"end": "end"}.get(fields.get(b"k", b""), "bar")  # type: ignore[assignment]
+        text = fields.get(b"m", b"").decode(errors="replace")
+        sent = fields.get(b"t", b"")
+        message = decode(text) if kind == "bar" else None
+        return Entry(shard, entry_id.decode(), kind, message, int(sent) if sent.isdigit() else 0)
+
+    def commit(self, worker: str, c: Commit) -> bool:
+        """Write the commit if this worker still holds the shard; False if it does not."""
+        import redis
+
+        lease = self._k("lease", c.shard)
+
+        def go() -> bool:
+            with self.r.pipeline() as pipe:
+                pipe.watch(lease)
+                if pipe.get(lease) != worker.encode():
+                    return False
+                pipe.multi()
+                for p in c.published:
+                    doc = json.dumps(p.to_json())
+                    key = f"{p.symbol}|{p.time.isoformat()}|{p.model_version}"
+                    pipe.xadd(self._k("forecasts"), {"key": key, "json": doc})
+                    pipe.hset(self._k("latest"), p.symbol, doc)
+                for d in c.dead:
+                    pipe.xadd(self._k("dead"), {"reason": d.reason, "message": encode(d.message)})
+                if c.records:
+                    pipe.hset(self._k("state", c.shard), mapping=c.records)
+                meta = {"last_id": c.ids[-1], "model_version": c.model_version}
+                pipe.hset(self._k("meta", c.shard), mapping=meta)
+                for name, n in c.counts.items():
+                    pipe.hincrby(self._k("counts"), name, n)
+                pipe.xack(self._k("bars", c.shard), GROUP, *c.ids)
+                if c.ended:
+                    pipe.hset(self._k("ended"), c.shard, 1)
+                if c.ended or c.release:
+                    pipe.delete(lease)
+                try:
+                    pipe.execute()
+                except redis.WatchError:
+                    return False
+                return True
+
+        return _guarded(go)
+
+    def all_ended(self) -> bool:
+        return _guarded(lambda: self.r.hlen(self._k("ended"))) == self.shards
+
+    # readers
+    def forecasts(self) -> list[dict[str, Any]]:
+        """Every published forecast, in the order published."""
+        got = _guarded(lambda: self.r.xrange(self._k("forecasts")))
+        return [json.loads(f[b"json"]) for _, f in got]
+
+    def dead_letters(self) -> list[tuple[str, str]]:
+        got = _guarded(lambda: self.r.xrange(self._k("dead")))
+        return [(f[b"reason"].decode(), f[b"message"].decode()) for _, f in got]
+
+    def counts(self) -> dict[str, int]:
+        got = _guarded(lambda: self.r.hgetall(self._k("counts")))
+        return {k.decode(): int(v) for k, v in got.items()}
+
+    def latest(self, symbol: str) -> dict[str, Any] | None:
+        doc = _guarded(lambda: self.r.hget(self._k("latest"), symbol))
+        return None if doc is None else json.loads(doc)

@@ -1,0 +1,68 @@
+"""A stream run from a source to its forecasts: in this process over the in-memory bus, or over
+Redis with N worker processes (``otemachi markets worker``), which may also run on other hosts."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from otemachi.core.errors import OtemachiError
+from otemachi.core.progress import track
+from otemachi.markets.bus import Commit, MemoryBus
+from otemachi.markets.model import RNNForecaster
+from otemachi.markets.redis_bus import RedisBus
+from otemachi.markets.worker import Worker
+
+
+def in_process(
+    messages: Iterable[Any], total: int, net: RNNForecaster, version: str, sink: IO[str] | None
+) -> tuple[list[float], dict[str, int], int]:
+    """Each message onto the in-memory bus and through one worker as it comes: (latencies,
+    counts, dead letters)."""
+    bus = MemoryBus()
+    latencies: list[float] = []
+
+    def publish(c: Commit) -> None:
+        latencies.extend(p.latency_ms for p in c.published)
+        if sink is not None:
+            sink.writelines(json.dumps(p.to_json()) + "\n" for p in c.published)
+
+    worker = Worker(bus, net, version, on_commit=publish)
+    for message in track(messages, "streaming bars", total):
+        bus.send([message])
+        worker.poll()
+    bus.end()
+    worker.run()
+    return latencies, dict(bus.counts), len(bus.dead)
+
+
+def over_redis(
+    url: str, messages: Iterable[Any], total: int, model: Path, workers: int, shards: int,
+    sink: IO[str] | None,
+) -> tuple[list[float], dict[str, int], int]:  # fmt: skip
+    """Start a run on Redis, ``workers`` worker processes, send every message, wait for the
+    workers to finish: (latencies, counts, dead letters)."""
+    bus = RedisBus.url(url, shards)
+    bus.reset()
+    procs = [spawn_worker(url, model) for _ in range(workers)]
+    try:
+        bus.send(track(messages, "sending bars", total))
+        bus.end()
+        for p in procs:
+            if p.wait() != 0:
+                raise OtemachiError(f"a worker failed (exit {p.returncode}); its error is above")
+    finally:
+        for p in procs:
+            p.kill()
+    forecasts = bus.forecasts()
+    if sink is not None:
+        sink.writelines(json.dumps(f) + "\n" for f in forecasts)
+    return [f["latency_ms"] for f in forecasts], bus.counts(), len(bus.dead_letters())
+
+
+def spawn_worker(url: str, model: Path, *extra: str) -> subprocess.Popen[bytes]:
+    """An ``otemachi markets worker`` process on this machine."""
+    args = ["markets", "worker", "--bus", url, "--model", str(model), *extra]
+    return subprocess.Popen([sys.executable, "-m", "otemachi.cli", *args])

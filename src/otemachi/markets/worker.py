@@ -1,0 +1,152 @@
+"""A forecasting worker on a bus: it takes shards, advances each shard's symbols through its own
+pipeline, and commits each bar time (forecasts, dead letters, state snapshot, acknowledgements)
+in one step. It resumes a shard from its last snapshot, so a worker killed at any point loses
+nothing and no bar is forecast twice."""
+
+import dataclasses
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from otemachi.core.errors import SetupError
+from otemachi.markets.bus import Bus, BusDown, Commit, Entry
+from otemachi.markets.live import LiveState
+from otemachi.markets.model import RNNForecaster
+from otemachi.markets.stream import Pipeline, Published
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ShardRun:
+    """One owned shard: its pipeline and what it produced since its last commit."""
+
+    pipeline: Pipeline
+    ids: list[str] = field(default_factory=list)
+    published: list[tuple[Published, int]] = field(default_factory=list)  # and when sent (ns)
+    sent_ns: dict[str, int] = field(default_factory=dict)  # symbol -> when its bar was sent
+    counted: dict[str, int] = field(default_factory=dict)  # counters at the last commit
+
+    def counts(self) -> dict[str, int]:
+        """Bars, repairs and gaps since the last commit."""
+        c = self.pipeline.counters
+        now = {"bars": c.bars, "repaired": c.repaired, "gaps": c.gaps}
+        delta = {k: v - self.counted.get(k, 0) for k, v in now.items()}
+        self.counted = now
+        return delta
+
+    def add(self, published: list[Published]) -> None:
+        self.published += [(p, self.sent_ns.pop(p.symbol, 0)) for p in published]
+
+
+class Worker:
+    """Forecasts the bars of the shards it holds; ``poll`` does one round, ``run`` until the
+    source has ended."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        net: RNNForecaster,
+        version: str,
+        name: str | None = None,
+        batch: int = 2000,
+        on_commit: Callable[[Commit], None] | None = None,
+    ) -> None:
+        self.bus, self.net, self.version, self.batch = bus, net, version, batch
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.runs: dict[int, ShardRun] = {}
+        self.on_commit = on_commit
+        self._renew_at = 0.0
+        self.share = bus.shards  # how many shards this worker may hold
+
+    def run(self, block_ms: int = 100) -> None:
+        """Poll until every shard has ended; reconnect (and resume from the snapshots) when the
+        bus goes down."""
+        delay = 0.05
+        while True:
+            try:
+                if not self.poll(block_ms) and self.bus.all_ended():
+                    return
+                delay = 0.05
+            except BusDown as e:
+                log.warning("bus down (%s); resuming from the snapshots when it is back", e)
+                self.runs.clear()  # uncommitted work is replayed from the snapshots
+                self._renew_at = 0.0
+                time.sleep(delay)
+                delay = min(2 * delay, 2.0)
+
+    def poll(self, block_ms: int = 0) -> int:
+        """Take free shards, read and process one batch of entries; the number read."""
+        if time.monotonic() >= self._renew_at:
+            taken, lost, self.share = self.bus.acquire(self.name, set(self.runs))
+            self._renew_at = time.monotonic() + self.bus.renew_s
+            for shard in lost:
+                log.warning("lost the lease of shard %d; giving it up", shard)
+                del self.runs[shard]
+            for shard in taken:
+                self._take(shard)
+            idle = [s for s, run in self.runs.items() if not run.ids]
+            for shard in idle[: max(len(self.runs) - self.share, 0)]:
+                self.bus.release(self.name, shard)  # leave it to a worker with fewer
+                del self.runs[shard]
+        got = self.bus.read(self.name, set(self.runs), self.batch, block_ms)
+        for entry in got:
+            self._handle(entry)
+        return len(got)
+
+    def _take(self, shard: int) -> None:
+        """Start a shard from its snapshot, and replay what its last owner took but did not
+        commit."""
+        snap = self.bus.snapshot(shard)
+        if snap.model_version not in (None, self.version):
+            raise SetupError(
+                f"shard {shard} was forecast by model {snap.model_version}, this worker has "
+                f"{self.version}: run every worker with the same --model"
+            )
+        pipeline = Pipeline(LiveState(self.net, capacity=max(len(snap.records), 64)), self.version)
+        pipeline.restore(snap.records)
+        pipeline.counters.unsent = []
+        self.runs[shard] = ShardRun(pipeline)
+        for entry in self.bus.reclaim(self.name, shard):
+            self._handle(entry)
+
+    def _handle(self, e: Entry) -> None:
+        run = self.runs.get(e.shard)
+        if run is None:  # a shard given up earlier in this batch
+            return
+        run.ids.append(e.id)
+        if e.kind == "bar":
+            run.add(run.pipeline.feed(e.message))
+            if isinstance(e.message, dict) and isinstance(e.message.get("symbol"), str):
+                run.sent_ns.setdefault(e.message["symbol"], e.sent_ns)
+            return
+        run.add(run.pipeline.flush())
+        self._commit(e.shard, run, ended=e.kind == "end")
+
+    def _commit(self, shard: int, run: ShardRun, ended: bool) -> None:
+        now = time.time_ns()
+        published = [
+            dataclasses.replace(p, latency_ms=(now - (sent or now)) / 1e6)
+            for p, sent in run.published
+        ]
+        symbols = sorted({p.symbol for p in published})
+        dead = run.pipeline.counters.unsent or []
+        records = run.pipeline.export(symbols)
+        release = len(self.runs) > self.share
+        commit = Commit(
+            shard, run.ids, published, list(dead), records, self.version, ended, run.counts(),
+            release,
+        )  # fmt: skip
+        if not self.bus.commit(self.name, commit):
+            log.warning("shard %d was taken over by another worker; giving it up", shard)
+            del self.runs[shard]
+            return
+        run.ids, run.published = [], []
+        dead.clear()
+        if ended or release:
+            del self.runs[shard]
+        if self.on_commit is not None:
+            self.on_commit(commit)

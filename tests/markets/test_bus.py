@@ -1,0 +1,207 @@
+"""The bus against a real redis-server: the same forecasts as the in-process pipeline, bad
+messages to the dead-letter stream, a worker SIGKILLed mid-replay and a Redis restart losing
+nothing, and the stream command with worker processes."""
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import redis
+
+from otemachi.cli import main
+from otemachi.core.errors import SetupError
+from otemachi.core.seeding import torch_seeded
+from otemachi.markets import runner, sources, stream, train
+from otemachi.markets.bus import MemoryBus
+from otemachi.markets.live import LiveState
+from otemachi.markets.model import RNNConfig, RNNForecaster
+from otemachi.markets.redis_bus import RedisBus
+from otemachi.markets.worker import Worker
+from tests.redis_server import RedisServer
+
+pytestmark = pytest.mark.redis
+CFG = RNNConfig(hidden=8, layers=1, horizons=(1, 5))
+
+
+@pytest.fixture(scope="module")
+def net() -> RNNForecaster:
+    with torch_seeded(2):
+        return RNNForecaster(CFG).eval()
+
+
+def _checkpoint(net: RNNForecaster) -> tuple[Path, str]:
+    model = train.RNNModel(CFG, train.TrainConfig())
+    model.net = net
+    path = train.save_model(model, "bus-test", "none", {})
+    return path, train.load_version(path)[1]
+
+
+def _messages(n: int, bars: int, seed: int = 3) -> list[Any]:
+    return list(sources.messages(sources.synthetic(n, bars, seed=seed)))
+
+
+def _direct(net: RNNForecaster, msgs: list[Any]) -> dict[tuple[str, str], np.ndarray]:
+    out = stream.Pipeline(LiveState(net), "v").run(msgs)
+    return {(p.symbol, p.time.isoformat()): p.ret_q for p in out}
+
+
+def _assert_same(got: list[dict[str, Any]], want: dict[tuple[str, str], np.ndarray]) -> None:
+    keys = [(f["symbol"], f["time"]) for f in got]
+    assert len(keys) == len(set(keys)) == len(want)  # every bar forecast exactly once
+    for f in got:
+        np.testing.assert_allclose(f["ret_q"], want[(f["symbol"], f["time"])], atol=1e-6)
+
+
+BAD = ["not a bar", {"symbol": "SYN0001"}, {"symbol": "SYN0002", "time": "2000-01-04",
+       "open": 1.0, "high": float("inf"), "low": 1.0, "close": 1.0, "volume": 1.0}]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_a_bus_gives_the_in_process_forecasts_and_dead_letters(
+    kind: str, net: RNNForecaster, redis_server: RedisServer
+) -> None:
+    msgs = _messages(12, 40)
+    msgs[30:30] = BAD
+    msgs.insert(60, msgs[5])  # a duplicate of an early bar: out of order
+    want = _direct(net, msgs)
+    if kind == "redis":
+        bus: Any = RedisBus.url(redis_server.url, shards=3)
+        bus.reset()
+    else:
+        bus = MemoryBus(shards=3)
+    assert bus.send(msgs) == 12 * 40 + len(BAD) + 1
+    bus.end()
+    Worker(bus, net, "v", name="w").run(block_ms=10)
+    if kind == "redis":
+        got, dead, counts = bus.forecasts(), [r for r, _ in bus.dead_letters()], bus.counts()
+    else:
+        got = [p.to_json() for p in bus.forecasts]
+        dead, counts = [d.reason for d in bus.dead], bus.counts
+    _assert_same(got, want)
+    assert sorted(r.split(":")[0] for r in dead) == ["bad value", "malformed", "malformed",
+                                                       "out of order"]  # fmt: skip
+    assert counts["bars"] == 480 and bus.all_ended()
+
+
+def test_foreign_entries_on_a_shard_stream_are_dead_letters(
+    net: RNNForecaster, redis_server: RedisServer
+) -> None:
+    bus = RedisBus.url(redis_server.url, shards=1)
+    bus.reset()
+    msgs = _messages(2, 10)
+    bus.send(msgs[:6])
+    for fields in [{"foo": "x"}, {"k": "bar", "m": "{not json", "t": "soon"}, {"k": "bar"}]:
+        bus.r.xadd(bus._k("bars", 0), fields)
+    bus.send(msgs[6:])
+    bus.end()
+    Worker(bus, net, "v", name="w").run(block_ms=10)
+    _assert_same(bus.forecasts(), _direct(net, msgs))
+    assert [r.split(":")[0] for r, _ in bus.dead_letters()] == ["malformed"] * 3
+
+
+def test_a_worker_refuses_a_shard_another_model_forecast(
+    net: RNNForecaster, redis_server: RedisServer
+) -> None:
+    bus = RedisBus.url(redis_server.url, shards=1, lease_ms=300)
+    bus.reset()
+    bus.send(_messages(2, 5))
+    Worker(bus, net, "v1", name="a").poll()
+    time.sleep(0.4)  # a's lease runs out
+    with pytest.raises(SetupError, match="same --model"):
+        Worker(bus, net, "v2", name="b").poll()
+
+
+def test_a_worker_killed_mid_replay_loses_nothing_and_forecasts_nothing_twice(
+    net: RNNForecaster, redis_server: RedisServer
+) -> None:
+    msgs = _messages(50, 80, seed=5)
+    want = _direct(net, msgs)
+    path, _ = _checkpoint(net)
+    bus = RedisBus.url(redis_server.url, shards=6)
+    bus.reset()
+    half = len(msgs) // 2
+    bus.send(msgs[:half])
+    workers = [runner.spawn_worker(redis_server.url, path, "--name", f"w{i}") for i in range(2)]
+    try:
+        _wait(lambda: _holders(bus) == {b"w0", b"w1"}, "both workers to hold shards")
+        bus.send(msgs[half:])
+        bus.end()
+        _wait(lambda: len(bus.forecasts()) > len(want) // 2 + 200, "forecasts of the second half")
+        os.kill(workers[0].pid, signal.SIGKILL)
+        workers[0].wait()
+        left = [c["pending"] for s in range(6) for c in _consumers(bus, s) if c["name"] == "w0"]
+        assert sum(left) > 0, "the kill must land while the worker has bars taken, not committed"
+        assert workers[1].wait(timeout=120) == 0
+    finally:
+        for w in workers:
+            w.kill()
+    _assert_same(bus.forecasts(), want)
+    assert bus.counts()["bars"] == 50 * 80 and not bus.dead_letters()
+
+
+def test_a_redis_restart_mid_stream_loses_nothing(
+    net: RNNForecaster, redis_server: RedisServer
+) -> None:
+    msgs = _messages(20, 60, seed=6)
+    want = _direct(net, msgs)
+    bus = RedisBus.url(redis_server.url, shards=4)
+    bus.reset()
+    half = len(msgs) // 2
+    bus.send(msgs[:half])
+    worker = Worker(RedisBus.url(redis_server.url), net, "v", name="w")
+    thread = threading.Thread(target=worker.run, kwargs={"block_ms": 20}, daemon=True)
+    thread.start()
+    _wait(lambda: len(bus.forecasts()) > 100, "the first forecasts")
+    redis_server.restart()
+    bus.send(msgs[half:])
+    bus.end()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    _assert_same(bus.forecasts(), want)
+
+
+def test_stream_command_over_redis_with_two_workers(
+    net: RNNForecaster, redis_server: RedisServer, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    path, version = _checkpoint(net)
+    out = tmp_path / "f.jsonl"
+    args = ["markets", "stream", "--source", "synthetic:10", "--bars", "30", "--model", str(path),
+            "--bus", redis_server.url, "--workers", "2", "--shards", "4", "--json"]  # fmt: skip
+    assert main([*args, "--out", str(out)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["bars"] == got["forecasts"] == 300 and got["model_version"] == version
+    assert got["latency_ms_p99"] >= got["latency_ms_p50"] > 0
+    assert len(out.read_text().splitlines()) == 300
+    for bad, says in [("redis://", "redis://HOST:PORT"), ("http://x:1", "redis://HOST:PORT")]:
+        assert main(["markets", "stream", "--bus", bad]) == 2
+        assert says in capsys.readouterr().err
+    assert main(["markets", "stream", "--workers", "2"]) == 2
+    assert "--workers needs --bus" in capsys.readouterr().err
+
+
+def _wait(done: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if done():
+                return
+        except redis.ConnectionError:
+            pass
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _holders(bus: RedisBus) -> set[bytes]:
+    return {bus.r.get(bus._k("lease", s)) for s in range(bus.shards)} - {None}
+
+
+def _consumers(bus: RedisBus, shard: int) -> list[dict[str, Any]]:
+    return [{k: v.decode() if isinstance(v, bytes) else v for k, v in c.items()}
+            for c in bus.r.xinfo_consumers(bus._k("bars", shard), "forecasters")]  # fmt: skip
