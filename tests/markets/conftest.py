@@ -8,7 +8,7 @@ import pytest
 
 from otemachi.core.seeding import rng
 from otemachi.markets import synth
-from tests.redis_server import RedisServer
+from tests.services import RedisServer
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from otemachi.markets.live import LiveState
 from otemachi.markets.model import RNNConfig, RNNForecaster
 from otemachi.markets.redis_bus import RedisBus
 from otemachi.markets.worker import Worker
-from tests.redis_server import RedisServer
+from tests.services import RedisServer
 
 pytestmark = pytest.mark.redis
 CFG = RNNConfig(hidden=8, layers=1, horizons=(1, 5))

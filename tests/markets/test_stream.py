@@ -176,3 +176,36 @@ def test_replay_of_a_file_with_many_symbols(
     out = capsys.readouterr()
     summary = json.loads(out.out)
     assert summary["symbols"] == 3 and summary["forecasts"] == 119 and "SYN0000" in out.err
+
+
+def test_a_bar_time_in_columns_gives_the_per_bar_forecasts_and_refuses_bad_rows(
+    net: RNNForecaster,
+) -> None:
+    books = sources.synthetic(5, 30, seed=8)
+    rows, _ = _run(net, list(sources.messages(books)))
+    msgs = list(sources.messages(books, columnar=True))
+    tenth = msgs[20]  # bar time 10
+    bad_rows = {**tenth, "ohlcv": tenth["ohlcv"].copy()}
+    bad_rows["ohlcv"][1, 3] = np.inf  # SYN0001's close: a bad value, the other four go on
+    msgs[20] = bad_rows
+    msgs[22:22] = [
+        {**msgs[22], "ohlcv": msgs[22]["ohlcv"][:2]},  # wrong shape: malformed
+        {**msgs[22], "symbols": "SYN0000"},  # not a list: malformed
+        {"time": msgs[22]["time"], "symbols": ["SYN0003"], "ohlcv": [[1, 2, 0.5, 1.5, -3]]},
+    ]
+    msgs.insert(
+        40, {**msgs[18], "symbols": msgs[18]["symbols"][:1], "ohlcv": msgs[18]["ohlcv"][:1]}
+    )
+    out, pipeline = _run(net, msgs)
+    reasons = [d.reason.split(":")[0] for d in pipeline.counters.dead]
+    assert reasons == ["bad value", "malformed", "malformed", "bad value", "out of order"]
+    assert pipeline.counters.dead[0].message["symbol"] == "SYN0001"
+    assert len(out) == 149  # every bar once, but the refused close
+    by_key = {(p.symbol, p.time): p for p in out}
+    for p in rows[:50]:  # before the refused bar every forecast is the per-bar one
+        np.testing.assert_allclose(by_key[(p.symbol, p.time)].ret_q, p.ret_q, rtol=1e-5, atol=1e-7)
+    for p in rows:
+        if p.symbol != "SYN0001":
+            np.testing.assert_allclose(
+                by_key[(p.symbol, p.time)].ret_q, p.ret_q, rtol=1e-5, atol=1e-7
+            )

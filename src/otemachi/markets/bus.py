@@ -23,12 +23,16 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
-from otemachi.core.errors import OtemachiError
-from otemachi.markets.stream import FLUSH, DeadLetter, Published
+import numpy as np
 
-Kind = Literal["bar", "flush", "end"]
+from otemachi.core.errors import OtemachiError
+from otemachi.markets.checks import is_bar_time
+from otemachi.markets.stream import FLUSH, Batch, DeadLetter, Published
+
+Kind = Literal["bar", "bars", "flush", "end"]  # bars: a list of bar messages
 
 
 class BusDown(OtemachiError):
@@ -62,7 +66,7 @@ class Commit:
 
     shard: int
     ids: list[str]  # every entry taken since the last commit, the flush or end last
-    published: list[Published]
+    published: list[Batch]
     dead: list[DeadLetter]
     records: dict[str, bytes]  # new state of each symbol advanced
     model_version: str
@@ -86,15 +90,41 @@ class Bus(Protocol):
     def all_ended(self) -> bool: ...
 
 
+@lru_cache(maxsize=1 << 16)
+def _shard(symbol: str, shards: int) -> int:
+    return zlib.crc32(symbol.encode()) % shards
+
+
 def shard_of(message: Any, shards: int) -> int:
     """A symbol's shard (the same in every process); a message without a symbol goes to 0."""
     symbol = message.get("symbol") if isinstance(message, dict) else None
-    return zlib.crc32(symbol.encode()) % shards if isinstance(symbol, str) else 0
+    return _shard(symbol, shards) if isinstance(symbol, str) else 0
+
+
+def split(message: dict[str, Any], shards: int) -> list[tuple[int, dict[str, Any]]]:
+    """A bar time's columns cut into one message per shard (whole, to shard 0, when its
+    symbols or table are not lists of the same length: the worker refuses it)."""
+    symbols, table = message.get("symbols"), message.get("ohlcv")
+    if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+        return [(0, message)]
+    if not isinstance(table, list | np.ndarray) or len(table) != len(symbols):
+        return [(0, message)]
+    rows: dict[int, list[int]] = {}
+    for i, s in enumerate(symbols):
+        rows.setdefault(_shard(s, shards), []).append(i)
+    return [
+        (shard, {**message, "symbols": [symbols[i] for i in idx], "ohlcv": [table[i] for i in idx]})
+        for shard, idx in rows.items()
+    ]
 
 
 def encode(message: Any) -> str:
     """A bar message as JSON text; anything that is not JSON-ready is sent as its text."""
-    return json.dumps(message, default=str)
+    return json.dumps(message, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    return value.tolist() if isinstance(value, np.ndarray) else str(value)
 
 
 def decode(text: str) -> Any:
@@ -110,6 +140,9 @@ def entries(messages: Iterable[Any], shards: int) -> Iterable[tuple[int | None, 
     for message in messages:
         if message is FLUSH:
             yield None, "flush", None
+        elif is_bar_time(message):
+            for shard, part in split(message, shards):
+                yield shard, "bar", part
         else:
             yield shard_of(message, shards), "bar", message
 
@@ -168,9 +201,10 @@ class MemoryBus:
         return out
 
     def commit(self, worker: str, c: Commit) -> bool:
-        self.forecasts.extend(c.published)
+        rows = [p for b in c.published for p in b.rows()]
+        self.forecasts.extend(rows)
         self.dead.extend(c.dead)
-        self.latest.update((p.symbol, p) for p in c.published)
+        self.latest.update((p.symbol, p) for p in rows)
         self.counts.update(c.counts)
         self._ended[c.shard] = c.ended
         return True

@@ -142,8 +142,8 @@ def stream_cmd(
     replayed = data.short_name(source.partition(":")[2]) if source.startswith("replay:") else None
     path = files.input_file(model, "checkpoint") if model is not None else train.newest(replayed)
     net, version = train.load_version(path)
-    total = sum(len(b) for b in books.values())
-    messages = sources.messages(books, pace)
+    total = sources.count(books, columnar=True)
+    messages = sources.messages(books, pace, columnar=True)
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(out.open("w")) if out is not None else None

@@ -14,6 +14,7 @@ from otemachi.markets.forecast import Forecast
 from otemachi.markets.model import TARGETS, RNNForecaster
 
 OHLCV = ("open", "high", "low", "close", "volume")
+NO_TIME = int(np.iinfo(np.int64).min)  # the last bar time of a symbol that has none
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class LiveState:
         self.prev_close = np.zeros(capacity)
         self.ew = np.zeros((len(EWMAS), capacity))  # one row per (input, decay)
         self.last_time = np.zeros(capacity, dtype=np.int64)  # ns since epoch of the last bar
+        self.shortest = np.zeros(capacity, dtype=np.int64)  # shortest bar interval seen (ns)
         self.started = np.zeros(capacity, dtype=bool)
         n_state = 2 if cfg.cell == "lstm" else 1
         self.hidden = torch.zeros(n_state, cfg.layers, capacity, cfg.hidden)
@@ -63,6 +65,7 @@ class LiveState:
                 self._grow()
         self.slots[symbol] = slot
         self.started[slot] = False
+        self.shortest[slot] = 0
         self.hidden[:, :, slot] = 0.0
         return slot
 
@@ -77,6 +80,7 @@ class LiveState:
         self.prev_close = np.resize(self.prev_close, cap)
         self.ew = np.concatenate([self.ew, np.zeros_like(self.ew)], axis=1)
         self.last_time = np.resize(self.last_time, cap)
+        self.shortest = np.resize(self.shortest, cap)
         self.started = np.concatenate([self.started, np.zeros_like(self.started)])
         self.hidden = torch.cat([self.hidden, torch.zeros_like(self.hidden)], dim=2)
 
@@ -92,14 +96,47 @@ class LiveState:
             self.ew[k, idx] = ew[ewma_key(name, decay)] = decay * prev + (1 - decay) * raw[name]
         self.prev_close[idx] = c
         self.started[idx] = True
-        feats = np.stack(combine(raw, ew, bars.times), axis=1)
+        stamps = bars.times.asi8
+        one_time = len(stamps) and (stamps == stamps[0]).all()  # calendar features once
+        columns = combine(raw, ew, bars.times[0] if one_time else bars.times)
+        feats = np.stack(np.broadcast_arrays(*columns), axis=1)
         return feats, np.sqrt(ew[SCALE_KEY] + EPS)
 
-    def step(self, bars: Bars) -> Forecast:
-        """Advance each symbol of ``bars`` by its bar; forecasts in the order of ``bars``."""
+    def slots_of(self, symbols: list[str]) -> np.ndarray:
+        """The slot of each symbol, joining new ones."""
+        slots = self.slots
+        return np.array([slots[s] if s in slots else self.join(s) for s in symbols], np.int64)
+
+    def last_times(self, symbols: list[str]) -> np.ndarray:
+        """Each symbol's last bar time (ns), or the smallest int64 for a symbol with none."""
+        idx = np.array([self.slots.get(s, -1) for s in symbols], dtype=np.int64)
+        known = idx >= 0
+        known[known] = self.started[idx[known]]
+        return np.where(known, self.last_time[np.maximum(idx, 0)], NO_TIME)
+
+    def last_time_of(self, symbol: str) -> int:
+        """A symbol's last bar time (ns), or the smallest int64 when it has none."""
+        slot = self.slots.get(symbol)
+        if slot is None or not self.started[slot]:
+            return NO_TIME
+        return int(self.last_time[slot])
+
+    def gaps(self, idx: np.ndarray, stamp: int) -> int:
+        """Count the symbols whose bar at ``stamp`` comes more than 4 times their shortest bar
+        interval after their last one (a weekend or a holiday is not one), and update the
+        shortest intervals; call before ``step``."""
+        step = np.where(self.started[idx], stamp - self.last_time[idx], 0)
+        shortest = self.shortest[idx]
+        gaps = int(((shortest > 0) & (step > 4 * shortest)).sum())
+        self.shortest[idx] = np.where(shortest > 0, np.minimum(shortest, step), step)
+        return gaps
+
+    def step(self, bars: Bars, idx: np.ndarray | None = None) -> Forecast:
+        """Advance each symbol of ``bars`` (at slots ``idx`` when known) by its bar; forecasts
+        in the order of ``bars``."""
         if len(set(bars.symbols)) != len(bars.symbols):
             raise InvalidInput("one bar per symbol per step")
-        idx = np.array([self.join(s) for s in bars.symbols], dtype=np.int64)
+        idx = self.slots_of(bars.symbols) if idx is None else idx
         stamps = bars.times.asi8
         late = self.started[idx] & (stamps <= self.last_time[idx])
         if late.any():
@@ -124,8 +161,9 @@ class LiveState:
             return []
         idx = np.array([self.slots[s] for s in symbols], dtype=np.int64)
         stamps = self.last_time[idx].view(np.float64)  # the int64 bits, kept exactly
+        shortest = self.shortest[idx].view(np.float64)
         floats = np.column_stack(
-            [self.prev_close[idx], self.ew[:, idx].T, self.started[idx], stamps]
+            [self.prev_close[idx], self.ew[:, idx].T, self.started[idx], stamps, shortest]
         ).astype(np.float64)
         hidden = self.hidden[:, :, idx].permute(2, 0, 1, 3).reshape(len(idx), -1).numpy()
         return [f.tobytes() + h.tobytes() for f, h in zip(floats, hidden, strict=True)]
@@ -134,7 +172,7 @@ class LiveState:
         """Set the state of each symbol from ``export``'s bytes (joining it if new)."""
         if not records:
             return
-        n_float = len(EWMAS) + 3
+        n_float = len(EWMAS) + 4
         width = n_float * 8 + self.hidden[:, :, 0].numel() * 4
         if any(len(r) != width for r in records.values()):
             raise InvalidInput(f"a live state record is not {width} bytes: another model's?")
@@ -143,14 +181,15 @@ class LiveState:
         hidden = torch.from_numpy(raw[:, n_float * 8 :].copy().view(np.float32))
         idx = np.array([self.join(s) for s in records], dtype=np.int64)
         self.prev_close[idx] = floats[:, 0]
-        self.ew[:, idx] = floats[:, 1:-2].T
-        self.started[idx] = floats[:, -2] > 0
-        self.last_time[idx] = floats[:, -1].copy().view(np.int64)
+        self.ew[:, idx] = floats[:, 1:-3].T
+        self.started[idx] = floats[:, -3] > 0
+        self.last_time[idx] = floats[:, -2].copy().view(np.int64)
+        self.shortest[idx] = floats[:, -1].copy().view(np.int64)
         shape = (len(idx), *self.hidden.shape[:2], self.hidden.shape[3])
         self.hidden[:, :, torch.as_tensor(idx)] = hidden.reshape(shape).permute(1, 2, 0, 3)
 
     def state_bytes(self) -> float:
         """Bytes of live state per symbol slot, from the arrays themselves."""
-        arrays = (self.prev_close, self.ew, self.last_time, self.started)
+        arrays = (self.prev_close, self.ew, self.last_time, self.shortest, self.started)
         total = sum(a.nbytes for a in arrays) + self.hidden.numel() * self.hidden.element_size()
         return total / len(self.prev_close)

@@ -6,11 +6,11 @@ shard cannot commit). Run Redis with ``appendonly yes`` so that a restart loses 
 Keys, under a namespace (``otemachi:markets`` by default): ``config`` (shards), ``bars:{s}``
 (stream), ``lease:{s}``, ``state:{s}`` (symbol -> bytes), ``meta:{s}`` (last entry, model
 version), ``ended`` (shard -> 1), ``forecasts`` (stream), ``counts`` (bars, repaired, gaps),
-``workers`` (live workers by lease expiry), ``latest`` (symbol -> JSON) and ``dead`` (stream:
-the message and the reason it was refused).
+``workers`` (live workers by lease expiry) and ``dead`` (stream: the message and the reason it
+was refused). The ``forecasts`` stream holds one entry per bar time and shard: the ``Batch`` in
+binary columns (``Batch.to_fields``).
 """
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from otemachi.core.errors import InvalidInput, SetupError
 from otemachi.markets.bus import BusDown, Commit, Entry, Kind, Snapshot, decode, encode, entries
+from otemachi.markets.stream import Batch
 
 GROUP = "forecasters"
 LEASE_MS = 3000
@@ -98,13 +99,26 @@ class RedisBus:
 
     # producer
     def send(self, messages: Iterable[Any]) -> int:
+        """Send bar messages; the bars of one bar time go to each shard as one ``bars`` entry
+        (a JSON list of the messages), sent when the source flushes."""
         n = 0
         pipe = self.r.pipeline(transaction=False)
+        held: dict[int, list[Any]] = {}
+
+        def put_held() -> None:
+            for shard, bars in held.items():
+                self._add(pipe, shard, "bars", encode(bars))
+            held.clear()
+
         for shard, kind, message in entries(messages, self.shards):
-            self._add(pipe, shard, kind, "" if kind != "bar" else encode(message))
-            n += kind == "bar"
-            if len(pipe) >= 1000:
-                _guarded(pipe.execute)
+            if shard is not None:
+                held.setdefault(shard, []).append(message)
+                n += 1
+                continue
+            put_held()
+            self._add(pipe, None, kind, "")
+            _guarded(pipe.execute)
+        put_held()
         _guarded(pipe.execute)
         return n
 
@@ -191,10 +205,11 @@ class RedisBus:
 
     def _entry(self, shard: int, entry_id: bytes, fields: dict[bytes, bytes]) -> Entry:
         """An entry as sent; anything else written to the stream is a malformed bar."""
-        kind: Kind = {b"flush": "flush", b"end": "end"}.get(fields.get(b"k", b""), "bar")  # type: ignore[assignment]
+        kinds: dict[bytes, Kind] = {b"flush": "flush", b"end": "end", b"bars": "bars"}
+        kind = kinds.get(fields.get(b"k", b""), "bar")
         text = fields.get(b"m", b"").decode(errors="replace")
         sent = fields.get(b"t", b"")
-        message = decode(text) if kind == "bar" else None
+        message = decode(text) if kind in ("bar", "bars") else None
         return Entry(shard, entry_id.decode(), kind, message, int(sent) if sent.isdigit() else 0)
 
     def commit(self, worker: str, c: Commit) -> bool:
@@ -209,11 +224,8 @@ class RedisBus:
                 if pipe.get(lease) != worker.encode():
                     return False
                 pipe.multi()
-                for p in c.published:
-                    doc = json.dumps(p.to_json())
-                    key = f"{p.symbol}|{p.time.isoformat()}|{p.model_version}"
-                    pipe.xadd(self._k("forecasts"), {"key": key, "json": doc})
-                    pipe.hset(self._k("latest"), p.symbol, doc)
+                for batch in c.published:
+                    pipe.xadd(self._k("forecasts"), batch.to_fields())
                 for d in c.dead:
                     pipe.xadd(self._k("dead"), {"reason": d.reason, "message": encode(d.message)})
                 if c.records:
@@ -235,14 +247,24 @@ class RedisBus:
 
         return _guarded(go)
 
+    def live_workers(self) -> int:
+        """Workers whose last word is younger than a lease."""
+        seconds, micros = _guarded(self.r.time)
+        now = seconds * 1000 + micros // 1000
+        return int(_guarded(lambda: self.r.zcount(self._k("workers"), now, "+inf")))
+
     def all_ended(self) -> bool:
         return _guarded(lambda: self.r.hlen(self._k("ended"))) == self.shards
 
     # readers
+    def batches(self, start: str = "-") -> list[tuple[str, Batch]]:
+        """Every published batch from stream id ``start`` on, with its id, oldest first."""
+        got = _guarded(lambda: self.r.xrange(self._k("forecasts"), min=start))
+        return [(i.decode(), Batch.from_fields(f)) for i, f in got]
+
     def forecasts(self) -> list[dict[str, Any]]:
         """Every published forecast, in the order published."""
-        got = _guarded(lambda: self.r.xrange(self._k("forecasts")))
-        return [json.loads(f[b"json"]) for _, f in got]
+        return [doc for _, b in self.batches() for doc in b.docs()]
 
     def dead_letters(self) -> list[tuple[str, str]]:
         got = _guarded(lambda: self.r.xrange(self._k("dead")))
@@ -252,6 +274,11 @@ class RedisBus:
         got = _guarded(lambda: self.r.hgetall(self._k("counts")))
         return {k.decode(): int(v) for k, v in got.items()}
 
-    def latest(self, symbol: str) -> dict[str, Any] | None:
-        doc = _guarded(lambda: self.r.hget(self._k("latest"), symbol))
-        return None if doc is None else json.loads(doc)
+    def latest(self, symbol: str, search: int = 10_000) -> dict[str, Any] | None:
+        """The newest forecast of ``symbol`` among the last ``search`` batches, or None."""
+        got = _guarded(lambda: self.r.xrevrange(self._k("forecasts"), count=search))
+        for _, fields in got:
+            symbols = fields[b"symbols"].decode().split("\n")
+            if symbol in symbols:
+                return Batch.from_fields(fields).docs()[symbols.index(symbol)]
+        return None

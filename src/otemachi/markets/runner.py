@@ -4,12 +4,13 @@ Redis with N worker processes (``otemachi markets worker``), which may also run 
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 from otemachi.core.errors import OtemachiError
-from otemachi.core.progress import track
+from otemachi.core.progress import console, track
 from otemachi.markets.bus import Commit, MemoryBus
 from otemachi.markets.model import RNNForecaster
 from otemachi.markets.redis_bus import RedisBus
@@ -25,12 +26,13 @@ def in_process(
     latencies: list[float] = []
 
     def publish(c: Commit) -> None:
-        latencies.extend(p.latency_ms for p in c.published)
-        if sink is not None:
-            sink.writelines(json.dumps(p.to_json()) + "\n" for p in c.published)
+        for batch in c.published:
+            latencies.extend(batch.latency_ms.tolist())
+            if sink is not None:
+                sink.writelines(json.dumps(d) + "\n" for d in batch.docs())
 
     worker = Worker(bus, net, version, on_commit=publish)
-    for message in track(messages, "streaming bars", total):
+    for message in track(messages, "streaming messages", total):
         bus.send([message])
         worker.poll()
     bus.end()
@@ -48,7 +50,8 @@ def over_redis(
     bus.reset()
     procs = [spawn_worker(url, model) for _ in range(workers)]
     try:
-        bus.send(track(messages, "sending bars", total))
+        _wait_for_workers(bus, procs)
+        bus.send(track(messages, "sending messages", total))
         bus.end()
         for p in procs:
             if p.wait() != 0:
@@ -60,6 +63,18 @@ def over_redis(
     if sink is not None:
         sink.writelines(json.dumps(f) + "\n" for f in forecasts)
     return [f["latency_ms"] for f in forecasts], bus.counts(), len(bus.dead_letters())
+
+
+def _wait_for_workers(bus: RedisBus, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Wait (up to a minute) until every worker has started and taken its shards."""
+    deadline = time.monotonic() + 60
+    with console.status(f"starting {len(procs)} worker(s)"):
+        while bus.live_workers() < len(procs):
+            if any(p.poll() is not None for p in procs):
+                raise OtemachiError("a worker exited at start; its error is above")
+            if time.monotonic() > deadline:
+                raise OtemachiError("the workers did not start within a minute")
+            time.sleep(0.05)
 
 
 def spawn_worker(url: str, model: Path, *extra: str) -> subprocess.Popen[bytes]:

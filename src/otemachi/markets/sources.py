@@ -46,23 +46,35 @@ def parse(
 
 
 def messages(
-    books: dict[str, pd.DataFrame], speed: float | None = None
+    books: dict[str, pd.DataFrame], speed: float | None = None, columnar: bool = False
 ) -> Iterator[dict[str, Any] | None]:
-    """Every bar as a message, in time order (symbols in name order within a time), and FLUSH
-    after each bar time; with ``speed``, that many bar times per second, otherwise as fast as
-    they are taken."""
+    """Every bar in time order (symbols in name order within a time), and FLUSH after each bar
+    time: one message per bar, or with ``columnar`` one message per bar time holding every
+    symbol's bar (the fast path). With ``speed``, that many bar times per second, otherwise as
+    fast as they are taken."""
     frames = [b[list(OHLCV)].assign(symbol=s) for s, b in sorted(books.items())]
     merged = pd.concat(frames).rename_axis("time").reset_index()
     merged = merged.sort_values(["time", "symbol"], kind="stable")
     stamps, names = merged["time"].to_numpy(), merged["symbol"].to_numpy()
     values = merged[list(OHLCV)].to_numpy(float)
-    for i in range(len(merged)):
-        if speed is not None and i and stamps[i] != stamps[i - 1]:
+    starts = np.flatnonzero(np.r_[True, stamps[1:] != stamps[:-1]])
+    for k, (a, b) in enumerate(zip(starts, [*starts[1:], len(merged)], strict=True)):
+        if speed is not None and k:
             time.sleep(1 / speed)
-        yield {"symbol": str(names[i]), "time": pd.Timestamp(stamps[i]),
-               **dict(zip(OHLCV, values[i].tolist(), strict=True))}  # fmt: skip
-        if i + 1 == len(merged) or stamps[i + 1] != stamps[i]:
-            yield FLUSH
+        when = pd.Timestamp(stamps[a])
+        if columnar:
+            yield {"time": when, "symbols": names[a:b].tolist(), "ohlcv": values[a:b]}
+        else:
+            for i in range(a, b):
+                yield {"symbol": str(names[i]), "time": when,
+                       **dict(zip(OHLCV, values[i].tolist(), strict=True))}  # fmt: skip
+        yield FLUSH
+
+
+def count(books: dict[str, pd.DataFrame], columnar: bool = False) -> int:
+    """How many messages ``messages`` yields, FLUSH included."""
+    times = len(pd.Index(np.concatenate([b.index.to_numpy() for b in books.values()])).unique())
+    return times * 2 if columnar else times + sum(len(b) for b in books.values())
 
 
 def speed(text: str) -> float | None:

@@ -1,42 +1,31 @@
-"""The live pipeline in one process: bar messages in, one forecast per bar out, bad messages to a
-dead-letter list with their reason. The pipeline never stops for bad data.
+"""The live pipeline in one process: bar messages in (one bar, or a whole bar time in columns:
+see ``checks``), one forecast per bar out, bad messages to a dead-letter list with their reason.
+The pipeline never stops for bad data.
 
-Policy, message by message (a message is a mapping with ``symbol``, ``time`` and the five
-``open high low close volume`` numbers):
+Beyond the per-message checks: a bar not newer than its symbol's last one is a dead letter
+``duplicate`` (same time) or ``out of order`` (older); a gap (more than 4 times the symbol's
+shortest bar interval since its last bar, so that a weekend or a holiday is not one) is
+processed as it comes, and counted.
 
-- malformed (not a mapping, a field missing, a value of the wrong type, a time that does not
-  parse): dead letter ``malformed``;
-- a price that is not finite or not positive, a volume that is negative or not finite: dead
-  letter ``bad value``;
-- a high below the open or close, or a low above them: repaired as the backtest repairs history
-  (high = max(open, high, close), low = min(...)) and counted;
-- a bar not newer than the symbol's last one: dead letter ``duplicate`` (same time) or
-  ``out of order`` (older);
-- a gap (more than 4 times the symbol's shortest bar interval since the last bar, so that a
-  weekend or a holiday is not one): processed as it comes, and counted.
-
-Bars that close at the same time are advanced together in one batched network call: a batch is
-published when a bar of a later time arrives, or at once when the source sends ``FLUSH`` (a
-replay does after each bar time; it says that every bar of that time has been sent).
+Bars that close at the same time are advanced together in one batched network call and
+published as one ``Batch``: when a bar of a later time arrives, or at once when the source sends
+``FLUSH`` (a replay does after each bar time; it says that every bar of that time has been sent).
 """
 
-import math
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from otemachi.markets.checks import Bar, Checked, check
 from otemachi.markets.forecast import Forecast
-from otemachi.markets.live import OHLCV, Bars, LiveState
+from otemachi.markets.live import Bars, LiveState
 
 FLUSH = None  # a message that means "every bar of this time has been sent"
-Prices = tuple[float, float, float, float, float]  # open, high, low, close, volume
-Bar = tuple[str, pd.Timestamp, Prices]  # symbol, time, prices
-Pending = tuple[str, pd.Timestamp, Prices, float]  # a bar and when it was received
 
 
 @dataclass(frozen=True)
@@ -67,6 +56,75 @@ class Published:
         return {**self.__dict__, **arrays, "time": self.time.isoformat()}
 
 
+@dataclass(frozen=True)
+class Batch:
+    """The forecasts of every bar that closed at one time, as arrays (row i: ``symbols[i]``)."""
+
+    time: pd.Timestamp
+    symbols: list[str]
+    model_version: str
+    horizons: tuple[int, ...]
+    forecast: Forecast
+    latency_ms: np.ndarray  # (B,)
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def rows(self) -> list[Published]:
+        f = self.forecast
+        return [
+            Published(s, self.time, self.model_version, self.horizons, f.p_up[i], f.ret_q[i],
+                      f.high_q[i], f.low_q[i], float(self.latency_ms[i]))
+            for i, s in enumerate(self.symbols)
+        ]  # fmt: skip
+
+    def docs(self) -> list[dict[str, Any]]:
+        """``Published.to_json`` of every row, converted in one pass per array."""
+        f = self.forecast
+        arrays = [a.round(8).tolist() for a in (f.p_up, f.ret_q, f.high_q, f.low_q)]
+        common = {"time": self.time.isoformat(), "model_version": self.model_version,
+                  "horizons": list(self.horizons)}  # fmt: skip
+        return [
+            {"symbol": s, **common, "p_up": p, "ret_q": r, "high_q": h, "low_q": lo,
+             "latency_ms": ms}
+            for s, p, r, h, lo, ms in zip(self.symbols, *arrays, self.latency_ms.tolist(),
+                                          strict=True)
+        ]  # fmt: skip
+
+    def to_fields(self) -> dict[str, bytes]:
+        """The batch as a few binary fields (float32 arrays), for a stream entry."""
+        f = self.forecast
+        arrays = {"p_up": f.p_up, "ret_q": f.ret_q, "high_q": f.high_q, "low_q": f.low_q,
+                  "latency_ms": self.latency_ms}  # fmt: skip
+        return {
+            "time": str(self.time.value).encode(),
+            "symbols": "\n".join(self.symbols).encode(),
+            "model_version": self.model_version.encode(),
+            "horizons": ",".join(map(str, self.horizons)).encode(),
+            **{k: np.ascontiguousarray(a, dtype="<f4").tobytes() for k, a in arrays.items()},
+        }
+
+    @classmethod
+    def from_fields(cls, fields: dict[bytes, bytes]) -> "Batch":
+        """``to_fields`` read back."""
+        symbols = fields[b"symbols"].decode().split("\n")
+        horizons = tuple(int(h) for h in fields[b"horizons"].decode().split(","))
+        b, h = len(symbols), len(horizons)
+
+        def array(key: str, *shape: int) -> np.ndarray:
+            return np.frombuffer(fields[key.encode()], dtype="<f4").reshape(b, *shape)
+
+        q = len(fields[b"ret_q"]) // (4 * b * h)
+        forecast = Forecast(array("ret_q", h, q), array("high_q", h, q), array("low_q", h, q),
+                            array("p_up", h))  # fmt: skip
+        return cls(pd.Timestamp(int(fields[b"time"])), symbols, fields[b"model_version"].decode(),
+                   horizons, forecast, array("latency_ms"))  # fmt: skip
+
+    def measured(self, ms: float) -> "Batch":
+        """The batch with every row's latency set to ``ms``."""
+        return replace(self, latency_ms=np.full(len(self), ms))
+
+
 @dataclass
 class Counters:
     """What the pipeline has seen; the newest dead letters are kept, all are counted."""
@@ -85,131 +143,120 @@ class Counters:
             self.unsent.append(self.dead[-1])
 
 
-def check(message: Any) -> tuple[str, pd.Timestamp, Prices, bool] | str:
-    """(symbol, time, ohlcv, repaired) of a valid bar message, or the reason it is refused."""
-    if not isinstance(message, dict):
-        return f"malformed: a bar is a mapping, got {type(message).__name__}"
-    missing = [k for k in ("symbol", "time", *OHLCV) if k not in message]
-    if missing:
-        return f"malformed: missing {missing}"
-    symbol = message["symbol"]
-    if not isinstance(symbol, str) or not symbol:
-        return "malformed: symbol must be a non-empty string"
-    values = [message[k] for k in OHLCV]
-    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
-        return "malformed: open, high, low, close and volume must be numbers"
-    try:
-        raw = message["time"]
-        when = raw if isinstance(raw, pd.Timestamp) else pd.Timestamp(raw)
-    except (ValueError, TypeError, OverflowError):
-        return f"malformed: time {message['time']!r} is not a timestamp"
-    if when is pd.NaT or not isinstance(when, pd.Timestamp):
-        return f"malformed: time {message['time']!r} is not a timestamp"
-    if when.tzinfo is not None:
-        when = when.tz_convert(None)
-    try:
-        o, h, lo, c, v = (float(x) for x in values)
-    except OverflowError:
-        return "bad value: a number is too large"
-    if not all(math.isfinite(p) and p > 0 for p in (o, h, lo, c)):
-        return "bad value: prices must be finite and positive"
-    if not (math.isfinite(v) and v >= 0):
-        return "bad value: volume must be finite and not negative"
-    high, low = max(o, h, c), min(o, lo, c)
-    return symbol, when, (o, high, low, c, v), (high, low) != (h, lo)
-
-
 class Pipeline:
     """Validates bar messages, advances the live state and publishes one forecast per bar."""
 
     def __init__(self, state: LiveState, version: str) -> None:
         self.state, self.version = state, version
         self.counters = Counters()
-        self._last: dict[str, tuple[int, int]] = {}  # symbol -> (last time ns, shortest interval)
-        self._batch: list[Pending] = []  # bars of the current bar time, not yet published
-        self._pending: dict[str, int] = {}  # symbol -> time (ns) of its bar in the batch
+        self._time = 0  # the bar time (ns) of the bars taken since the last flush
+        self._symbols: list[str] = []
+        self._taken: set[str] = set()  # the symbols of self._symbols
+        self._chunks: list[np.ndarray] = []  # their bars, in the same order
+        self._rows: list[tuple[float, ...]] = []  # bars taken one by one, not yet in a chunk
+        self._received: list[float] = []  # when each bar was taken
+
+    @property
+    def pending(self) -> bool:
+        """Whether bars are taken and not yet published."""
+        return bool(self._symbols)
 
     def run(self, messages: Iterable[Any]) -> Iterator[Published]:
-        """Forecasts as bars close; messages with the same time are batched."""
+        """Forecasts as bars close, one per bar."""
         for message in messages:
-            yield from self.flush() if message is FLUSH else self.feed(message)
-        yield from self.flush()
+            for batch in self.flush() if message is FLUSH else self.feed(message):
+                yield from batch.rows()
+        for batch in self.flush():
+            yield from batch.rows()
 
-    def feed(self, message: Any) -> list[Published]:
-        """Take one message; the forecasts of the previous bar time if this bar starts a new one."""
+    def feed(self, message: Any) -> list[Batch]:
+        """Take one message; the previous bar time's forecasts if it starts a new one."""
         received = time.perf_counter()
-        bar = self._admit(message, self._pending)
-        if bar is None:
-            return []
-        out = self.flush() if self._batch and bar[1] != self._batch[0][1] else []
-        self._batch.append((*bar, received))
-        self._pending[bar[0]] = bar[1].value
-        return out
-
-    def flush(self) -> list[Published]:
-        """Publish the bars taken since the last flush (one bar time)."""
-        batch, self._batch, self._pending = self._batch, [], {}
-        return list(self._flush(batch))
-
-    def export(self, symbols: list[str]) -> dict[str, bytes]:
-        """Each symbol's state after its last published bar, as bytes for a snapshot."""
-        rows = self.state.export(symbols)
-        return {
-            s: r + np.array(self._last[s], dtype=np.int64).tobytes()
-            for s, r in zip(symbols, rows, strict=True)
-        }
-
-    def restore(self, records: dict[str, bytes]) -> None:
-        """Continue from ``export``'s snapshot of these symbols."""
-        self.state.restore({s: r[:-16] for s, r in records.items()})
-        for s, r in records.items():
-            last, shortest = np.frombuffer(r[-16:], dtype=np.int64).tolist()
-            self._last[s] = (last, shortest)
-
-    def _admit(self, message: Any, pending: dict[str, int]) -> Bar | None:
-        """The message as a bar, or None after sending it to the dead letters."""
         got = check(message)
         if isinstance(got, str):
             self.counters.refuse(message, got)
-            return None
-        symbol, when, ohlcv, repaired = got
-        last = pending.get(symbol, self._last.get(symbol, (None, 0))[0])
-        if last is not None and when.value <= last:
-            reason = "duplicate" if when.value == last else "out of order"
-            self.counters.refuse(message, f"{reason}: not newer than {symbol}'s last bar")
-            return None
-        self.counters.repaired += repaired
-        return symbol, when, ohlcv
+            return []
+        out = self.flush() if self._symbols and got.when.value != self._time else []
+        if isinstance(got, Bar):
+            self._take_bar(got, received)
+        else:
+            self._take_columns(got, received)
+        return out
 
-    def _flush(self, batch: list[Pending]) -> Iterator[Published]:
-        if not batch:
+    def _take_bar(self, bar: Bar, received: float) -> None:
+        stamp = bar.when.value
+        refused = self._refused(bar.symbol, stamp, self.state.last_time_of(bar.symbol))
+        if refused:
+            self.counters.refuse(bar.message, refused)
             return
-        symbols = [b[0] for b in batch]
-        when = batch[0][1]
-        out = self.state.step(
-            Bars(symbols, _repeat(when, len(batch)), np.array([b[2] for b in batch]))
-        )
-        done = time.perf_counter()
-        for i, (symbol, t, _, received) in enumerate(batch):
-            self._record(symbol, t.value)
-            yield self._published(symbol, t, out, i, (done - received) * 1e3)
+        self._time = stamp
+        self._symbols.append(bar.symbol)
+        self._taken.add(bar.symbol)
+        self._rows.append(bar.prices)
+        self._received.append(received)
+        self.counters.repaired += bar.repaired
 
-    def _record(self, symbol: str, now: int) -> None:
-        """Remember the symbol's last bar time and shortest interval; count bars and gaps."""
-        last, shortest = self._last.get(symbol, (None, 0))
-        step = 0 if last is None else now - last
-        if shortest and step > 4 * shortest:
-            self.counters.gaps += 1
-        self._last[symbol] = (now, min(shortest, step) if shortest else step)
-        self.counters.bars += 1
+    def _take_columns(self, got: Checked, received: float) -> None:
+        for bad, reason in got.refused:
+            self.counters.refuse(bad, reason)
+        stamp = got.when.value
+        last = self.state.last_times(got.symbols)
+        keep = np.ones(len(got.symbols), dtype=bool)
+        clean = (last < stamp).all() and len(set(got.symbols)) == len(got.symbols)
+        if not clean or self._taken.intersection(got.symbols):
+            for i, s in enumerate(got.symbols):
+                refused = self._refused(s, stamp, int(last[i]))
+                if refused:
+                    self.counters.refuse(got.message(i), refused)
+                    keep[i] = False
+                else:
+                    self._taken.add(s)
+        if not keep.any():
+            return
+        self._seal_rows()
+        kept = [s for s, k in zip(got.symbols, keep, strict=True) if k]
+        self._time = stamp
+        self._symbols += kept
+        self._taken.update(kept)
+        self._chunks.append(got.ohlcv[keep])
+        self._received += [received] * len(kept)
+        self.counters.repaired += int(got.repaired[keep].sum())
 
-    def _published(
-        self, symbol: str, when: pd.Timestamp, f: Forecast, i: int, ms: float
-    ) -> Published:
-        return Published(
-            symbol, when, self.version, tuple(self.state.net.cfg.horizons),
-            f.p_up[i], f.ret_q[i], f.high_q[i], f.low_q[i], ms,
-        )  # fmt: skip
+    def _refused(self, symbol: str, stamp: int, last: int) -> str:
+        """Why a bar at ``stamp`` is not taken ("" when it is)."""
+        if symbol in self._taken or last == stamp:
+            return f"duplicate: not newer than {symbol}'s last bar"
+        if last > stamp:
+            return f"out of order: not newer than {symbol}'s last bar"
+        return ""
+
+    def _seal_rows(self) -> None:
+        if self._rows:
+            self._chunks.append(np.array(self._rows))
+            self._rows = []
+
+    def flush(self) -> list[Batch]:
+        """Publish the bars taken since the last flush (one bar time)."""
+        if not self._symbols:
+            return []
+        self._seal_rows()
+        symbols, when = self._symbols, pd.Timestamp(self._time)
+        ohlcv, received = np.concatenate(self._chunks), np.array(self._received)
+        self._symbols, self._chunks, self._received, self._taken = [], [], [], set()
+        idx = self.state.slots_of(symbols)
+        self.counters.gaps += self.state.gaps(idx, self._time)
+        f = self.state.step(Bars(symbols, _repeat(when, len(symbols)), ohlcv), idx)
+        self.counters.bars += len(symbols)
+        ms = (time.perf_counter() - received) * 1e3
+        return [Batch(when, symbols, self.version, tuple(self.state.net.cfg.horizons), f, ms)]
+
+    def export(self, symbols: list[str]) -> dict[str, bytes]:
+        """Each symbol's state after its last published bar, as bytes for a snapshot."""
+        return dict(zip(symbols, self.state.export(symbols), strict=True))
+
+    def restore(self, records: dict[str, bytes]) -> None:
+        """Continue from ``export``'s snapshot of these symbols."""
+        self.state.restore(records)
 
 
 def _repeat(when: pd.Timestamp, n: int) -> pd.DatetimeIndex:

@@ -3,7 +3,6 @@ pipeline, and commits each bar time (forecasts, dead letters, state snapshot, ac
 in one step. It resumes a shard from its last snapshot, so a worker killed at any point loses
 nothing and no bar is forecast twice."""
 
-import dataclasses
 import logging
 import os
 import socket
@@ -15,7 +14,7 @@ from otemachi.core.errors import SetupError
 from otemachi.markets.bus import Bus, BusDown, Commit, Entry
 from otemachi.markets.live import LiveState
 from otemachi.markets.model import RNNForecaster
-from otemachi.markets.stream import Pipeline, Published
+from otemachi.markets.stream import Batch, Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +25,8 @@ class ShardRun:
 
     pipeline: Pipeline
     ids: list[str] = field(default_factory=list)
-    published: list[tuple[Published, int]] = field(default_factory=list)  # and when sent (ns)
-    sent_ns: dict[str, int] = field(default_factory=dict)  # symbol -> when its bar was sent
+    published: list[tuple[Batch, int]] = field(default_factory=list)  # and when its bar time
+    sent_ns: int = 0  # when the first bar of the bar time being taken was sent (ns)
     counted: dict[str, int] = field(default_factory=dict)  # counters at the last commit
 
     def counts(self) -> dict[str, int]:
@@ -38,8 +37,10 @@ class ShardRun:
         self.counted = now
         return delta
 
-    def add(self, published: list[Published]) -> None:
-        self.published += [(p, self.sent_ns.pop(p.symbol, 0)) for p in published]
+    def add(self, batches: list[Batch]) -> None:
+        if batches:
+            self.published += [(b, self.sent_ns) for b in batches]
+            self.sent_ns = 0
 
 
 class Worker:
@@ -81,21 +82,31 @@ class Worker:
     def poll(self, block_ms: int = 0) -> int:
         """Take free shards, read and process one batch of entries; the number read."""
         if time.monotonic() >= self._renew_at:
-            taken, lost, self.share = self.bus.acquire(self.name, set(self.runs))
-            self._renew_at = time.monotonic() + self.bus.renew_s
-            for shard in lost:
-                log.warning("lost the lease of shard %d; giving it up", shard)
-                del self.runs[shard]
-            for shard in taken:
-                self._take(shard)
-            idle = [s for s, run in self.runs.items() if not run.ids]
-            for shard in idle[: max(len(self.runs) - self.share, 0)]:
-                self.bus.release(self.name, shard)  # leave it to a worker with fewer
-                del self.runs[shard]
+            self._renew()
         got = self.bus.read(self.name, set(self.runs), self.batch, block_ms)
-        for entry in got:
-            self._handle(entry)
+        self._process(got)
         return len(got)
+
+    def _process(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self._handle(entry)
+            if time.monotonic() >= self._renew_at:  # a long batch: keep the leases
+                self._renew()
+
+    def _renew(self) -> None:
+        """Renew the leases, give up lost shards and those beyond this worker's share that have
+        nothing uncommitted, and take free ones."""
+        taken, lost, self.share = self.bus.acquire(self.name, set(self.runs))
+        self._renew_at = time.monotonic() + self.bus.renew_s
+        for shard in lost:
+            log.warning("lost the lease of shard %d; giving it up", shard)
+            del self.runs[shard]
+        for shard in taken:
+            self._take(shard)
+        idle = [s for s, run in self.runs.items() if not run.ids]
+        for shard in idle[: max(len(self.runs) - self.share, 0)]:
+            self.bus.release(self.name, shard)  # leave it to a worker with fewer
+            del self.runs[shard]
 
     def _take(self, shard: int) -> None:
         """Start a shard from its snapshot, and replay what its last owner took but did not
@@ -110,29 +121,27 @@ class Worker:
         pipeline.restore(snap.records)
         pipeline.counters.unsent = []
         self.runs[shard] = ShardRun(pipeline)
-        for entry in self.bus.reclaim(self.name, shard):
-            self._handle(entry)
+        self._process(self.bus.reclaim(self.name, shard))
 
     def _handle(self, e: Entry) -> None:
         run = self.runs.get(e.shard)
         if run is None:  # a shard given up earlier in this batch
             return
         run.ids.append(e.id)
-        if e.kind == "bar":
-            run.add(run.pipeline.feed(e.message))
-            if isinstance(e.message, dict) and isinstance(e.message.get("symbol"), str):
-                run.sent_ns.setdefault(e.message["symbol"], e.sent_ns)
+        if e.kind in ("bar", "bars"):
+            many = e.kind == "bars" and isinstance(e.message, list)
+            for message in e.message if many else [e.message]:
+                run.add(run.pipeline.feed(message))
+                if not run.sent_ns and run.pipeline.pending:
+                    run.sent_ns = e.sent_ns
             return
         run.add(run.pipeline.flush())
         self._commit(e.shard, run, ended=e.kind == "end")
 
     def _commit(self, shard: int, run: ShardRun, ended: bool) -> None:
         now = time.time_ns()
-        published = [
-            dataclasses.replace(p, latency_ms=(now - (sent or now)) / 1e6)
-            for p, sent in run.published
-        ]
-        symbols = sorted({p.symbol for p in published})
+        published = [b.measured((now - (sent or now)) / 1e6) for b, sent in run.published]
+        symbols = sorted({s for b in published for s in b.symbols})
         dead = run.pipeline.counters.unsent or []
         records = run.pipeline.export(symbols)
         release = len(self.runs) > self.share

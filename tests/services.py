@@ -1,5 +1,7 @@
-"""A real redis-server for tests: on 127.0.0.1, a free port, its own folder, append-only file on
-(so a restart keeps the streams), stopped at the end of the test."""
+"""Real services for tests and benchmarks, each on 127.0.0.1 on a free port in its own folder.
+
+RedisServer: redis-server with its append-only file on (so a restart keeps the streams).
+"""
 
 import shutil
 import socket

@@ -1,0 +1,166 @@
+"""What the live pipeline accepts, message by message. Two message forms:
+
+- a bar: a mapping with ``symbol``, ``time`` and the five ``open high low close volume`` numbers;
+- a bar time (columnar, the fast path): a mapping with ``time``, ``symbols`` (n names) and
+  ``ohlcv`` (n rows of five numbers): every symbol's bar that closed at that time.
+
+Policy:
+
+- malformed (not a mapping, a field missing, a value of the wrong type, a time that does not
+  parse, a table of the wrong shape): dead letter ``malformed`` (the whole message);
+- a price that is not finite or not positive, a volume that is negative or not finite: dead
+  letter ``bad value`` (that bar only);
+- a high below the open or close, or a low above them: repaired as the backtest repairs history
+  (high = max(open, high, close), low = min(...)) and counted.
+
+Order (duplicates, out of order) and gaps are the pipeline's, which knows each symbol's last bar.
+"""
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from otemachi.markets.live import OHLCV
+
+PRICES = "bad value: prices must be finite and positive"
+VOLUME = "bad value: volume must be finite and not negative"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A good bar message (high and low repaired)."""
+
+    symbol: str
+    when: pd.Timestamp
+    prices: tuple[float, float, float, float, float]
+    repaired: bool
+    message: Any
+
+
+@dataclass
+class Checked:
+    """The good bars of a bar time message."""
+
+    when: pd.Timestamp
+    symbols: list[str]
+    ohlcv: np.ndarray  # (n, 5), high and low repaired
+    repaired: np.ndarray  # (n,) bool
+    refused: list[tuple[Any, str]] = field(default_factory=list)  # bar messages and reasons
+
+    def message(self, i: int) -> Any:
+        """Bar ``i`` as a message (for a dead letter)."""
+        return bar_message(self.symbols[i], self.when, self.ohlcv[i])
+
+
+def bar_message(symbol: str, when: pd.Timestamp, row: np.ndarray) -> dict[str, Any]:
+    return {
+        "symbol": symbol,
+        "time": when.isoformat(),
+        **dict(zip(OHLCV, row.tolist(), strict=True)),
+    }
+
+
+def is_bar_time(message: Any) -> bool:
+    return isinstance(message, dict) and "symbols" in message
+
+
+def check(message: Any) -> Bar | Checked | str:
+    """The message's good bars, or the reason the whole message is refused."""
+    return _columns(message) if is_bar_time(message) else _bar(message)
+
+
+@lru_cache(maxsize=4096)
+def _parse_time(raw: str) -> pd.Timestamp | str:
+    try:
+        when = pd.Timestamp(raw)
+    except (ValueError, TypeError, OverflowError):
+        return f"malformed: time {raw!r} is not a timestamp"
+    if when is pd.NaT or not isinstance(when, pd.Timestamp):
+        return f"malformed: time {raw!r} is not a timestamp"
+    return when.tz_convert(None) if when.tzinfo is not None else when
+
+
+def _time(raw: Any) -> pd.Timestamp | str:
+    if isinstance(raw, pd.Timestamp) and raw is not pd.NaT:
+        return raw.tz_convert(None) if raw.tzinfo is not None else raw
+    if isinstance(raw, bool) or not isinstance(raw, str | int | np.datetime64):
+        return f"malformed: time {raw!r} is not a timestamp"
+    try:
+        return _parse_time(raw if isinstance(raw, str) else str(pd.Timestamp(raw)))
+    except (ValueError, OverflowError):
+        return f"malformed: time {raw!r} is not a timestamp"
+
+
+def _bar(message: Any) -> Bar | str:
+    if not isinstance(message, dict):
+        return f"malformed: a bar is a mapping, got {type(message).__name__}"
+    missing = [k for k in ("symbol", "time", *OHLCV) if k not in message]
+    if missing:
+        return f"malformed: missing {missing}"
+    symbol = message["symbol"]
+    if not isinstance(symbol, str) or not symbol:
+        return "malformed: symbol must be a non-empty string"
+    values = [message[k] for k in OHLCV]
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
+        return "malformed: open, high, low, close and volume must be numbers"
+    when = _time(message["time"])
+    if isinstance(when, str):
+        return when
+    try:
+        o, h, lo, c, v = (float(x) for x in values)
+    except OverflowError:
+        return "bad value: a number is too large"
+    if not all(math.isfinite(p) and p > 0 for p in (o, h, lo, c)):
+        return PRICES
+    if not (math.isfinite(v) and v >= 0):
+        return VOLUME
+    high, low = max(o, h, c), min(o, lo, c)
+    return Bar(symbol, when, (o, high, low, c, v), (high, low) != (h, lo), message)
+
+
+def _columns(message: dict[str, Any]) -> Checked | str:
+    missing = [k for k in ("time", "symbols", "ohlcv") if k not in message]
+    if missing:
+        return f"malformed: a bar time is missing {missing}"
+    symbols = message["symbols"]
+    if not isinstance(symbols, list) or not all(isinstance(s, str) and s for s in symbols):
+        return "malformed: symbols must be a list of non-empty strings"
+    try:
+        table = np.array(message["ohlcv"], dtype=np.float64)  # a copy: repairs are in place
+    except (ValueError, TypeError, OverflowError):
+        return "malformed: ohlcv must be a table of numbers"
+    if table.shape != (len(symbols), 5):
+        return f"malformed: ohlcv must be {len(symbols)} rows of 5 numbers, got {table.shape}"
+    when = _time(message["time"])
+    if isinstance(when, str):
+        return when
+    reasons = _values(table)
+    good = reasons == ""
+    refused = [
+        (bar_message(symbols[i], when, table[i]), str(reasons[i])) for i in np.flatnonzero(~good)
+    ]
+    if refused:
+        symbols = [s for s, ok in zip(symbols, good, strict=True) if ok]
+        table = table[good]
+    return Checked(when, symbols, table, _repair(table), refused)
+
+
+def _values(table: np.ndarray) -> np.ndarray:
+    """Per row, why its values are refused ("" when they are good)."""
+    prices = np.isfinite(table[:, :4]).all(axis=1) & (table[:, :4] > 0).all(axis=1)
+    volume = np.isfinite(table[:, 4]) & (table[:, 4] >= 0)
+    return np.where(prices, np.where(volume, "", VOLUME), PRICES)
+
+
+def _repair(table: np.ndarray) -> np.ndarray:
+    """Set high and low to bound the body, in place; which rows changed."""
+    o, h, lo, c = table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+    high = np.maximum(np.maximum(o, h), c)
+    low = np.minimum(np.minimum(o, lo), c)
+    repaired = (high != h) | (low != lo)
+    table[:, 1], table[:, 2] = high, low
+    return repaired
