@@ -114,5 +114,7 @@ def test_no_route_trains_and_a_missing_model_is_a_503() -> None:
             r = client.request(method, route.path, json=body)
             if (method, route.path) in bodies:
                 assert r.status_code == 503 and "otemachi picking train" in r.json()["detail"]
+            elif route.path == "/api/markets/forecast/{symbol}":  # needs a stream, not a model
+                assert r.status_code == 503 and "OTEMACHI_MARKETS_BUS" in r.json()["detail"]
             else:
                 assert r.status_code == 200, (method, route.path, r.text)

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OTEMACHI_")
     title: str = "otemachi"
+    markets_bus: str | None = None  # redis://HOST:PORT of the live markets stream
 
 
 def _landing() -> str:
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; each system's models load lazily in its own router."""
     settings = settings or Settings()
     app = FastAPI(title=settings.title, version=__version__)
+    app.state.markets_bus = settings.markets_bus
 
     @app.exception_handler(OtemachiError)
     def _user_error(request: Request, exc: OtemachiError) -> JSONResponse:

@@ -1,6 +1,7 @@
 """The in-process live pipeline: one forecast per good bar, the backtest's numbers, bad messages
 to the dead letters with their reason, and the stream command end to end."""
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import torch
 from otemachi.cli import main
 from otemachi.core.errors import ModelNotTrained
 from otemachi.core.seeding import torch_seeded
-from otemachi.markets import sources, stream, train
+from otemachi.markets import plots, runner, sources, stream, train
 from otemachi.markets.features import build_series
 from otemachi.markets.live import LiveState
 from otemachi.markets.model import RNNConfig, RNNForecaster
@@ -209,3 +210,19 @@ def test_a_bar_time_in_columns_gives_the_per_bar_forecasts_and_refuses_bad_rows(
             np.testing.assert_allclose(
                 by_key[(p.symbol, p.time)].ret_q, p.ret_q, rtol=1e-5, atol=1e-7
             )
+
+
+def test_the_in_process_bus_writes_every_forecast_and_the_live_fan_is_drawn(
+    net: RNNForecaster, tmp_path: Path
+) -> None:
+    books = sources.synthetic(2, 40, seed=9)
+    sink = io.StringIO()
+    latencies, counts, dead = runner.in_process(
+        sources.messages(books, columnar=True), sources.count(books, True), net, "v1", sink
+    )
+    docs = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert len(docs) == len(latencies) == counts["bars"] == 80 and dead == 0
+    mine = [d for d in docs if d["symbol"] == "SYN0001"]
+    assert [pd.Timestamp(d["time"]) for d in mine] == list(books["SYN0001"].index)
+    png = plots.live_fan(books["SYN0001"], mine, tmp_path / "fan.png")
+    assert png.stat().st_size > 10_000

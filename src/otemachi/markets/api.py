@@ -1,9 +1,19 @@
-"""HTTP face of otemachi.markets: the JSON router and the HTML page."""
+"""HTTP face of otemachi.markets: the JSON router (datasets, models, the latest live forecast
+of a symbol, a WebSocket of live forecasts) and the HTML page. Live forecasts come from the
+Redis stream named by ``OTEMACHI_MARKETS_BUS`` (``redis://HOST:PORT``)."""
 
-from fastapi import APIRouter
+import asyncio
+import functools
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
+from otemachi.core.errors import InvalidInput, NotFound, OtemachiError, SetupError
 from otemachi.markets import data, evaluate
+from otemachi.markets.redis_bus import RedisBus
+
+MAX_SYMBOLS = 1000
 
 router = APIRouter()
 pages = APIRouter()
@@ -22,6 +32,52 @@ def datasets() -> dict[str, dict[str, str]]:
 def models() -> list[str]:
     """Models and baselines a backtest can compare."""
     return list(evaluate.MODELS)
+
+
+@functools.lru_cache(maxsize=4)
+def _bus(url: str | None) -> RedisBus:
+    if not url:
+        raise SetupError(
+            "no live stream is configured: serve with OTEMACHI_MARKETS_BUS=redis://HOST:PORT "
+            "and run `otemachi markets stream --bus redis://HOST:PORT`"
+        )
+    try:
+        return RedisBus.url(url)
+    except InvalidInput as e:
+        raise NotFound(str(e)) from e
+
+
+@router.get("/forecast/{symbol}")
+def forecast(symbol: str, request: Request) -> dict[str, Any]:
+    """The latest live forecast of ``symbol``: P(up) and the return, high and low quantiles per
+    horizon, its bar time, model version and latency."""
+    doc = _bus(request.app.state.markets_bus).latest(symbol)
+    if doc is None:
+        raise NotFound(f"no live forecast of {symbol!r} yet")
+    return doc
+
+
+@router.websocket("/ws")
+async def live(socket: WebSocket, symbols: str = "") -> None:
+    """Push every new forecast of ``symbols`` (comma-separated) as JSON, as it is published."""
+    await socket.accept()
+    wanted = {s for s in symbols.split(",") if s}
+    try:
+        if not wanted or len(wanted) > MAX_SYMBOLS:
+            raise InvalidInput(f"give 1 to {MAX_SYMBOLS} symbols: ?symbols=A,B")
+        bus = _bus(socket.app.state.markets_bus)
+        last = "$"
+        while True:
+            last, batches = await asyncio.to_thread(bus.follow, last, 500)
+            for batch in batches:
+                for doc in batch.docs():
+                    if doc["symbol"] in wanted:
+                        await socket.send_json(doc)
+    except OtemachiError as e:
+        await socket.send_json({"error": type(e).__name__, "detail": str(e)})
+        await socket.close(code=1011 if e.http_status >= 500 else 1008)
+    except WebSocketDisconnect:
+        return
 
 
 @pages.get("/", response_class=HTMLResponse)

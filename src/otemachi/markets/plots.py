@@ -1,14 +1,16 @@
-"""Backtest plots: forecast fan over price, calibration, cumulative pinball vs the random walk."""
+"""Backtest plots (forecast fan over price, calibration, cumulative pinball vs the random walk)
+and the fan of a live stream's forecasts."""
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 
 from otemachi.core.report import save_figure
@@ -91,3 +93,24 @@ def all_plots(bt: "Backtest", out: Path, model: str) -> list[Path]:
         calibration(bt, out / "calibration.png"),
         cumulative_pinball(bt, out / "cumulative_pinball.png"),
     ]
+
+
+def live_fan(bars: pd.DataFrame, docs: list[dict[str, Any]], path: Path) -> Path:
+    """A symbol's close with the 50% and 80% bands of its live one-bar-ahead forecasts, each
+    drawn at the bar it forecast; P(up) below."""
+    docs = sorted(docs, key=lambda d: d["time"])[:-1]  # the last one forecasts a bar not seen
+    when = [pd.Timestamp(d["time"]) for d in docs]
+    close = bars["close"].reindex(when).to_numpy()
+    q = np.exp(np.array([d["ret_q"][0] for d in docs])) * close[:, None]  # (N, Q) at h = 1
+    nxt = bars.index[bars.index.get_indexer(pd.DatetimeIndex(when)) + 1]
+    fig, (top, low) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 1]})  # fmt: skip
+    top.fill_between(nxt, q[:, 0], q[:, -1], alpha=0.25, label="80% band")
+    top.fill_between(nxt, q[:, 1], q[:, -2], alpha=0.45, label="50% band")
+    top.plot(bars.index, bars["close"], "k", lw=0.9, label="close")
+    top.set_title(f"{docs[0]['symbol']}: live one-bar-ahead forecasts, as each bar closed")
+    top.legend(loc="upper left")
+    low.plot(nxt, [d["p_up"][0] for d in docs], lw=0.9)
+    low.axhline(0.5, color="grey", lw=0.6)
+    low.set_ylabel("P(up)")
+    return save_figure(fig, path)

@@ -262,6 +262,19 @@ class RedisBus:
         got = _guarded(lambda: self.r.xrange(self._k("forecasts"), min=start))
         return [(i.decode(), Batch.from_fields(f)) for i, f in got]
 
+    def follow(self, last: str, block_ms: int) -> tuple[str, list[Batch]]:
+        """Batches published after stream id ``last`` ("$": from now), waiting up to
+        ``block_ms`` for one; and the id to follow from next."""
+        key = self._k("forecasts")
+        if last == "$":  # pin "now" to an id, so nothing published between two calls is missed
+            newest = _guarded(lambda: self.r.xrevrange(key, count=1))
+            last = newest[0][0].decode() if newest else "0-0"
+        got = _guarded(lambda: self.r.xread({key: last}, block=block_ms, count=100))
+        items = got[0][1] if got else []
+        if not items:
+            return last, []
+        return items[-1][0].decode(), [Batch.from_fields(f) for _, f in items]
+
     def forecasts(self) -> list[dict[str, Any]]:
         """Every published forecast, in the order published."""
         return [doc for _, b in self.batches() for doc in b.docs()]
