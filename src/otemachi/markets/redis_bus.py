@@ -3,6 +3,11 @@ shard so that one worker at a time owns it, per-symbol state snapshots in a hash
 each bar time committed in one MULTI/EXEC that also checks the lease (a worker that lost its
 shard cannot commit). Run Redis with ``appendonly yes`` so that a restart loses nothing.
 
+A worker renews its leases before each read and while it works through a batch. A worker that
+stalls for longer than a lease (3 s) between renewing and reading could take entries of a shard
+that has meanwhile passed to another worker; they stay in its pending list and are not
+forecast. This is not handled.
+
 Keys, under a namespace (``otemachi:markets`` by default): ``config`` (shards), ``bars:{s}``
 (stream), ``lease:{s}``, ``state:{s}`` (symbol -> bytes), ``meta:{s}`` (last entry, model
 version), ``ended`` (shard -> 1), ``forecasts`` (stream), ``counts`` (bars, repaired, gaps),
