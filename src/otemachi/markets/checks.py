@@ -69,7 +69,10 @@ def is_bar_time(message: Any) -> bool:
 
 
 def check(message: Any) -> Bar | Checked | str:
-    """The message's good bars, or the reason the whole message is refused."""
+    """The message's good bars, or the reason the whole message is refused (a message already
+    refused upstream, ``{"refused": reason, "message": ...}``, keeps its reason)."""
+    if isinstance(message, dict) and isinstance(message.get("refused"), str):
+        return message["refused"]
     return _columns(message) if is_bar_time(message) else _bar(message)
 
 
@@ -84,7 +87,7 @@ def _parse_time(raw: str) -> pd.Timestamp | str:
     return when.tz_convert(None) if when.tzinfo is not None else when
 
 
-def _time(raw: Any) -> pd.Timestamp | str:
+def parse_time(raw: Any) -> pd.Timestamp | str:
     if isinstance(raw, pd.Timestamp) and raw is not pd.NaT:
         return raw.tz_convert(None) if raw.tzinfo is not None else raw
     if isinstance(raw, bool) or not isinstance(raw, str | int | np.datetime64):
@@ -107,7 +110,7 @@ def _bar(message: Any) -> Bar | str:
     values = [message[k] for k in OHLCV]
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
         return "malformed: open, high, low, close and volume must be numbers"
-    when = _time(message["time"])
+    when = parse_time(message["time"])
     if isinstance(when, str):
         return when
     try:
@@ -135,7 +138,7 @@ def _columns(message: dict[str, Any]) -> Checked | str:
         return "malformed: ohlcv must be a table of numbers"
     if table.shape != (len(symbols), 5):
         return f"malformed: ohlcv must be {len(symbols)} rows of 5 numbers, got {table.shape}"
-    when = _time(message["time"])
+    when = parse_time(message["time"])
     if isinstance(when, str):
         return when
     reasons = _values(table)

@@ -112,13 +112,16 @@ def stream_cmd(
     source: str = typer.Option(
         "synthetic:50",
         "--source",
-        help="replay:NAME|PATH (one or many symbols) or synthetic:N symbols.",
+        help="replay:NAME|PATH (one or many symbols), synthetic:N symbols or ticks:PATH "
+        "(CSV/Parquet: symbol, time, price, size).",
     ),
     model: Path = typer.Option(
         None, "--model", help="A forecaster checkpoint; default: the newest stored one."
     ),
     bars: int = typer.Option(None, "--bars", min=1, help="Stop after N bars per symbol."),
     speed: str = typer.Option("max", "--speed", help="Bar times per second, or max."),
+    bar: str = typer.Option("1min", "--bar", help="Bar length for ticks: 1min, 5s, 1h..."),
+    grace: str = typer.Option("0s", "--grace", help="How late a tick may come (ticks)."),
     bus: str = typer.Option(
         "memory", "--bus", help="memory (in this process) or redis://HOST:PORT."
     ),
@@ -136,22 +139,21 @@ def stream_cmd(
         raise InvalidInput("--workers needs --bus redis://HOST:PORT; the memory bus has one")
     if out is not None:
         files.output_file(out, suffixes=(".jsonl",))
-    books, notes = sources.parse(source, bars, seed)
-    for note in notes:
+    feed = sources.open_feed(source, bars, seed, pace, bar, grace)
+    for note in feed.notes:
         console.print(f"[yellow]validation:[/yellow] {note}", highlight=False)
-    replayed = data.short_name(source.partition(":")[2]) if source.startswith("replay:") else None
-    path = files.input_file(model, "checkpoint") if model is not None else train.newest(replayed)
+    path = (
+        files.input_file(model, "checkpoint") if model is not None else train.newest(feed.dataset)
+    )
     net, version = train.load_version(path)
-    total = sources.count(books, columnar=True)
-    messages = sources.messages(books, pace, columnar=True)
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(out.open("w")) if out is not None else None
         if bus == "memory":
-            run = runner.in_process(messages, total, net, version, sink)
+            run = runner.in_process(feed.messages, feed.total, net, version, sink)
         else:
-            run = runner.over_redis(bus, messages, total, path, workers, shards, sink)
-    summary = stream.summary(*run, time.perf_counter() - start, len(books), version)
+            run = runner.over_redis(bus, feed.messages, feed.total, path, workers, shards, sink)
+    summary = stream.summary(*run, time.perf_counter() - start, feed.symbols, version)
     if as_json:
         typer.echo(json.dumps(summary))
         return

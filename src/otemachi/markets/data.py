@@ -152,7 +152,7 @@ def _indexed(raw: pd.DataFrame, source: str, ts_col: str) -> pd.DataFrame:
 PARQUET_MAGIC = b"PAR1"
 
 
-def _read(path: Path) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
     """The raw table of a CSV or Parquet file. Parquet is told by its suffix or by its first
     bytes, so a file without a suffix works too."""
     path = input_file(Path(path), "file (CSV or Parquet)")
@@ -166,7 +166,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 def read_bars(path: Path, symbol: str | None = None) -> pd.DataFrame:
     """Read a CSV or Parquet file of bars (unvalidated), one symbol of it."""
-    return _frame(_read(path), str(path), symbol)
+    return _frame(read_table(path), str(path), symbol)
 
 
 def _arch(name: str) -> pd.DataFrame:
@@ -216,7 +216,7 @@ def load_all(name_or_path: str) -> dict[str, tuple[pd.DataFrame, ValidationRepor
     if name_or_path in DATASETS or not (Path(name_or_path).suffix or Path(name_or_path).exists()):
         return {short_name(name_or_path).upper(): load(name_or_path)}
     source = str(name_or_path)
-    raw, ts_col, names = _columns(_read(Path(name_or_path)), source)
+    raw, ts_col, names = _columns(read_table(Path(name_or_path)), source)
     if names is None:
         return {short_name(name_or_path).upper(): validate(_indexed(raw, source, ts_col))}
     return {

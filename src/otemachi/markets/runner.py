@@ -18,7 +18,11 @@ from otemachi.markets.worker import Worker
 
 
 def in_process(
-    messages: Iterable[Any], total: int, net: RNNForecaster, version: str, sink: IO[str] | None
+    messages: Iterable[Any],
+    total: int | None,
+    net: RNNForecaster,
+    version: str,
+    sink: IO[str] | None,
 ) -> tuple[list[float], dict[str, int], int]:
     """Each message onto the in-memory bus and through one worker as it comes: (latencies,
     counts, dead letters)."""
@@ -41,7 +45,7 @@ def in_process(
 
 
 def over_redis(
-    url: str, messages: Iterable[Any], total: int, model: Path, workers: int, shards: int,
+    url: str, messages: Iterable[Any], total: int | None, model: Path, workers: int, shards: int,
     sink: IO[str] | None,
 ) -> tuple[list[float], dict[str, int], int]:  # fmt: skip
     """Start a run on Redis, ``workers`` worker processes, send every message, wait for the

@@ -1,8 +1,11 @@
 """Where live bars come from: a replay of any dataset, or a synthetic market of N symbols, as bar
-messages in time order (the same shape a feed or a bus delivers)."""
+messages in time order (the same shape a feed or a bus delivers); or a file of ticks, made into
+bars by ``ticks.Aggregator``."""
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,7 +13,7 @@ import pandas as pd
 
 from otemachi.core.errors import InvalidInput
 from otemachi.core.seeding import rng
-from otemachi.markets import data, synth
+from otemachi.markets import data, synth, ticks
 from otemachi.markets.live import OHLCV
 from otemachi.markets.stream import FLUSH
 
@@ -42,7 +45,9 @@ def parse(
         books = {s: frame.iloc[:bars] if bars else frame for s, (frame, _) in loaded.items()}
         notes = [f"{s}: {r.summary()}" for s, (_, r) in loaded.items() if not r.clean]
         return books, notes
-    raise InvalidInput(f"--source must be replay:NAME|PATH or synthetic:N, got {source!r}")
+    raise InvalidInput(
+        f"--source must be replay:NAME|PATH, synthetic:N or ticks:PATH, got {source!r}"
+    )
 
 
 def messages(
@@ -75,6 +80,48 @@ def count(books: dict[str, pd.DataFrame], columnar: bool = False) -> int:
     """How many messages ``messages`` yields, FLUSH included."""
     times = len(pd.Index(np.concatenate([b.index.to_numpy() for b in books.values()])).unique())
     return times * 2 if columnar else times + sum(len(b) for b in books.values())
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A source opened for streaming."""
+
+    messages: Iterator[Any]
+    total: int | None  # how many messages, when known (for the progress bar)
+    symbols: int
+    notes: list[str]  # what validation changed
+    dataset: str | None  # the replayed dataset's short name (its newest model is the default)
+
+
+def open_feed(
+    source: str, bars: int | None, seed: int, pace: float | None, bar: str, grace: str
+) -> Feed:
+    """``replay:NAME|PATH``, ``synthetic:N`` (bar-time messages) or ``ticks:PATH`` (ticks made
+    into bars of ``bar``, late ones allowed within ``grace``)."""
+    kind, _, arg = source.partition(":")
+    if kind == "ticks" and arg:
+        bar_ns, grace_ns = ticks.duration(bar, "--bar"), ticks.duration(grace, "--grace", True)
+        rows = tick_rows(arg)
+        symbols = len({r["symbol"] for r in rows if isinstance(r["symbol"], str)})
+        return Feed(ticks.bar_messages(rows, bar_ns, grace_ns), None, symbols, [], None)
+    books, notes = parse(source, bars, seed)
+    name = data.short_name(arg) if kind == "replay" else None
+    return Feed(
+        messages(books, pace, columnar=True), count(books, columnar=True), len(books), notes, name
+    )
+
+
+def tick_rows(path: str) -> list[dict[str, Any]]:
+    """The ticks of a CSV or Parquet file (columns symbol, time, price, size), in file order, as
+    tick messages; each is checked by the aggregator."""
+    table = data.read_table(Path(path))
+    missing = [c for c in ticks.FIELDS if c not in table.columns]
+    if missing:
+        raise InvalidInput(f"{path}: a tick file needs the columns {list(ticks.FIELDS)}, "
+                           f"missing {missing}")  # fmt: skip
+    return [
+        {str(k): v for k, v in row.items()} for row in table[list(ticks.FIELDS)].to_dict("records")
+    ]
 
 
 def speed(text: str) -> float | None:
