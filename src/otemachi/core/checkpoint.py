@@ -64,7 +64,7 @@ def save(path: Path, ckpt: Checkpoint) -> Path:
     return path
 
 
-def _read_meta(path: Path) -> dict[str, Any]:
+def read_meta(path: Path) -> dict[str, Any]:
     side = _sidecar(path)
     if not side.exists():
         raise CheckpointError(
@@ -90,7 +90,7 @@ def load(path: Path, kind: str) -> Checkpoint:
     path = Path(path).with_suffix(".safetensors")
     if not path.exists():
         raise CheckpointError(f"checkpoint {path} does not exist")
-    meta = _read_meta(path)
+    meta = read_meta(path)
     if meta.get("kind") != kind:
         raise CheckpointError(f"{path} holds a {meta.get('kind')!r} model, expected {kind!r}")
     if _sha256(path) != meta.get("sha256"):

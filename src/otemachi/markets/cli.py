@@ -12,13 +12,15 @@ from rich.table import Table
 from otemachi.core import files, options
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
-from otemachi.markets import data, evaluate, redis_bus, runner, sources, stream, train
+from otemachi.markets import data, evaluate, redis_bus, registry, runner, sources, stream, train
 from otemachi.markets.model import RNNConfig
 from otemachi.markets.worker import Worker
 
 app = typer.Typer(help="Probabilistic multi-horizon market forecasts from streaming bars.")
 data_app = typer.Typer(help="Bundled datasets.")
 app.add_typer(data_app, name="data")
+models_app = typer.Typer(help="Stored forecasters and the champion that streams use.")
+app.add_typer(models_app, name="models")
 
 ALL = [m for m in evaluate.MODELS if m != "lstm"]
 # Options shared by the commands that read a series and fit networks on it.
@@ -116,7 +118,7 @@ def stream_cmd(
         "(CSV/Parquet: symbol, time, price, size).",
     ),
     model: Path = typer.Option(
-        None, "--model", help="A forecaster checkpoint; default: the newest stored one."
+        None, "--model", help="A forecaster checkpoint; default: the champion, or the newest."
     ),
     bars: int = typer.Option(None, "--bars", min=1, help="Stop after N bars per symbol."),
     speed: str = typer.Option("max", "--speed", help="Bar times per second, or max."),
@@ -142,9 +144,8 @@ def stream_cmd(
     feed = sources.open_feed(source, bars, seed, pace, bar, grace)
     for note in feed.notes:
         console.print(f"[yellow]validation:[/yellow] {note}", highlight=False)
-    path = (
-        files.input_file(model, "checkpoint") if model is not None else train.newest(feed.dataset)
-    )
+    chosen = files.input_file(model, "checkpoint") if model is not None else None
+    path = chosen or registry.default_model(feed.dataset)
     net, version = train.load_version(path)
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
@@ -165,11 +166,48 @@ def stream_cmd(
 def worker_cmd(
     bus: str = typer.Option(..., "--bus", help="redis://HOST:PORT of a running stream."),
     model: Path = typer.Option(
-        None, "--model", help="The stream's forecaster checkpoint; default: the newest stored."
+        None, "--model", help="The stream's forecaster; default: the champion, or the newest."
     ),
     name: str = typer.Option(None, "--name", help="Consumer name; default: host-pid."),
 ) -> None:
     """Forecast a Redis stream's shards until the stream ends; run several to scale out."""
-    path = files.input_file(model, "checkpoint") if model is not None else train.newest()
-    net, version = train.load_version(path)
+    chosen = files.input_file(model, "checkpoint") if model is not None else None
+    net, version = train.load_version(chosen or registry.default_model(None))
     Worker(redis_bus.RedisBus.url(bus), net, version, name).run()
+
+
+@models_app.command("list")
+def models_list(
+    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON."),
+) -> None:
+    """Every stored forecaster, newest first; the champion is marked."""
+    found, past = registry.versions(), registry.history()
+    champion = past[-1] if past else None
+    if as_json:
+        rows = [{"version": v.version, "champion": v.version == champion, "data": v.data,
+                 "cell": v.cell, "horizons": v.horizons, "bars": v.bars, "last_bar": v.last_bar,
+                 "path": str(v.path)} for v in found]  # fmt: skip
+        typer.echo(json.dumps(rows))
+        return
+    table = Table("version", "champion", "data", "cell", "horizons", "bars", "last bar")
+    for v in found:
+        mark = "*" if v.version == champion else ""
+        horizons = ",".join(map(str, v.horizons))
+        table.add_row(
+            v.version, mark, v.data, v.cell, horizons, str(v.bars or ""), v.last_bar or ""
+        )
+    console.print(table if found else f"no stored forecaster; run `{registry.TRAIN}`")
+
+
+@models_app.command("promote")
+def models_promote(version: str = typer.Argument(..., help="A version (4-12 hex digits).")) -> None:
+    """Make a stored forecaster the champion: streams started from now on use it."""
+    v = registry.promote(version)
+    console.print(f"champion: {v.version} ({v.data}, {v.cell})")
+
+
+@models_app.command("rollback")
+def models_rollback() -> None:
+    """Return to the champion before the current one."""
+    v = registry.rollback()
+    console.print(f"champion: {v.version} ({v.data}, {v.cell})")
