@@ -15,11 +15,10 @@ import pytest
 import redis
 
 from otemachi.cli import main
-from otemachi.core.errors import SetupError
 from otemachi.core.seeding import torch_seeded
 from otemachi.markets import runner, sources, stream, train
 from otemachi.markets.bus import MemoryBus
-from otemachi.markets.live import LiveState
+from otemachi.markets.live import WARM, LiveState
 from otemachi.markets.model import RNNConfig, RNNForecaster
 from otemachi.markets.redis_bus import RedisBus
 from otemachi.markets.worker import Worker
@@ -105,16 +104,30 @@ def test_foreign_entries_on_a_shard_stream_are_dead_letters(
     assert [r.split(":")[0] for r, _ in bus.dead_letters()] == ["malformed"] * 3
 
 
-def test_a_worker_refuses_a_shard_another_model_forecast(
+def test_a_worker_with_another_model_takes_a_shard_over_and_warms_its_network(
     net: RNNForecaster, redis_server: RedisServer
 ) -> None:
+    with torch_seeded(3):
+        other = RNNForecaster(RNNConfig(cell="lstm", hidden=6, layers=1, horizons=(1, 5))).eval()
+    msgs = _messages(3, 60, seed=7)  # [3 bars, FLUSH] per bar time
     bus = RedisBus.url(redis_server.url, shards=1, lease_ms=300)
     bus.reset()
-    bus.send(_messages(2, 5))
-    Worker(bus, net, "v1", name="a").poll()
+    bus.send(msgs[: 4 * 40])
+    first = Worker(bus, net, "v1", name="a")
+    while len(bus.forecasts()) < 3 * 40:
+        first.poll(block_ms=10)
     time.sleep(0.4)  # a's lease runs out
-    with pytest.raises(SetupError, match="same --model"):
-        Worker(bus, net, "v2", name="b").poll()
+    bus.send(msgs[4 * 40 :])
+    bus.end()
+    Worker(bus, other, "v2", name="b").run(block_ms=10)
+    got = bus.forecasts()
+    assert [f["model_version"] for f in got] == ["v1"] * 120 + ["v2"] * 60
+    c = stream.Pipeline(LiveState(other), "v2")  # the other network from zero WARM bars back
+    list(c.run(msgs[: 4 * (40 - WARM)]))
+    c.state.hidden.zero_()
+    list(c.run(msgs[4 * (40 - WARM) : 4 * 40]))
+    want = {(p.symbol, p.time.isoformat()): p.ret_q for p in c.run(msgs[4 * 40 :])}
+    _assert_same(got[120:], want)
 
 
 def test_a_worker_killed_mid_replay_loses_nothing_and_forecasts_nothing_twice(

@@ -8,10 +8,10 @@ import torch
 
 from otemachi.core.errors import InvalidInput
 from otemachi.core.seeding import rng, torch_seeded
-from otemachi.markets import data, synth
+from otemachi.markets import data, sources, stream, synth
 from otemachi.markets.features import build_series
 from otemachi.markets.forecast import Forecast
-from otemachi.markets.live import OHLCV, Bars, LiveState
+from otemachi.markets.live import OHLCV, WARM, Bars, LiveState
 from otemachi.markets.model import RNNConfig, RNNForecaster
 from otemachi.markets.train import forecast
 
@@ -95,3 +95,35 @@ def test_a_bar_not_newer_than_the_last_is_refused() -> None:
 def test_live_state_per_symbol_is_small() -> None:
     bars = data.load("sp500")[0].iloc[:60]
     assert LiveState(_net(bars)).state_bytes() <= 4096
+
+
+@pytest.mark.parametrize("cells", [("gru", "gru"), ("gru", "lstm")])
+def test_a_swap_warms_the_new_network_as_if_it_had_run_from_zero_over_the_last_bars(
+    cells: tuple[str, str],
+) -> None:
+    books = sources.synthetic(4, 90, seed=4)
+    books["SYN0003"] = books["SYN0003"].iloc[40:]  # joins late: fewer than WARM bars at the swap
+    first = _net(books["SYN0000"], cells[0])
+    with torch_seeded(1):
+        second = RNNForecaster(RNNConfig(cell=cells[1], hidden=8, layers=1, horizons=(1, 5)))
+    second.eval()
+    msgs = list(sources.messages(books, columnar=True))  # [bar time, FLUSH] * 90
+    swap_at = 60
+    a = stream.Pipeline(LiveState(first), "v1")
+    before = list(a.run(msgs[: 2 * swap_at]))
+    a.swap(second, "v2")
+    after = list(a.run(msgs[2 * swap_at :]))
+    assert {p.model_version for p in before} == {"v1"} and {p.model_version for p in after} == {
+        "v2"
+    }
+    assert len(before) + len(after) == sum(len(b) for b in books.values())
+
+    c = stream.Pipeline(LiveState(second), "v2")  # the new network all along, its hidden state
+    list(c.run(msgs[: 2 * (swap_at - WARM)]))  # zeroed WARM bars before the swap
+    c.state.hidden.zero_()
+    list(c.run(msgs[2 * (swap_at - WARM) : 2 * swap_at]))
+    want = list(c.run(msgs[2 * swap_at :]))
+    for got, ref in zip(after, want, strict=True):
+        assert (got.symbol, got.time) == (ref.symbol, ref.time)
+        np.testing.assert_allclose(got.ret_q, ref.ret_q, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got.p_up, ref.p_up, rtol=1e-5, atol=1e-6)

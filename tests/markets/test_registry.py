@@ -1,5 +1,6 @@
 """The forecaster registry: versions listed newest first, promote and rollback move the
-champion, and streams use the champion by default."""
+champion, streams use the champion by default, and a running stream swaps to a new champion
+between two bar times."""
 
 import json
 import os
@@ -9,8 +10,11 @@ import pytest
 
 from otemachi.cli import main
 from otemachi.core.seeding import rng
-from otemachi.markets import registry, synth, train
+from otemachi.markets import registry, sources, synth, train
+from otemachi.markets import worker as worker_module
+from otemachi.markets.bus import MemoryBus
 from otemachi.markets.model import RNNConfig
+from otemachi.markets.worker import Worker
 
 TINY = train.Setup(
     RNNConfig(hidden=8, layers=1, horizons=(1, 3)),
@@ -56,3 +60,29 @@ def test_promote_and_rollback_move_the_champion_that_streams_use(
     registry._file().write_text("{not json")
     assert main(["markets", "models", "list"]) == 2
     assert "damaged" in capsys.readouterr().err
+
+
+def test_a_running_stream_swaps_to_a_new_champion_between_two_bar_times(
+    garch_bars: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker_module, "FOLLOW_S", 0.0)
+    first, _ = train.train(garch_bars, "toy", TINY)
+    second, _ = train.train(synth.garch(800, rng(5, "other")).bars, "other", TINY)
+    (net, v1), v2 = train.load_version(first), train.load_version(second)[1]
+    registry.promote(v1)
+    books = sources.synthetic(5, 40, seed=3)
+    msgs = list(sources.messages(books, columnar=True))
+    bus = MemoryBus(shards=2)
+    worker = Worker(bus, net, v1, follow=registry.follow)
+    bus.send(msgs[:40])  # 20 bar times
+    while len(bus.forecasts) < 100:
+        worker.poll()
+    registry.promote(v2)
+    bus.send(msgs[40:])
+    bus.end()
+    worker.run()
+    versions = {(p.time, p.symbol): p.model_version for p in bus.forecasts}
+    assert len(versions) == len(bus.forecasts) == 200  # every bar once
+    times = sorted(books["SYN0000"].index)
+    assert all(versions[(t, s)] == (v1 if i < 20 else v2)
+               for i, t in enumerate(times) for s in books)  # fmt: skip

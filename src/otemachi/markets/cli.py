@@ -150,10 +150,11 @@ def stream_cmd(
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(out.open("w")) if out is not None else None
+        follow = None if chosen else registry.follow  # unpinned: swap to a new champion
         if bus == "memory":
-            run = runner.in_process(feed.messages, feed.total, net, version, sink)
+            run = runner.in_process(feed.messages, feed.total, net, version, sink, follow)
         else:
-            run = runner.over_redis(bus, feed.messages, feed.total, path, workers, shards, sink)
+            run = runner.over_redis(bus, feed.messages, feed.total, chosen, workers, shards, sink)
     summary = stream.summary(*run, time.perf_counter() - start, feed.symbols, version)
     if as_json:
         typer.echo(json.dumps(summary))
@@ -173,7 +174,8 @@ def worker_cmd(
     """Forecast a Redis stream's shards until the stream ends; run several to scale out."""
     chosen = files.input_file(model, "checkpoint") if model is not None else None
     net, version = train.load_version(chosen or registry.default_model(None))
-    Worker(redis_bus.RedisBus.url(bus), net, version, name).run()
+    follow = None if chosen else registry.follow  # unpinned: swap to a new champion
+    Worker(redis_bus.RedisBus.url(bus), net, version, name, follow=follow).run()
 
 
 @models_app.command("list")

@@ -14,6 +14,7 @@ from otemachi.markets.forecast import Forecast
 from otemachi.markets.model import TARGETS, RNNForecaster
 
 OHLCV = ("open", "high", "low", "close", "volume")
+WARM = 32  # recent bars of features kept per symbol, to warm a swapped-in network on
 NO_TIME = int(np.iinfo(np.int64).min)  # the last bar time of a symbol that has none
 
 
@@ -31,7 +32,8 @@ class LiveState:
 
     ``step(bars)`` advances the given symbols by one bar in one batched network call and returns
     their forecasts. A symbol joins on its first bar (or with ``join``) and ``leave`` frees its
-    slot for another.
+    slot for another. ``swap(net)`` changes the network between two bars, its hidden state warmed
+    on each symbol's last ``WARM`` bars of features (features do not depend on the network).
     """
 
     def __init__(self, net: RNNForecaster, capacity: int = 64) -> None:
@@ -46,8 +48,10 @@ class LiveState:
         self.last_time = np.zeros(capacity, dtype=np.int64)  # ns since epoch of the last bar
         self.shortest = np.zeros(capacity, dtype=np.int64)  # shortest bar interval seen (ns)
         self.started = np.zeros(capacity, dtype=bool)
-        n_state = 2 if cfg.cell == "lstm" else 1
-        self.hidden = torch.zeros(n_state, cfg.layers, capacity, cfg.hidden)
+        self.ring = np.zeros((capacity, WARM, cfg.n_features), dtype=np.float32)  # last features
+        self.head = np.zeros(capacity, dtype=np.int64)  # where the next features go
+        self.filled = np.zeros(capacity, dtype=np.int64)  # how many of the WARM are real
+        self.hidden = _zeros(net, capacity)
 
     def __len__(self) -> int:
         return len(self.slots)
@@ -65,7 +69,7 @@ class LiveState:
                 self._grow()
         self.slots[symbol] = slot
         self.started[slot] = False
-        self.shortest[slot] = 0
+        self.shortest[slot] = self.head[slot] = self.filled[slot] = 0
         self.hidden[:, :, slot] = 0.0
         return slot
 
@@ -82,6 +86,9 @@ class LiveState:
         self.last_time = np.resize(self.last_time, cap)
         self.shortest = np.resize(self.shortest, cap)
         self.started = np.concatenate([self.started, np.zeros_like(self.started)])
+        self.ring = np.concatenate([self.ring, np.zeros_like(self.ring)])
+        self.head = np.resize(self.head, cap)
+        self.filled = np.resize(self.filled, cap)
         self.hidden = torch.cat([self.hidden, torch.zeros_like(self.hidden)], dim=2)
 
     def _features(self, idx: np.ndarray, bars: Bars) -> tuple[np.ndarray, np.ndarray]:
@@ -144,6 +151,9 @@ class LiveState:
             raise InvalidInput(f"bars not newer than the last one for {bad}")
         feats, scale = self._features(idx, bars)
         self.last_time[idx] = stamps
+        self.ring[idx, self.head[idx]] = feats
+        self.head[idx] = (self.head[idx] + 1) % WARM
+        self.filled[idx] = np.minimum(self.filled[idx] + 1, WARM)
         x = torch.as_tensor(feats, dtype=torch.float32)
         rows = torch.as_tensor(idx)
         state = self.hidden[:, :, rows]
@@ -155,6 +165,35 @@ class LiveState:
         p_up = self.net.p_up(out["logit"]).numpy()
         return Forecast(q["ret"], q["high"], q["low"], p_up)
 
+    def swap(self, net: RNNForecaster) -> None:
+        """Use ``net`` from the next bar on, its hidden state warmed on each symbol's recent
+        features (the same as running it from a zero state over those bars)."""
+        if net.cfg.n_features != self.ring.shape[2]:
+            raise InvalidInput(f"the network takes {net.cfg.n_features} features, not "
+                               f"{self.ring.shape[2]}")  # fmt: skip
+        self.net, self.hidden = net.eval(), _zeros(net, len(self.prev_close))
+        self.warm(np.array(sorted(self.slots.values()), dtype=np.int64))
+
+    def warm(self, slots: np.ndarray) -> None:
+        """Set the hidden state of ``slots`` by running the network from zero over their recent
+        features, oldest first (right-aligned, so that every symbol ends on its last bar)."""
+        if not len(slots):
+            return
+        filled, head = self.filled[slots], self.head[slots]
+        state = self.hidden[:, :, torch.as_tensor(slots)] * 0.0
+        with torch.no_grad():
+            for k in range(WARM):
+                active = filled >= WARM - k
+                if not active.any():
+                    continue
+                pos = (head + k) % WARM  # the oldest bar is at head once the ring is full
+                x = torch.as_tensor(self.ring[slots, pos])
+                _, new = self.net.step(x, state[0] if len(state) == 1 else (state[0], state[1]))
+                new_state = torch.stack(new) if isinstance(new, tuple) else new[None]
+                mask = torch.as_tensor(active)[None, None, :, None]
+                state = torch.where(mask, new_state, state)
+        self.hidden[:, :, torch.as_tensor(slots)] = state
+
     def export(self, symbols: list[str]) -> list[bytes]:
         """Each symbol's whole live state as bytes (``restore`` takes them back)."""
         if not symbols:
@@ -163,33 +202,54 @@ class LiveState:
         stamps = self.last_time[idx].view(np.float64)  # the int64 bits, kept exactly
         shortest = self.shortest[idx].view(np.float64)
         floats = np.column_stack(
-            [self.prev_close[idx], self.ew[:, idx].T, self.started[idx], stamps, shortest]
-        ).astype(np.float64)
+            [self.prev_close[idx], self.ew[:, idx].T, self.started[idx], stamps, shortest,
+             self.head[idx], self.filled[idx]]
+        ).astype(np.float64)  # fmt: skip
+        ring = self.ring[idx].reshape(len(idx), -1)
         hidden = self.hidden[:, :, idx].permute(2, 0, 1, 3).reshape(len(idx), -1).numpy()
-        return [f.tobytes() + h.tobytes() for f, h in zip(floats, hidden, strict=True)]
+        return [f.tobytes() + r.tobytes() + h.tobytes()
+                for f, r, h in zip(floats, ring, hidden, strict=True)]  # fmt: skip
 
-    def restore(self, records: dict[str, bytes]) -> None:
-        """Set the state of each symbol from ``export``'s bytes (joining it if new)."""
+    def restore(self, records: dict[str, bytes], hidden: bool = True) -> None:
+        """Set the state of each symbol from ``export``'s bytes (joining it if new). Without
+        ``hidden`` (the records come from another network) the hidden state is warmed from the
+        recent features instead."""
         if not records:
             return
-        n_float = len(EWMAS) + 4
-        width = n_float * 8 + self.hidden[:, :, 0].numel() * 4
-        if any(len(r) != width for r in records.values()):
-            raise InvalidInput(f"a live state record is not {width} bytes: another model's?")
-        raw = np.frombuffer(b"".join(records.values()), dtype=np.uint8).reshape(-1, width)
+        n_float, ring = len(EWMAS) + 6, self.ring[0].size * 4
+        width = n_float * 8 + ring + (self.hidden[:, :, 0].numel() * 4 if hidden else 0)
+        lengths = {len(r) for r in records.values()}
+        if len(lengths) != 1 or (hidden and lengths != {width}) or min(lengths) < width:
+            raise InvalidInput("a live state record has the wrong size: another model's?")
+        raw = np.frombuffer(b"".join(records.values()), dtype=np.uint8).reshape(len(records), -1)
         floats = raw[:, : n_float * 8].copy().view(np.float64)
-        hidden = torch.from_numpy(raw[:, n_float * 8 :].copy().view(np.float32))
         idx = np.array([self.join(s) for s in records], dtype=np.int64)
         self.prev_close[idx] = floats[:, 0]
-        self.ew[:, idx] = floats[:, 1:-3].T
-        self.started[idx] = floats[:, -3] > 0
-        self.last_time[idx] = floats[:, -2].copy().view(np.int64)
-        self.shortest[idx] = floats[:, -1].copy().view(np.int64)
+        self.ew[:, idx] = floats[:, 1:-5].T
+        self.started[idx] = floats[:, -5] > 0
+        self.last_time[idx] = floats[:, -4].copy().view(np.int64)
+        self.shortest[idx] = floats[:, -3].copy().view(np.int64)
+        self.head[idx], self.filled[idx] = floats[:, -2], floats[:, -1]
+        at = n_float * 8
+        self.ring[idx] = (
+            raw[:, at : at + ring].copy().view(np.float32).reshape(-1, *self.ring.shape[1:])
+        )
+        if not hidden:
+            self.warm(idx)
+            return
+        h = torch.from_numpy(raw[:, at + ring :].copy().view(np.float32))
         shape = (len(idx), *self.hidden.shape[:2], self.hidden.shape[3])
-        self.hidden[:, :, torch.as_tensor(idx)] = hidden.reshape(shape).permute(1, 2, 0, 3)
+        self.hidden[:, :, torch.as_tensor(idx)] = h.reshape(shape).permute(1, 2, 0, 3)
 
     def state_bytes(self) -> float:
         """Bytes of live state per symbol slot, from the arrays themselves."""
-        arrays = (self.prev_close, self.ew, self.last_time, self.shortest, self.started)
+        arrays = (self.prev_close, self.ew, self.last_time, self.shortest, self.started,
+                  self.ring, self.head, self.filled)  # fmt: skip
         total = sum(a.nbytes for a in arrays) + self.hidden.numel() * self.hidden.element_size()
         return total / len(self.prev_close)
+
+
+def _zeros(net: RNNForecaster, capacity: int) -> torch.Tensor:
+    """A zero hidden state: (1 for a GRU, 2 for an LSTM, layers, capacity, hidden)."""
+    cfg = net.cfg
+    return torch.zeros(2 if cfg.cell == "lstm" else 1, cfg.layers, capacity, cfg.hidden)

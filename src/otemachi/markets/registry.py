@@ -4,6 +4,7 @@ default. Promotions are kept in order, so a rollback returns to the one before."
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from otemachi.core.checkpoint import read_meta
 from otemachi.core.errors import CheckpointError, InvalidInput, NotFound, OtemachiError
 from otemachi.core.paths import artifact_dir
 from otemachi.markets import train
+from otemachi.markets.model import RNNForecaster
 
 TRAIN = "otemachi markets train --data NAME"
 STORED = re.compile(r"(?P<data>.+)-(?P<cell>gru|lstm)-[0-9a-f]{12}\.safetensors")
@@ -108,3 +110,14 @@ def default_model(dataset: str | None) -> Path:
     ``dataset`` (or on anything)."""
     past = history()
     return find(past[-1]).path if past else train.newest(dataset)
+
+
+Follow = Callable[[str], "tuple[RNNForecaster, str] | None"]
+
+
+def follow(current: str) -> tuple[RNNForecaster, str] | None:
+    """The champion's network and version when the champion is not ``current``."""
+    past = history()
+    if not past or past[-1] == current:
+        return None
+    return train.load_version(find(past[-1]).path)

@@ -14,6 +14,7 @@ from otemachi.core.progress import console, track
 from otemachi.markets.bus import Commit, MemoryBus
 from otemachi.markets.model import RNNForecaster
 from otemachi.markets.redis_bus import RedisBus
+from otemachi.markets.registry import Follow
 from otemachi.markets.worker import Worker
 
 
@@ -23,6 +24,7 @@ def in_process(
     net: RNNForecaster,
     version: str,
     sink: IO[str] | None,
+    follow: Follow | None = None,
 ) -> tuple[list[float], dict[str, int], int]:
     """Each message onto the in-memory bus and through one worker as it comes: (latencies,
     counts, dead letters)."""
@@ -35,7 +37,7 @@ def in_process(
             if sink is not None:
                 sink.writelines(json.dumps(d) + "\n" for d in batch.docs())
 
-    worker = Worker(bus, net, version, on_commit=publish)
+    worker = Worker(bus, net, version, on_commit=publish, follow=follow)
     for message in track(messages, "streaming messages", total):
         bus.send([message])
         worker.poll()
@@ -45,11 +47,12 @@ def in_process(
 
 
 def over_redis(
-    url: str, messages: Iterable[Any], total: int | None, model: Path, workers: int, shards: int,
-    sink: IO[str] | None,
+    url: str, messages: Iterable[Any], total: int | None, model: Path | None, workers: int,
+    shards: int, sink: IO[str] | None,
 ) -> tuple[list[float], dict[str, int], int]:  # fmt: skip
-    """Start a run on Redis, ``workers`` worker processes, send every message, wait for the
-    workers to finish: (latencies, counts, dead letters)."""
+    """Start a run on Redis, ``workers`` worker processes (on ``model``, or following the
+    champion), send every message, wait for the workers to finish: (latencies, counts, dead
+    letters)."""
     bus = RedisBus.url(url, shards)
     bus.reset()
     procs = [spawn_worker(url, model) for _ in range(workers)]
@@ -81,7 +84,8 @@ def _wait_for_workers(bus: RedisBus, procs: list[subprocess.Popen[bytes]]) -> No
             time.sleep(0.05)
 
 
-def spawn_worker(url: str, model: Path, *extra: str) -> subprocess.Popen[bytes]:
+def spawn_worker(url: str, model: Path | None, *extra: str) -> subprocess.Popen[bytes]:
     """An ``otemachi markets worker`` process on this machine."""
-    args = ["markets", "worker", "--bus", url, "--model", str(model), *extra]
+    pinned = ["--model", str(model)] if model is not None else []
+    args = ["markets", "worker", "--bus", url, *pinned, *extra]
     return subprocess.Popen([sys.executable, "-m", "otemachi.cli", *args])

@@ -24,6 +24,7 @@ import pandas as pd
 from otemachi.markets.checks import Bar, Checked, check
 from otemachi.markets.forecast import Forecast
 from otemachi.markets.live import Bars, LiveState
+from otemachi.markets.model import RNNForecaster
 
 FLUSH = None  # a message that means "every bar of this time has been sent"
 
@@ -254,9 +255,16 @@ class Pipeline:
         """Each symbol's state after its last published bar, as bytes for a snapshot."""
         return dict(zip(symbols, self.state.export(symbols), strict=True))
 
-    def restore(self, records: dict[str, bytes]) -> None:
-        """Continue from ``export``'s snapshot of these symbols."""
-        self.state.restore(records)
+    def restore(self, records: dict[str, bytes], same_model: bool = True) -> None:
+        """Continue from ``export``'s snapshot of these symbols (taken with another network:
+        this one's hidden state is warmed on their recent features)."""
+        self.state.restore(records, hidden=same_model)
+
+    def swap(self, net: RNNForecaster, version: str) -> None:
+        """Forecast with ``net`` from the next bar time on (bars taken and not yet published
+        are forecast by it too: a bar time never mixes two networks)."""
+        self.state.swap(net)
+        self.version = version
 
 
 def _repeat(when: pd.Timestamp, n: int) -> pd.DatetimeIndex:

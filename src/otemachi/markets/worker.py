@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from otemachi.core.errors import SetupError
 from otemachi.markets.bus import Bus, BusDown, Commit, Entry
 from otemachi.markets.live import LiveState
 from otemachi.markets.model import RNNForecaster
 from otemachi.markets.stream import Batch, Pipeline
 
 log = logging.getLogger(__name__)
+FOLLOW_S = 1.0  # how often a following worker looks for a new champion
 
 
 @dataclass
@@ -55,11 +55,14 @@ class Worker:
         name: str | None = None,
         batch: int = 2000,
         on_commit: Callable[[Commit], None] | None = None,
+        follow: Callable[[str], tuple[RNNForecaster, str] | None] | None = None,
     ) -> None:
         self.bus, self.net, self.version, self.batch = bus, net, version, batch
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
         self.runs: dict[int, ShardRun] = {}
         self.on_commit = on_commit
+        self.follow = follow  # given the version in use, a new network and version to swap to
+        self._follow_at = 0.0
         self._renew_at = 0.0
         self.share = bus.shards  # how many shards this worker may hold
 
@@ -83,6 +86,12 @@ class Worker:
         """Take free shards, read and process one batch of entries; the number read."""
         if time.monotonic() >= self._renew_at:
             self._renew()
+        if self.follow is not None and time.monotonic() >= self._follow_at:
+            self._follow_at = time.monotonic() + FOLLOW_S
+            new = self.follow(self.version)
+            if new is not None:
+                log.info("swapping to model %s", new[1])
+                self.swap(*new)
         got = self.bus.read(self.name, set(self.runs), self.batch, block_ms)
         self._process(got)
         return len(got)
@@ -92,6 +101,12 @@ class Worker:
             self._handle(entry)
             if time.monotonic() >= self._renew_at:  # a long batch: keep the leases
                 self._renew()
+
+    def swap(self, net: RNNForecaster, version: str) -> None:
+        """Forecast every shard with ``net`` from its next bar time on."""
+        for run in self.runs.values():
+            run.pipeline.swap(net, version)
+        self.net, self.version = net, version
 
     def _renew(self) -> None:
         """Renew the leases, give up lost shards and those beyond this worker's share that have
@@ -112,13 +127,12 @@ class Worker:
         """Start a shard from its snapshot, and replay what its last owner took but did not
         commit."""
         snap = self.bus.snapshot(shard)
-        if snap.model_version not in (None, self.version):
-            raise SetupError(
-                f"shard {shard} was forecast by model {snap.model_version}, this worker has "
-                f"{self.version}: run every worker with the same --model"
-            )
+        same = snap.model_version in (None, self.version)
+        if not same:
+            log.info("shard %d was forecast by %s; warming %s on its recent bars", shard,
+                     snap.model_version, self.version)  # fmt: skip
         pipeline = Pipeline(LiveState(self.net, capacity=max(len(snap.records), 64)), self.version)
-        pipeline.restore(snap.records)
+        pipeline.restore(snap.records, same_model=same)
         pipeline.counters.unsent = []
         self.runs[shard] = ShardRun(pipeline)
         self._process(self.bus.reclaim(self.name, shard))
