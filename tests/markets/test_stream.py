@@ -226,3 +226,31 @@ def test_the_in_process_bus_writes_every_forecast_and_the_live_fan_is_drawn(
     assert [pd.Timestamp(d["time"]) for d in mine] == list(books["SYN0001"].index)
     png = plots.live_fan(books["SYN0001"], mine, tmp_path / "fan.png")
     assert png.stat().st_size > 10_000
+
+
+def test_ctrl_c_stops_taking_messages_and_forecasts_every_bar_taken(net: RNNForecaster) -> None:
+    books = sources.synthetic(3, 30, seed=10)
+
+    def interrupted() -> Iterator[Any]:
+        for i, message in enumerate(sources.messages(books, columnar=True)):
+            if i == 21:  # in the middle of bar time 10: its bars were taken, not flushed
+                raise KeyboardInterrupt
+            yield message
+
+    latencies, counts, _ = runner.in_process(interrupted(), None, net, "v1", None, view=True)
+    assert counts["bars"] == len(latencies) == 3 * 11
+
+
+def test_the_live_view_shows_rates_latency_and_the_latest_forecasts(
+    garch_bars: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setup = train.Setup(
+        RNNConfig(hidden=8, layers=1, horizons=(1, 3)),
+        train.TrainConfig(window=96, burn_in=32, batch=8, steps_per_epoch=2, max_epochs=1),
+    )
+    path, _ = train.train(garch_bars, "toy", setup)
+    assert main(["markets", "stream", "--source", "synthetic:8", "--bars", "40",
+                 "--model", str(path)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "bars/s" in err and "p99" in err and "dead letters" in err
+    assert "SYN0000" in err and "SYN0006" not in err  # the first six symbols are shown

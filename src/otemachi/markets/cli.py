@@ -152,7 +152,9 @@ def stream_cmd(
         sink = stack.enter_context(out.open("w")) if out is not None else None
         follow = None if chosen else registry.follow  # unpinned: swap to a new champion
         if bus == "memory":
-            run = runner.in_process(feed.messages, feed.total, net, version, sink, follow)
+            run = runner.in_process(
+                feed.messages, feed.total, net, version, sink, follow, view=not as_json
+            )
         else:
             run = runner.over_redis(bus, feed.messages, feed.total, chosen, workers, shards, sink)
     summary = stream.summary(*run, time.perf_counter() - start, feed.symbols, version)

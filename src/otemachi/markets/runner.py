@@ -1,6 +1,7 @@
 """A stream run from a source to its forecasts: in this process over the in-memory bus, or over
 Redis with N worker processes (``otemachi markets worker``), which may also run on other hosts."""
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import IO, Any
 from otemachi.core.errors import OtemachiError
 from otemachi.core.progress import console, track
 from otemachi.markets.bus import Commit, MemoryBus
+from otemachi.markets.display import LiveView
 from otemachi.markets.model import RNNForecaster
 from otemachi.markets.redis_bus import RedisBus
 from otemachi.markets.registry import Follow
@@ -25,24 +27,33 @@ def in_process(
     version: str,
     sink: IO[str] | None,
     follow: Follow | None = None,
+    view: bool = False,
 ) -> tuple[list[float], dict[str, int], int]:
     """Each message onto the in-memory bus and through one worker as it comes: (latencies,
-    counts, dead letters)."""
+    counts, dead letters). With ``view``, the live terminal view instead of a progress bar.
+    Ctrl-C stops taking messages; everything taken is still forecast."""
     bus = MemoryBus()
     latencies: list[float] = []
+    with contextlib.ExitStack() as stack:
+        live = stack.enter_context(LiveView()) if view else None
 
-    def publish(c: Commit) -> None:
-        for batch in c.published:
-            latencies.extend(batch.latency_ms.tolist())
-            if sink is not None:
-                sink.writelines(json.dumps(d) + "\n" for d in batch.docs())
+        def publish(c: Commit) -> None:
+            for batch in c.published:
+                latencies.extend(batch.latency_ms.tolist())
+                if sink is not None:
+                    sink.writelines(json.dumps(d) + "\n" for d in batch.docs())
+            if live is not None:
+                live.add(c)
 
-    worker = Worker(bus, net, version, on_commit=publish, follow=follow)
-    for message in track(messages, "streaming messages", total):
-        bus.send([message])
-        worker.poll()
-    bus.end()
-    worker.run()
+        worker = Worker(bus, net, version, on_commit=publish, follow=follow)
+        try:
+            for message in messages if view else track(messages, "streaming messages", total):
+                bus.send([message])
+                worker.poll()
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted: forecasting the bars already taken[/yellow]")
+        bus.end()
+        worker.run()
     return latencies, dict(bus.counts), len(bus.dead)
 
 
@@ -58,7 +69,10 @@ def over_redis(
     procs = [spawn_worker(url, model) for _ in range(workers)]
     try:
         _wait_for_workers(bus, procs)
-        bus.send(track(messages, "sending messages", total))
+        try:
+            bus.send(track(messages, "sending messages", total))
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted: the workers finish the bars already sent[/yellow]")
         bus.end()
         for p in procs:
             if p.wait() != 0:
