@@ -22,25 +22,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.servic
 from otemachi.core.seeding import torch_seeded
 from otemachi.markets import runner, sources, train
 from otemachi.markets.model import RNNConfig, RNNForecaster
+from otemachi.markets.redis_bus import RedisBus
 from tests.services import RedisServer
 
 SYMBOLS = 1_000
 PACED = (40, 5.0)  # bar times, bar times per second
 FLAT_OUT = 150  # bar times
+SHARDS_PER_WORKER = 2
 
 
 def run(bus: str, net: RNNForecaster, path: Path, bars: int, speed: float | None,
         workers: int) -> tuple[np.ndarray, float]:  # fmt: skip
-    """Latencies (ms) of every forecast and bars per second from first send to last commit."""
+    """Latencies (ms) of every forecast and bars per second from first send to last commit
+    (the workers started and ready before)."""
     books = sources.synthetic(SYMBOLS, bars, seed=1)
     msgs = sources.messages(books, speed, columnar=True)
     total = sources.count(books, columnar=True)
-    start = time.perf_counter()
     if bus == "memory":
+        start = time.perf_counter()
         lat, counts, _ = runner.in_process(msgs, total, net, "bench", None)
-    else:
-        lat, counts, _ = runner.over_redis(bus, msgs, total, path, workers, 8, None)
-    return np.array(lat), counts["bars"] / (time.perf_counter() - start)
+        return np.array(lat), counts["bars"] / (time.perf_counter() - start)
+    redis_bus = RedisBus.url(bus, shards=SHARDS_PER_WORKER * workers)
+    redis_bus.reset()
+    procs = [runner.spawn_worker(bus, path) for _ in range(workers)]
+    try:
+        runner.wait_for_workers(redis_bus, procs)
+        start = time.perf_counter()
+        redis_bus.send(msgs)
+        redis_bus.end()
+        for p in procs:
+            p.wait()
+        seconds = time.perf_counter() - start
+    finally:
+        for p in procs:
+            p.kill()
+    lat = [f["latency_ms"] for f in redis_bus.forecasts()]
+    return np.array(lat), redis_bus.counts()["bars"] / seconds
 
 
 def main() -> None:

@@ -58,6 +58,8 @@ def test_bad_messages_go_to_the_dead_letters_and_the_rest_flows(net: RNNForecast
         ({**bar, "open": "12.5"}, "malformed"),
         ({**bar, "time": "yesterday-ish"}, "malformed"),
         ({**bar, "symbol": ""}, "malformed"),
+        ({**bar, "symbol": "SYN0001\nSYN0002"}, "malformed"),  # would corrupt a bus entry
+        ({**bar, "symbol": "X" * 65}, "malformed"),
         ({**bar, "high": float("inf")}, "bad value"),
         ({**bar, "low": -1.0}, "bad value"),
         ({**bar, "volume": float("nan")}, "bad value"),

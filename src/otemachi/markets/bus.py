@@ -112,10 +112,14 @@ def split(message: dict[str, Any], shards: int) -> list[tuple[int, dict[str, Any
     rows: dict[int, list[int]] = {}
     for i, s in enumerate(symbols):
         rows.setdefault(_shard(s, shards), []).append(i)
-    return [
-        (shard, {**message, "symbols": [symbols[i] for i in idx], "ohlcv": [table[i] for i in idx]})
-        for shard, idx in rows.items()
-    ]
+    if len(rows) == 1:
+        return [(next(iter(rows)), message)]
+
+    def part(idx: list[int]) -> dict[str, Any]:
+        cut = table[np.array(idx)] if isinstance(table, np.ndarray) else [table[i] for i in idx]
+        return {**message, "symbols": [symbols[i] for i in idx], "ohlcv": cut}
+
+    return [(shard, part(idx)) for shard, idx in rows.items()]
 
 
 def encode(message: Any) -> str:

@@ -64,6 +64,13 @@ def bar_message(symbol: str, when: pd.Timestamp, row: np.ndarray) -> dict[str, A
     }
 
 
+SYMBOL_RULE = "a symbol is 1 to 64 printable characters"
+
+
+def is_symbol(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable()
+
+
 def is_bar_time(message: Any) -> bool:
     return isinstance(message, dict) and "symbols" in message
 
@@ -105,8 +112,8 @@ def _bar(message: Any) -> Bar | str:
     if missing:
         return f"malformed: missing {missing}"
     symbol = message["symbol"]
-    if not isinstance(symbol, str) or not symbol:
-        return "malformed: symbol must be a non-empty string"
+    if not is_symbol(symbol):
+        return f"malformed: {SYMBOL_RULE}"
     values = [message[k] for k in OHLCV]
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
         return "malformed: open, high, low, close and volume must be numbers"
@@ -130,8 +137,8 @@ def _columns(message: dict[str, Any]) -> Checked | str:
     if missing:
         return f"malformed: a bar time is missing {missing}"
     symbols = message["symbols"]
-    if not isinstance(symbols, list) or not all(isinstance(s, str) and s for s in symbols):
-        return "malformed: symbols must be a list of non-empty strings"
+    if not isinstance(symbols, list) or not all(map(is_symbol, symbols)):
+        return f"malformed: symbols must be a list of symbols; {SYMBOL_RULE}"
     try:
         table = np.array(message["ohlcv"], dtype=np.float64)  # a copy: repairs are in place
     except (ValueError, TypeError, OverflowError):

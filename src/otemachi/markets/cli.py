@@ -128,7 +128,9 @@ def stream_cmd(
         "memory", "--bus", help="memory (in this process) or redis://HOST:PORT."
     ),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (Redis)."),
-    shards: int = typer.Option(8, "--shards", min=1, max=1024, help="Symbol shards (Redis)."),
+    shards: int = typer.Option(
+        None, "--shards", min=1, max=1024, help="Symbol shards (Redis); default 2 per worker."
+    ),
     out: Path = typer.Option(None, "--out", help="Write every forecast to this JSONL file."),
     as_json: bool = typer.Option(False, "--json", help="Print one summary object at the end."),
     seed: int = SEED,
@@ -156,7 +158,9 @@ def stream_cmd(
                 feed.messages, feed.total, net, version, sink, follow, view=not as_json
             )
         else:
-            run = runner.over_redis(bus, feed.messages, feed.total, chosen, workers, shards, sink)
+            run = runner.over_redis(
+                bus, feed.messages, feed.total, chosen, workers, shards or 2 * workers, sink
+            )
     summary = stream.summary(*run, time.perf_counter() - start, feed.symbols, version)
     if as_json:
         typer.echo(json.dumps(summary))

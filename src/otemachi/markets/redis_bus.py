@@ -21,8 +21,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+import numpy as np
+import pandas as pd
+
 from otemachi.core.errors import InvalidInput, SetupError
 from otemachi.markets.bus import BusDown, Commit, Entry, Kind, Snapshot, decode, encode, entries
+from otemachi.markets.checks import is_bar_time, is_symbol
 from otemachi.markets.stream import Batch
 
 GROUP = "forecasters"
@@ -33,6 +37,16 @@ T = TypeVar("T")
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+# Write each symbol's snapshot record (all of one width) from one blob: packing one argument is
+# much cheaper for the client than one per symbol.
+_SNAPSHOT = """
+local width, i = tonumber(ARGV[1]), 0
+for symbol in string.gmatch(ARGV[2], "[^\\n]+") do
+  redis.call('HSET', KEYS[1], symbol, string.sub(ARGV[3], i * width + 1, (i + 1) * width))
+  i = i + 1
+end
+return i
 """
 _HOLD = """
 local v = redis.call('GET', KEYS[1])
@@ -78,6 +92,7 @@ class RedisBus:
         self.shards = int(stored) if shards is None else shards
         self._hold = self.r.register_script(_HOLD)
         self._release = self.r.register_script(_RELEASE)
+        self._snapshot = self.r.register_script(_SNAPSHOT)
 
     @classmethod
     def url(cls, url: str, shards: int | None = None, **kw: Any) -> "RedisBus":
@@ -104,15 +119,27 @@ class RedisBus:
 
     # producer
     def send(self, messages: Iterable[Any]) -> int:
-        """Send bar messages; the bars of one bar time go to each shard as one ``bars`` entry
-        (a JSON list of the messages), sent when the source flushes."""
+        """Send bar messages, sent when the source flushes: a bar time in columns as one binary
+        ``cols`` entry per shard, other messages of a shard together as one ``bars`` entry (a
+        JSON list)."""
         n = 0
         pipe = self.r.pipeline(transaction=False)
         held: dict[int, list[Any]] = {}
 
         def put_held() -> None:
             for shard, bars in held.items():
-                self._add(pipe, shard, "bars", encode(bars))
+                group: list[Any] = []
+                for message in bars:
+                    fields = _columns(message)
+                    if fields is None:
+                        group.append(message)
+                        continue
+                    if group:
+                        self._add(pipe, shard, "bars", encode(group))
+                        group = []
+                    pipe.xadd(self._k("bars", shard), {**fields, "t": time.time_ns()})
+                if group:
+                    self._add(pipe, shard, "bars", encode(group))
             held.clear()
 
         for shard, kind, message in entries(messages, self.shards):
@@ -212,9 +239,13 @@ class RedisBus:
         """An entry as sent; anything else written to the stream is a malformed bar."""
         kinds: dict[bytes, Kind] = {b"flush": "flush", b"end": "end", b"bars": "bars"}
         kind = kinds.get(fields.get(b"k", b""), "bar")
-        text = fields.get(b"m", b"").decode(errors="replace")
         sent = fields.get(b"t", b"")
-        message = decode(text) if kind in ("bar", "bars") else None
+        if fields.get(b"k") == b"cols":
+            message = _from_columns(fields)
+        elif kind in ("bar", "bars"):
+            message = decode(fields.get(b"m", b"").decode(errors="replace"))
+        else:
+            message = None
         return Entry(shard, entry_id.decode(), kind, message, int(sent) if sent.isdigit() else 0)
 
     def commit(self, worker: str, c: Commit) -> bool:
@@ -234,7 +265,9 @@ class RedisBus:
                 for d in c.dead:
                     pipe.xadd(self._k("dead"), {"reason": d.reason, "message": encode(d.message)})
                 if c.records:
-                    pipe.hset(self._k("state", c.shard), mapping=c.records)
+                    width = len(next(iter(c.records.values())))
+                    args = [width, "\n".join(c.records), b"".join(c.records.values())]
+                    self._snapshot(keys=[self._k("state", c.shard)], args=args, client=pipe)
                 meta = {"last_id": c.ids[-1], "model_version": c.model_version}
                 pipe.hset(self._k("meta", c.shard), mapping=meta)
                 for name, n in c.counts.items():
@@ -300,3 +333,28 @@ class RedisBus:
             if symbol in symbols:
                 return Batch.from_fields(fields).docs()[symbols.index(symbol)]
         return None
+
+
+def _columns(message: Any) -> dict[str, bytes | str] | None:
+    """A well-formed bar time in columns as binary fields, or None (sent as JSON instead)."""
+    if not is_bar_time(message):
+        return None
+    symbols, table, when = message.get("symbols"), message.get("ohlcv"), message.get("time")
+    if not (isinstance(symbols, list) and all(map(is_symbol, symbols))):
+        return None
+    if not (isinstance(table, np.ndarray) and table.shape == (len(symbols), 5)):
+        return None
+    if not isinstance(when, pd.Timestamp | str):
+        return None
+    return {"k": "cols", "time": when.isoformat() if isinstance(when, pd.Timestamp) else when,
+            "symbols": "\n".join(symbols), "ohlcv": table.astype("<f8").tobytes()}  # fmt: skip
+
+
+def _from_columns(fields: dict[bytes, bytes]) -> Any:
+    """``_columns`` read back (a damaged entry becomes a message the pipeline refuses)."""
+    try:
+        symbols = fields[b"symbols"].decode().split("\n")
+        table = np.frombuffer(fields[b"ohlcv"], dtype="<f8").reshape(len(symbols), 5)
+        return {"time": fields[b"time"].decode(), "symbols": symbols, "ohlcv": table}
+    except (KeyError, ValueError, UnicodeDecodeError) as e:
+        return f"damaged bar-time entry ({e})"

@@ -68,7 +68,7 @@ def over_redis(
     bus.reset()
     procs = [spawn_worker(url, model) for _ in range(workers)]
     try:
-        _wait_for_workers(bus, procs)
+        wait_for_workers(bus, procs)
         try:
             bus.send(track(messages, "sending messages", total))
         except KeyboardInterrupt:
@@ -86,7 +86,7 @@ def over_redis(
     return [f["latency_ms"] for f in forecasts], bus.counts(), len(bus.dead_letters())
 
 
-def _wait_for_workers(bus: RedisBus, procs: list[subprocess.Popen[bytes]]) -> None:
+def wait_for_workers(bus: RedisBus, procs: list[subprocess.Popen[bytes]]) -> None:
     """Wait (up to a minute) until every worker has started and taken its shards."""
     deadline = time.monotonic() + 60
     with console.status(f"starting {len(procs)} worker(s)"):

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from otemachi.core.errors import InvalidInput
-from otemachi.markets.checks import parse_time
+from otemachi.markets.checks import SYMBOL_RULE, is_symbol, parse_time
 from otemachi.markets.stream import FLUSH
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ def check_tick(tick: Any) -> tuple[str, int, float, float] | str:
     if missing:
         return f"malformed: missing {missing}"
     symbol, price, size = tick["symbol"], tick["price"], tick["size"]
-    if not isinstance(symbol, str) or not symbol:
-        return "malformed: symbol must be a non-empty string"
+    if not is_symbol(symbol):
+        return f"malformed: {SYMBOL_RULE}"
     if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (price, size)):
         return "malformed: price and size must be numbers"
     when = parse_time(tick["time"])
