@@ -89,5 +89,6 @@ def test_corrupt_and_missing_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", list(data.DATASETS))
 def test_bundled_datasets_load_offline(name: str) -> None:
     df, report = data.load(name)
-    assert len(df) > 4000 and (df["high"] >= df[["open", "close"]].max(axis=1)).all()
+    assert len(df) > 250 and (df["high"] >= df[["open", "close"]].max(axis=1)).all()
+    assert df.index.is_monotonic_increasing and df.index.is_unique
     assert report.rows_in == len(df) + len(report.dropped)

@@ -40,10 +40,12 @@ def _bars(data_name: str, symbol: str | None) -> pd.DataFrame:
 
 @data_app.command("list")
 def data_list() -> None:
-    """Show the datasets bundled offline inside installed packages."""
-    table = Table("name", "frequency", "description")
+    """Show the datasets bundled offline inside installed packages, with their date ranges."""
+    table = Table("name", "frequency", "bars", "first", "last", "description")
     for name, ds in data.DATASETS.items():
-        table.add_row(name, ds.frequency, ds.description)
+        bars, _ = data.load(name)
+        first, last = (f"{t:%Y-%m-%d}" for t in (bars.index[0], bars.index[-1]))
+        table.add_row(name, ds.frequency, f"{len(bars):,}", first, last, ds.description)
     console.print(table)
 
 

