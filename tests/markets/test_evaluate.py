@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from otemachi.core.errors import InvalidInput
-from otemachi.markets import evaluate, metrics
+from otemachi.core.seeding import rng
+from otemachi.markets import evaluate, metrics, synth
 from otemachi.markets.evaluate import WalkForward
 
 
@@ -61,3 +62,14 @@ def test_the_network_runs_with_any_horizons(
     )  # fmt: skip
     bt = evaluate.run(garch_bars, ["gru"], (1, 3), WalkForward(initial=900, step=300))
     assert set(bt.scores) == {1, 3} and bt.forecasts["gru"].ret_q.shape[1] == 2
+
+
+def test_garch_t_finds_heavy_tails_and_beats_gaussian_garch_on_them() -> None:
+    heavy = synth.garch(3000, rng(12, "garch-t"), nu=3.5).bars
+    bt = evaluate.run(heavy, ["garch", "garch-t"], (1,), WalkForward(initial=2000, step=500))
+    nu = float(bt.final["garch-t"].result.params["nu"])  # type: ignore[attr-defined]
+    assert 2.5 < nu < 6
+    assert bt.scores[1]["garch-t"]["crps"] < bt.scores[1]["garch"]["crps"]
+    light = synth.garch(3000, rng(12, "garch-n")).bars
+    bt = evaluate.run(light, ["garch-t"], (1,), WalkForward(initial=2000, step=500))
+    assert float(bt.final["garch-t"].result.params["nu"]) > 10  # type: ignore[attr-defined]

@@ -56,7 +56,7 @@ def backtest_cmd(
     model: str = typer.Option(
         "all",
         "--model",
-        help="gru, lstm, rw, ewma, garch, gbm, a comma list, or all (all but lstm).",
+        help="gru, lstm, rw, ewma, garch, garch-t, gbm, a comma list, or all (all but lstm).",
     ),
     horizons: str = HORIZONS,
     out: Path = typer.Option(

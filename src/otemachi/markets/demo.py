@@ -21,7 +21,7 @@ def backtest(report: Report) -> None:
     """GRU against every baseline at horizons 1, 5 and 20 on S&P 500 daily bars."""
     bars, _ = data.load("sp500")
     start = time.perf_counter()
-    bt = evaluate.run(bars, ["gru", "ewma", "garch", "gbm"], (1, 5, 20))
+    bt = evaluate.run(bars, ["gru", "ewma", "garch", "garch-t", "gbm"], (1, 5, 20))
     elapsed = time.perf_counter() - start
     folder = report.folder("markets")
     saved = evaluate.save(bt, "sp500", folder)

@@ -32,6 +32,7 @@ MODELS: dict[str, Maker] = {
     "rw": lambda seed, hs: baselines.RandomWalk(),
     "ewma": lambda seed, hs: baselines.EWMA(),
     "garch": lambda seed, hs: baselines.Garch(),
+    "garch-t": lambda seed, hs: baselines.GarchT(),
     "gbm": lambda seed, hs: baselines.GBMQuantile(seed),
 }
 

@@ -35,13 +35,16 @@ def garch(
     omega: float = 2e-6,
     alpha: float = 0.08,
     beta: float = 0.9,
+    nu: float | None = None,
 ) -> SynthSeries:
-    """GARCH(1,1) returns with Gaussian innovations: r_t = sigma_t * z_t."""
+    """GARCH(1,1) returns r_t = sigma_t * z_t, z_t Gaussian, or with ``nu`` Student-t with nu
+    degrees of freedom scaled to unit variance."""
     var = omega / (1 - alpha - beta)
     ret = np.empty(n)
     sigma = np.empty(n)
+    z = rng.standard_normal(n) if nu is None else rng.standard_t(nu, n) * np.sqrt((nu - 2) / nu)
     for t in range(n):
         sigma[t] = np.sqrt(var)
-        ret[t] = sigma[t] * rng.standard_normal()
+        ret[t] = sigma[t] * z[t]
         var = omega + alpha * ret[t] ** 2 + beta * var
     return SynthSeries(_bars_from_returns(ret, sigma, rng), sigma)
