@@ -17,7 +17,7 @@ import redis
 from otemachi.cli import main
 from otemachi.core.seeding import torch_seeded
 from otemachi.markets import runner, sources, stream, train
-from otemachi.markets.bus import MemoryBus
+from otemachi.markets.bus import MemoryBus, encode
 from otemachi.markets.live import WARM, LiveState
 from otemachi.markets.model import RNNConfig, RNNForecaster
 from otemachi.markets.redis_bus import RedisBus
@@ -63,24 +63,26 @@ BAD = ["not a bar", {"symbol": "SYN0001"}, {"symbol": "SYN0002", "time": "2000-0
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])
 def test_a_bus_gives_the_in_process_forecasts_and_dead_letters(
-    kind: str, net: RNNForecaster, redis_server: RedisServer
+    kind: str, net: RNNForecaster, request: pytest.FixtureRequest
 ) -> None:
     msgs = _messages(12, 40)
     msgs[30:30] = BAD
     msgs.insert(60, msgs[5])  # a duplicate of an early bar: out of order
     want = _direct(net, msgs)
     if kind == "redis":
-        bus: Any = RedisBus.url(redis_server.url, shards=3)
+        server: RedisServer = request.getfixturevalue("redis_server")
+        bus: Any = RedisBus.url(server.url, shards=3)
         bus.reset()
     else:
         bus = MemoryBus(shards=3)
     assert bus.send(msgs) == 12 * 40 + len(BAD) + 1
     bus.end()
-    Worker(bus, net, "v", name="w").run(block_ms=10)
+    committed: list[Any] = []
+    Worker(bus, net, "v", name="w", on_commit=committed.append).run(block_ms=10)
     if kind == "redis":
         got, dead, counts = bus.forecasts(), [r for r, _ in bus.dead_letters()], bus.counts()
     else:
-        got = [p.to_json() for p in bus.forecasts]
+        got = [d for c in committed for b in c.published for d in b.docs()]
         dead, counts = [d.reason for d in bus.dead], bus.counts
     _assert_same(got, want)
     assert sorted(r.split(":")[0] for r in dead) == ["bad value", "malformed", "malformed",
@@ -95,13 +97,23 @@ def test_foreign_entries_on_a_shard_stream_are_dead_letters(
     bus.reset()
     msgs = _messages(2, 10)
     bus.send(msgs[:6])
-    for fields in [{"foo": "x"}, {"k": "bar", "m": "{not json", "t": "soon"}, {"k": "bar"}]:
+    hostile = [
+        {"foo": "x"},
+        {"k": "bar", "m": "{not json", "t": "soon"},
+        {"k": "bar"},
+        {"k": "bar", "m": "[" * 100_000 + "]" * 100_000},  # too deep to decode
+        {"k": "bar", "m": "[" * 900 + "]" * 900},  # decodes, too deep to encode again
+        {"k": "bar", "m": encode(msgs[7]), "t": "9" * 5000},  # a bar, a wild send time
+        {"k": "cols", "symbols": "A\nB", "ohlcv": b"\x00" * 7},  # a damaged bar time
+    ]
+    for fields in hostile:
         bus.r.xadd(bus._k("bars", 0), fields)
     bus.send(msgs[6:])
     bus.end()
     Worker(bus, net, "v", name="w").run(block_ms=10)
     _assert_same(bus.forecasts(), _direct(net, msgs))
-    assert [r.split(":")[0] for r, _ in bus.dead_letters()] == ["malformed"] * 3
+    reasons = [r.split(":")[0] for r, _ in bus.dead_letters()]
+    assert reasons == ["malformed"] * 6 + ["duplicate"], reasons  # the resent bar is a duplicate
 
 
 def test_a_worker_with_another_model_takes_a_shard_over_and_warms_its_network(
@@ -130,6 +142,55 @@ def test_a_worker_with_another_model_takes_a_shard_over_and_warms_its_network(
     _assert_same(got[120:], want)
 
 
+def test_a_swap_then_a_symbol_that_stops_trading_still_restores(
+    net: RNNForecaster, redis_server: RedisServer
+) -> None:
+    with torch_seeded(3):
+        other = RNNForecaster(RNNConfig(cell="lstm", hidden=6, layers=1, horizons=(1, 5))).eval()
+    books = sources.synthetic(2, 40, seed=8)
+    books["SYN0001"] = books["SYN0001"].iloc[:10]  # stops trading at bar time 10
+    msgs = list(sources.messages(books, columnar=True))
+    bus = RedisBus.url(redis_server.url, shards=1, lease_ms=300)
+    bus.reset()
+    bus.send(msgs[:30])  # 15 bar times: 10 with both symbols, 5 with one
+    first = Worker(bus, net, "v1", name="a")
+    while len(bus.forecasts()) < 25:
+        first.poll(block_ms=10)
+    first.swap(other, "v2")  # SYN0001's record must be rewritten for v2 at the next commit
+    bus.send(msgs[30:50])  # bar times 15-24
+    while len(bus.forecasts()) < 35:
+        first.poll(block_ms=10)
+    widths = {len(r) for r in bus.r.hgetall(bus._k("state", 0)).values()}
+    assert len(widths) == 1  # every symbol's record rewritten for v2, not only those that traded
+    time.sleep(0.4)
+    bus.send(msgs[50:])
+    bus.end()
+    Worker(bus, other, "v2", name="b").run(block_ms=10)  # restores both symbols' records
+    assert len(bus.forecasts()) == 50 and bus.counts()["bars"] == 50
+
+
+def test_a_lease_lost_and_taken_again_starts_from_the_snapshot(
+    net: RNNForecaster, redis_server: RedisServer
+) -> None:
+    msgs = _messages(2, 30, seed=9)  # [2 bars, FLUSH] per bar time
+    bus = RedisBus.url(redis_server.url, shards=1, lease_ms=300)
+    bus.reset()
+    bus.send(msgs[:30])
+    a, b = Worker(bus, net, "v", name="a"), Worker(bus, net, "v", name="b")
+    while len(bus.forecasts()) < 20:
+        a.poll(block_ms=10)
+    time.sleep(0.4)  # a's lease runs out; b takes the shard, forecasts on, gives it up
+    bus.send(msgs[30:60])
+    while len(bus.forecasts()) < 40:
+        b.poll(block_ms=10)
+    bus.release("b", 0)
+    b.runs.clear()
+    bus.send(msgs[60:])
+    bus.end()
+    a.run(block_ms=10)  # a takes the lease again: it must not go on from its own stale state
+    _assert_same(bus.forecasts(), _direct(net, msgs))
+
+
 def test_a_worker_killed_mid_replay_loses_nothing_and_forecasts_nothing_twice(
     net: RNNForecaster, redis_server: RedisServer
 ) -> None:
@@ -145,11 +206,16 @@ def test_a_worker_killed_mid_replay_loses_nothing_and_forecasts_nothing_twice(
         _wait(lambda: _holders(bus) == {b"w0", b"w1"}, "both workers to hold shards")
         bus.send(msgs[half:])
         bus.end()
-        _wait(lambda: len(bus.forecasts()) > len(want) // 2 + 200, "forecasts of the second half")
+        while True:  # freeze w0 at a moment it holds bars taken and not committed, then kill it
+            os.kill(workers[0].pid, signal.SIGSTOP)
+            left = [c["pending"] for s in range(6) for c in _consumers(bus, s) if c["name"] == "w0"]
+            if sum(left) > 0:
+                break
+            os.kill(workers[0].pid, signal.SIGCONT)
+            assert workers[1].poll() is None, "the replay ended before w0 could be caught"
+            time.sleep(0.01)
         os.kill(workers[0].pid, signal.SIGKILL)
         workers[0].wait()
-        left = [c["pending"] for s in range(6) for c in _consumers(bus, s) if c["name"] == "w0"]
-        assert sum(left) > 0, "the kill must land while the worker has bars taken, not committed"
         assert workers[1].wait(timeout=120) == 0
     finally:
         for w in workers:
@@ -161,7 +227,7 @@ def test_a_worker_killed_mid_replay_loses_nothing_and_forecasts_nothing_twice(
 def test_a_redis_restart_mid_stream_loses_nothing(
     net: RNNForecaster, redis_server: RedisServer
 ) -> None:
-    msgs = _messages(20, 60, seed=6)
+    msgs = _messages(40, 120, seed=6)
     want = _direct(net, msgs)
     bus = RedisBus.url(redis_server.url, shards=4)
     bus.reset()
@@ -170,8 +236,8 @@ def test_a_redis_restart_mid_stream_loses_nothing(
     worker = Worker(RedisBus.url(redis_server.url), net, "v", name="w")
     thread = threading.Thread(target=worker.run, kwargs={"block_ms": 20}, daemon=True)
     thread.start()
-    _wait(lambda: len(bus.forecasts()) > 100, "the first forecasts")
-    redis_server.restart()
+    _wait(lambda: bus.counts().get("bars", 0) > 200, "the first forecasts")
+    redis_server.restart()  # while the worker is in the middle of the first half
     bus.send(msgs[half:])
     bus.end()
     thread.join(timeout=120)

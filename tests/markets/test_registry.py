@@ -14,6 +14,7 @@ from otemachi.markets import registry, sources, synth, train
 from otemachi.markets import worker as worker_module
 from otemachi.markets.bus import MemoryBus
 from otemachi.markets.model import RNNConfig
+from otemachi.markets.stream import Published
 from otemachi.markets.worker import Worker
 
 TINY = train.Setup(
@@ -73,16 +74,23 @@ def test_a_running_stream_swaps_to_a_new_champion_between_two_bar_times(
     books = sources.synthetic(5, 40, seed=3)
     msgs = list(sources.messages(books, columnar=True))
     bus = MemoryBus(shards=2)
-    worker = Worker(bus, net, v1, follow=registry.follow)
+    forecasts: list[Published] = []
+    worker = Worker(
+        bus,
+        net,
+        v1,
+        follow=registry.follow,
+        on_commit=lambda c: forecasts.extend(r for b in c.published for r in b.rows()),
+    )
     bus.send(msgs[:40])  # 20 bar times
-    while len(bus.forecasts) < 100:
+    while len(forecasts) < 100:
         worker.poll()
     registry.promote(v2)
     bus.send(msgs[40:])
     bus.end()
     worker.run()
-    versions = {(p.time, p.symbol): p.model_version for p in bus.forecasts}
-    assert len(versions) == len(bus.forecasts) == 200  # every bar once
+    versions = {(p.time, p.symbol): p.model_version for p in forecasts}
+    assert len(versions) == len(forecasts) == 200  # every bar once
     times = sorted(books["SYN0000"].index)
     assert all(versions[(t, s)] == (v1 if i < 20 else v2)
                for i, t in enumerate(times) for s in books)  # fmt: skip

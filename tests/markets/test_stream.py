@@ -256,3 +256,30 @@ def test_the_live_view_shows_rates_latency_and_the_latest_forecasts(
     err = capsys.readouterr().err
     assert "bars/s" in err and "p99" in err and "dead letters" in err
     assert "SYN0000" in err and "SYN0006" not in err  # the first six symbols are shown
+
+
+def test_stale_future_and_relative_times_and_text_tables_are_refused(net: RNNForecaster) -> None:
+    books = sources.synthetic(3, 6, seed=11)
+    msgs = list(sources.messages(books, columnar=True))
+    pipeline = stream.Pipeline(LiveState(net), "v1")
+    for m in msgs[:4]:  # bar times 0 and 1
+        pipeline.flush() if m is stream.FLUSH else pipeline.feed(m)
+    third = msgs[4]
+    stale = {"symbol": "SYN0000", "time": msgs[0]["time"], "open": 1.0, "high": 1.0,
+             "low": 1.0, "close": 1.0, "volume": 1.0}  # fmt: skip
+    assert (
+        pipeline.feed({**third, "symbols": third["symbols"][:2], "ohlcv": third["ohlcv"][:2]}) == []
+    )
+    assert pipeline.feed(stale) == []  # refused before any flush: the bar time is not split
+    assert pipeline.feed({**third, "symbols": ["SYN0002"], "ohlcv": third["ohlcv"][2:]}) == []
+    assert [len(b) for b in pipeline.flush()] == [3]
+    bad = [
+        {**third, "time": "2262-01-01"},
+        {**third, "time": "now"},
+        {**third, "ohlcv": third["ohlcv"].astype(str)},
+        {**third, "ohlcv": [[True] * 5] * 3},
+    ]
+    for message in bad:
+        assert pipeline.feed(message) == []
+    reasons = [d.reason.split(":")[0] for d in pipeline.counters.dead]
+    assert reasons == ["out of order", "bad value", "malformed", "malformed", "malformed"]

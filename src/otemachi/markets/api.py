@@ -59,25 +59,32 @@ def forecast(symbol: str, request: Request) -> dict[str, Any]:
 
 @router.websocket("/ws")
 async def live(socket: WebSocket, symbols: str = "") -> None:
-    """Push every new forecast of ``symbols`` (comma-separated) as JSON, as it is published."""
-    await socket.accept()
+    """Push every new forecast of ``symbols`` (comma-separated) as JSON, as it is published
+    (from the moment the connection is accepted)."""
     wanted = {s for s in symbols.split(",") if s}
+    last: dict[int, str] = {}  # shard -> stream id followed from
     try:
         if not wanted or len(wanted) > MAX_SYMBOLS:
             raise InvalidInput(f"give 1 to {MAX_SYMBOLS} symbols: ?symbols=A,B")
         bus = _bus(socket.app.state.markets_bus)
-        last = "$"
-        while True:
-            last, batches = await asyncio.to_thread(bus.follow, last, 500)
-            for batch in batches:
+        await asyncio.to_thread(bus.follow, last, 0)  # pin "now" before the client hears back
+    except OtemachiError as e:
+        await socket.accept()
+        await socket.send_json({"error": type(e).__name__, "detail": str(e)})
+        await socket.close(code=1011 if e.http_status >= 500 else 1008)
+        return
+    await socket.accept()
+    gone = asyncio.ensure_future(socket.receive())  # done when the client leaves
+    try:
+        while not gone.done():
+            for batch in await asyncio.to_thread(bus.follow, last, 500):
                 for doc in batch.docs():
                     if doc["symbol"] in wanted:
                         await socket.send_json(doc)
-    except OtemachiError as e:
-        await socket.send_json({"error": type(e).__name__, "detail": str(e)})
-        await socket.close(code=1011 if e.http_status >= 500 else 1008)
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, OtemachiError):
         return
+    finally:
+        gone.cancel()
 
 
 @pages.get("/", response_class=HTMLResponse)

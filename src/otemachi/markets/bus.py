@@ -14,7 +14,8 @@ up), and a worker holding more than its share gives shards up at their next comm
 A worker commits a shard at each flush: the forecasts and dead letters of the bar time, the new
 state of every symbol it advanced, the id of the flush entry and the acknowledgement of every
 entry since the last commit, all or nothing. A worker that takes over a shard loads its snapshot
-and replays the entries after it, so every bar is forecast exactly once.
+and replays the entries after it, so every bar is forecast exactly once (see ``redis_bus`` for
+the one known gap).
 """
 
 import json
@@ -30,7 +31,7 @@ import numpy as np
 
 from otemachi.core.errors import OtemachiError
 from otemachi.markets.checks import is_bar_time
-from otemachi.markets.stream import FLUSH, Batch, DeadLetter, Published
+from otemachi.markets.stream import FLUSH, Batch, DeadLetter
 
 Kind = Literal["bar", "bars", "flush", "end"]  # bars: a list of bar messages
 
@@ -54,7 +55,7 @@ class Entry:
 
 @dataclass
 class Snapshot:
-    """What a shard's last commit left: each symbol's state and the last committed entry."""
+    """What a shard's last commit left: each symbol's state and the network that made it."""
 
     records: dict[str, bytes] = field(default_factory=dict)
     model_version: str | None = None
@@ -123,8 +124,12 @@ def split(message: dict[str, Any], shards: int) -> list[tuple[int, dict[str, Any
 
 
 def encode(message: Any) -> str:
-    """A bar message as JSON text; anything that is not JSON-ready is sent as its text."""
-    return json.dumps(message, default=_plain)
+    """A bar message as JSON text; anything that is not JSON-ready is sent as its text, and a
+    message JSON cannot hold (nested too deep, say) as the start of its text."""
+    try:
+        return json.dumps(message, default=_plain)
+    except (RecursionError, ValueError, TypeError):
+        return json.dumps(repr(message)[:1000])
 
 
 def _plain(value: Any) -> Any:
@@ -135,8 +140,8 @@ def decode(text: str) -> Any:
     """The message, or the raw text (which the pipeline refuses as malformed)."""
     try:
         return json.loads(text)
-    except ValueError:
-        return text
+    except (ValueError, RecursionError):
+        return text[:1000]
 
 
 def entries(messages: Iterable[Any], shards: int) -> Iterable[tuple[int | None, Kind, Any]]:
@@ -152,7 +157,8 @@ def entries(messages: Iterable[Any], shards: int) -> Iterable[tuple[int | None, 
 
 
 class MemoryBus:
-    """Queues in this process, for one worker; commits are kept in lists."""
+    """Queues in this process, for one worker. Commits are counted (the newest dead letters
+    kept); the forecasts go to the worker's ``on_commit``."""
 
     renew_s = 0.0
 
@@ -161,9 +167,8 @@ class MemoryBus:
         self._queues: list[deque[Entry]] = [deque() for _ in range(shards)]
         self._ended = [False] * shards
         self._seq = 0
-        self.forecasts: list[Published] = []
-        self.dead: list[DeadLetter] = []
-        self.latest: dict[str, Published] = {}
+        self.dead: deque[DeadLetter] = deque(maxlen=10_000)
+        self.dead_letters = 0
         self.counts: Counter[str] = Counter()
 
     def send(self, messages: Iterable[Any]) -> int:
@@ -205,10 +210,8 @@ class MemoryBus:
         return out
 
     def commit(self, worker: str, c: Commit) -> bool:
-        rows = [p for b in c.published for p in b.rows()]
-        self.forecasts.extend(rows)
         self.dead.extend(c.dead)
-        self.latest.update((p.symbol, p) for p in rows)
+        self.dead_letters += len(c.dead)
         self.counts.update(c.counts)
         self._ended[c.shard] = c.ended
         return True

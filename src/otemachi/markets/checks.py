@@ -7,9 +7,11 @@
 Policy:
 
 - malformed (not a mapping, a field missing, a value of the wrong type, a time that does not
-  parse, a table of the wrong shape): dead letter ``malformed`` (the whole message);
+  parse or is relative, like "now", a symbol that is not 1 to 64 printable characters, a table
+  of the wrong shape or not of numbers): dead letter ``malformed`` (the whole message);
 - a price that is not finite or not positive, a volume that is negative or not finite: dead
-  letter ``bad value`` (that bar only);
+  letter ``bad value`` (that bar only); a time more than a day past the wall clock, which would
+  block every later bar of its symbol: ``bad value`` (the whole message);
 - a high below the open or close, or a low above them: repaired as the backtest repairs history
   (high = max(open, high, close), low = min(...)) and counted.
 
@@ -17,6 +19,7 @@ Order (duplicates, out of order) and gaps are the pipeline's, which knows each s
 """
 
 import math
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -83,8 +86,14 @@ def check(message: Any) -> Bar | Checked | str:
     return _columns(message) if is_bar_time(message) else _bar(message)
 
 
+RELATIVE = {"now", "today", "tomorrow", "yesterday"}
+FUTURE_NS = 86_400 * 10**9  # how far past the wall clock a bar time may be: a day
+
+
 @lru_cache(maxsize=4096)
 def _parse_time(raw: str) -> pd.Timestamp | str:
+    if raw.strip().lower() in RELATIVE:
+        return f"malformed: time {raw!r} is relative, not a timestamp"
     try:
         when = pd.Timestamp(raw)
     except (ValueError, TypeError, OverflowError):
@@ -94,15 +103,23 @@ def _parse_time(raw: str) -> pd.Timestamp | str:
     return when.tz_convert(None) if when.tzinfo is not None else when
 
 
+def _not_future(when: pd.Timestamp) -> pd.Timestamp | str:
+    """A time more than a day past the wall clock would block its symbol's later bars."""
+    if when.value > time.time_ns() + FUTURE_NS:
+        return f"bad value: time {when} is in the future"
+    return when
+
+
 def parse_time(raw: Any) -> pd.Timestamp | str:
     if isinstance(raw, pd.Timestamp) and raw is not pd.NaT:
-        return raw.tz_convert(None) if raw.tzinfo is not None else raw
+        return _not_future(raw.tz_convert(None) if raw.tzinfo is not None else raw)
     if isinstance(raw, bool) or not isinstance(raw, str | int | np.datetime64):
         return f"malformed: time {raw!r} is not a timestamp"
     try:
-        return _parse_time(raw if isinstance(raw, str) else str(pd.Timestamp(raw)))
+        when = _parse_time(raw if isinstance(raw, str) else str(pd.Timestamp(raw)))
     except (ValueError, OverflowError):
         return f"malformed: time {raw!r} is not a timestamp"
+    return when if isinstance(when, str) else _not_future(when)
 
 
 def _bar(message: Any) -> Bar | str:
@@ -140,9 +157,12 @@ def _columns(message: dict[str, Any]) -> Checked | str:
     if not isinstance(symbols, list) or not all(map(is_symbol, symbols)):
         return f"malformed: symbols must be a list of symbols; {SYMBOL_RULE}"
     try:
-        table = np.array(message["ohlcv"], dtype=np.float64)  # a copy: repairs are in place
-    except (ValueError, TypeError, OverflowError):
+        raw = np.asarray(message["ohlcv"])
+    except (ValueError, TypeError, OverflowError, RecursionError):
         return "malformed: ohlcv must be a table of numbers"
+    if raw.dtype.kind not in "iuf":  # not strings, booleans or objects, as for one bar
+        return "malformed: ohlcv must be a table of numbers"
+    table = raw.astype(np.float64)  # a copy: repairs are in place
     if table.shape != (len(symbols), 5):
         return f"malformed: ohlcv must be {len(symbols)} rows of 5 numbers, got {table.shape}"
     when = parse_time(message["time"])

@@ -160,8 +160,10 @@ def stream_cmd(
                 feed.messages, feed.total, net, version, sink, follow, view=not as_json
             )
         else:
+            # workers follow the champion when there is one, else run this stream's model
+            pinned = chosen or (None if registry.history() else path)
             run = runner.over_redis(
-                bus, feed.messages, feed.total, chosen, workers, shards or 2 * workers, sink
+                bus, feed.messages, feed.total, pinned, workers, shards or 2 * workers, sink
             )
     summary = stream.summary(*run, time.perf_counter() - start, feed.symbols, version)
     if as_json:

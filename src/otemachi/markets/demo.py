@@ -59,6 +59,6 @@ def live(report: Report) -> None:
         "markets: live replay",
         f"{LIVE_SYMBOLS} synthetic GARCH symbols x {LIVE_BARS} daily bars, one message per bar "
         f"time, through the in-process bus and the S&P 500 forecaster (version {version}). "
-        "Latency: a bar time sent to its forecasts committed.\n\n"
+        "Latency: a bar time sent to its forecasts handed to the commit.\n\n"
         f"{table}\n\n{report.image(fan, 'live forecast fan')}",
     )

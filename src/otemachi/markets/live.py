@@ -217,11 +217,13 @@ class LiveState:
         if not records:
             return
         n_float, ring = len(EWMAS) + 6, self.ring[0].size * 4
-        width = n_float * 8 + ring + (self.hidden[:, :, 0].numel() * 4 if hidden else 0)
-        lengths = {len(r) for r in records.values()}
-        if len(lengths) != 1 or (hidden and lengths != {width}) or min(lengths) < width:
-            raise InvalidInput("a live state record has the wrong size: another model's?")
-        raw = np.frombuffer(b"".join(records.values()), dtype=np.uint8).reshape(len(records), -1)
+        width = n_float * 8 + ring + self.hidden[:, :, 0].numel() * 4
+        if any(len(r) != width for r in records.values()):
+            hidden = False  # records of another network (or of several): warm this one
+        if any(len(r) < n_float * 8 + ring for r in records.values()):
+            raise InvalidInput("a live state record is too short: not a snapshot of this model")
+        raw = np.stack([np.frombuffer(r[: width if hidden else n_float * 8 + ring], np.uint8)
+                        for r in records.values()])  # fmt: skip
         floats = raw[:, : n_float * 8].copy().view(np.float64)
         idx = np.array([self.join(s) for s in records], dtype=np.int64)
         self.prev_close[idx] = floats[:, 0]

@@ -1,21 +1,24 @@
 """The bus on Redis Streams: one stream per shard read through one consumer group, a lease per
 shard so that one worker at a time owns it, per-symbol state snapshots in a hash per shard, and
 each bar time committed in one MULTI/EXEC that also checks the lease (a worker that lost its
-shard cannot commit). Run Redis with ``appendonly yes`` so that a restart loses nothing.
+shard cannot commit). Run Redis with ``appendonly yes`` and ``appendfsync always`` so that a
+restart loses nothing.
 
-A worker renews its leases before each read and while it works through a batch. A worker that
+A worker renews its leases every third of a lease, also while it works through a batch. One that
 stalls for longer than a lease (3 s) between renewing and reading could take entries of a shard
 that has meanwhile passed to another worker; they stay in its pending list and are not
 forecast. This is not handled.
 
 Keys, under a namespace (``otemachi:markets`` by default): ``config`` (shards), ``bars:{s}``
-(stream), ``lease:{s}``, ``state:{s}`` (symbol -> bytes), ``meta:{s}`` (last entry, model
-version), ``ended`` (shard -> 1), ``forecasts`` (stream), ``counts`` (bars, repaired, gaps),
-``workers`` (live workers by lease expiry) and ``dead`` (stream: the message and the reason it
-was refused). The ``forecasts`` stream holds one entry per bar time and shard: the ``Batch`` in
-binary columns (``Batch.to_fields``).
+(stream), ``lease:{s}``, ``state:{s}`` (symbol -> bytes), ``meta:{s}`` (last committed entry, model
+version), ``ended`` (shard -> 1), ``forecasts:{s}`` (stream), ``counts`` (bars, repaired,
+gaps), ``workers`` (live workers by lease expiry) and ``dead`` (stream: the message and the
+reason it was refused). A shard's ``forecasts`` stream holds one entry per bar time: the
+``Batch`` in binary columns (``Batch.to_fields``); it and ``dead`` keep about the newest
+``KEEP`` entries.
 """
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -25,15 +28,25 @@ import numpy as np
 import pandas as pd
 
 from otemachi.core.errors import InvalidInput, SetupError
-from otemachi.markets.bus import BusDown, Commit, Entry, Kind, Snapshot, decode, encode, entries
+from otemachi.markets.bus import (
+    BusDown,
+    Commit,
+    Entry,
+    Kind,
+    Snapshot,
+    decode,
+    encode,
+    entries,
+    shard_of,
+)  # fmt: skip
 from otemachi.markets.checks import is_bar_time, is_symbol
 from otemachi.markets.stream import Batch
 
 GROUP = "forecasters"
 LEASE_MS = 3000
+KEEP = 100_000  # entries kept per forecast stream and in the dead letters (approximately)
 T = TypeVar("T")
 
-# Hold (or renew) a lease: 1 if this worker holds it now, 0 if another worker does.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -48,12 +61,17 @@ for symbol in string.gmatch(ARGV[2], "[^\\n]+") do
 end
 return i
 """
+# Hold a lease: 1 if this worker held it and renewed it, 2 if it was free and is now this
+# worker's, 0 if another worker holds it.
 _HOLD = """
 local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if v == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
 if v then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+return 2
 """
 
 
@@ -82,9 +100,9 @@ def _guarded(call: Callable[[], T]) -> T:
 class RedisBus:
     def __init__(
         self, client: Any, shards: int | None = None, namespace: str = "otemachi:markets",
-        lease_ms: int = LEASE_MS,
+        lease_ms: int = LEASE_MS, keep: int = KEEP,
     ) -> None:  # fmt: skip
-        self.r, self.ns, self.lease_ms = client, namespace, lease_ms
+        self.r, self.ns, self.lease_ms, self.keep = client, namespace, lease_ms, keep
         self.renew_s = lease_ms / 3e3
         stored = _guarded(lambda: self.r.hget(self._k("config"), "shards"))
         if shards is None and stored is None:
@@ -169,8 +187,8 @@ class RedisBus:
         """Say this worker is alive, renew the leases of ``owned`` and take free, unfinished
         shards up to its share: (taken, lost, share)."""
 
-        def hold(s: int) -> bool:
-            return bool(self._hold(keys=[self._k("lease", s)], args=[worker, self.lease_ms]))
+        def hold(s: int) -> int:
+            return int(self._hold(keys=[self._k("lease", s)], args=[worker, self.lease_ms]))
 
         def go() -> tuple[list[int], list[int], int]:
             seconds, micros = self.r.time()
@@ -179,9 +197,12 @@ class RedisBus:
             self.r.zadd(alive, {worker: now + self.lease_ms})
             self.r.zremrangebyscore(alive, "-inf", now)
             share = -(-self.shards // max(self.r.zcard(alive), 1))
-            lost = [s for s in owned if not hold(s)]
+            held = {s: hold(s) for s in owned}
+            # 2 on a shard this worker thought it held: the lease ran out (another worker may
+            # have forecast it meanwhile) and was taken again: start it afresh from its snapshot
+            lost = [s for s, code in held.items() if code != 1]
+            taken = [s for s, code in held.items() if code == 2]
             ended = self.r.hmget(self._k("ended"), list(range(self.shards)))
-            taken: list[int] = []
             for s in range(self.shards):
                 if len(owned) - len(lost) + len(taken) >= share:
                     break
@@ -246,7 +267,8 @@ class RedisBus:
             message = decode(fields.get(b"m", b"").decode(errors="replace"))
         else:
             message = None
-        return Entry(shard, entry_id.decode(), kind, message, int(sent) if sent.isdigit() else 0)
+        stamp = int(sent) if sent.isdigit() and len(sent) <= 19 else 0
+        return Entry(shard, entry_id.decode(), kind, message, stamp)
 
     def commit(self, worker: str, c: Commit) -> bool:
         """Write the commit if this worker still holds the shard; False if it does not."""
@@ -261,9 +283,11 @@ class RedisBus:
                     return False
                 pipe.multi()
                 for batch in c.published:
-                    pipe.xadd(self._k("forecasts"), batch.to_fields())
+                    fields = batch.to_fields()
+                    pipe.xadd(self._k("forecasts", c.shard), fields, maxlen=self.keep)
                 for d in c.dead:
-                    pipe.xadd(self._k("dead"), {"reason": d.reason, "message": encode(d.message)})
+                    dead = {"reason": d.reason, "message": encode(d.message)}
+                    pipe.xadd(self._k("dead"), dead, maxlen=self.keep)
                 if c.records:
                     width = len(next(iter(c.records.values())))
                     args = [width, "\n".join(c.records), b"".join(c.records.values())]
@@ -295,27 +319,36 @@ class RedisBus:
         return _guarded(lambda: self.r.hlen(self._k("ended"))) == self.shards
 
     # readers
-    def batches(self, start: str = "-") -> list[tuple[str, Batch]]:
-        """Every published batch from stream id ``start`` on, with its id, oldest first."""
-        got = _guarded(lambda: self.r.xrange(self._k("forecasts"), min=start))
-        return [(i.decode(), Batch.from_fields(f)) for i, f in got]
+    def batches(self) -> list[Batch]:
+        """Every published batch still kept, by bar time (then shard)."""
+        got = [(s, self._range(self._k("forecasts", s))) for s in range(self.shards)]
+        out = [(b.time, s, n, b) for s, items in got for n, b in enumerate(items)]
+        return [b for *_, b in sorted(out, key=lambda t: t[:3])]
 
-    def follow(self, last: str, block_ms: int) -> tuple[str, list[Batch]]:
-        """Batches published after stream id ``last`` ("$": from now), waiting up to
-        ``block_ms`` for one; and the id to follow from next."""
-        key = self._k("forecasts")
-        if last == "$":  # pin "now" to an id, so nothing published between two calls is missed
-            newest = _guarded(lambda: self.r.xrevrange(key, count=1))
-            last = newest[0][0].decode() if newest else "0-0"
-        got = _guarded(lambda: self.r.xread({key: last}, block=block_ms, count=100))
-        items = got[0][1] if got else []
-        if not items:
-            return last, []
-        return items[-1][0].decode(), [Batch.from_fields(f) for _, f in items]
+    def _range(self, key: str) -> list[Batch]:
+        return [Batch.from_fields(f) for _, f in _guarded(lambda: self.r.xrange(key))]
+
+    def follow(self, last: dict[int, str], block_ms: int) -> list[Batch]:
+        """Batches published after the ids in ``last`` (shard -> stream id, updated in place),
+        waiting up to ``block_ms`` for one. An empty ``last`` is set to now (and nothing is
+        read), so that nothing published between two calls is missed."""
+        keys = {self._k("forecasts", s): s for s in range(self.shards)}
+        if not last:
+            for key, s in keys.items():
+                newest = _guarded(functools.partial(self.r.xrevrange, key, count=1))
+                last[s] = newest[0][0].decode() if newest else "0-0"
+            return []
+        streams = {k: last[s] for k, s in keys.items()}
+        got = _guarded(lambda: self.r.xread(streams, block=block_ms or None, count=100))
+        out = []
+        for key, items in got or []:
+            last[keys[key.decode()]] = items[-1][0].decode()
+            out += [Batch.from_fields(f) for _, f in items]
+        return out
 
     def forecasts(self) -> list[dict[str, Any]]:
-        """Every published forecast, in the order published."""
-        return [doc for _, b in self.batches() for doc in b.docs()]
+        """Every published forecast still kept, by bar time."""
+        return [doc for b in self.batches() for doc in b.docs()]
 
     def dead_letters(self) -> list[tuple[str, str]]:
         got = _guarded(lambda: self.r.xrange(self._k("dead")))
@@ -325,13 +358,19 @@ class RedisBus:
         got = _guarded(lambda: self.r.hgetall(self._k("counts")))
         return {k.decode(): int(v) for k, v in got.items()}
 
-    def latest(self, symbol: str, search: int = 10_000) -> dict[str, Any] | None:
-        """The newest forecast of ``symbol`` among the last ``search`` batches, or None."""
-        got = _guarded(lambda: self.r.xrevrange(self._k("forecasts"), count=search))
-        for _, fields in got:
-            symbols = fields[b"symbols"].decode().split("\n")
-            if symbol in symbols:
-                return Batch.from_fields(fields).docs()[symbols.index(symbol)]
+    def latest(self, symbol: str, search: int = 1000) -> dict[str, Any] | None:
+        """The newest forecast of ``symbol`` among the last ``search`` batches of its shard,
+        or None. Reads only the symbol lists until it finds it."""
+        key, top = self._k("forecasts", shard_of({"symbol": symbol}, self.shards)), "+"
+        for _ in range(0, search, 50):
+            ids = _guarded(functools.partial(self.r.xrevrange, key, max=top, count=50))
+            for _, fields in ids:
+                symbols = fields[b"symbols"].decode().split("\n")
+                if symbol in symbols:
+                    return Batch.from_fields(fields).docs()[symbols.index(symbol)]
+            if len(ids) < 50:
+                return None
+            top = "(" + ids[-1][0].decode()
         return None
 
 

@@ -3,10 +3,12 @@ Redis with N worker processes (``otemachi markets worker``), which may also run 
 
 import contextlib
 import json
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,15 +48,16 @@ def in_process(
                 live.add(c)
 
         worker = Worker(bus, net, version, on_commit=publish, follow=follow)
-        try:
-            for message in messages if view else track(messages, "streaming messages", total):
+        feed = messages if view else track(messages, "streaming messages", total)
+        with _interrupts() as stop:
+            for message in _until(feed, stop):
                 bus.send([message])
                 worker.poll()
-        except KeyboardInterrupt:
+        if stop.is_set():
             console.print("[yellow]interrupted: forecasting the bars already taken[/yellow]")
         bus.end()
         worker.run()
-    return latencies, dict(bus.counts), len(bus.dead)
+    return latencies, dict(bus.counts), bus.dead_letters
 
 
 def over_redis(
@@ -69,9 +72,9 @@ def over_redis(
     procs = [spawn_worker(url, model) for _ in range(workers)]
     try:
         wait_for_workers(bus, procs)
-        try:
-            bus.send(track(messages, "sending messages", total))
-        except KeyboardInterrupt:
+        with _interrupts() as stop:
+            bus.send(_until(track(messages, "sending messages", total), stop))
+        if stop.is_set():
             console.print("[yellow]interrupted: the workers finish the bars already sent[/yellow]")
         bus.end()
         for p in procs:
@@ -87,7 +90,7 @@ def over_redis(
 
 
 def wait_for_workers(bus: RedisBus, procs: list[subprocess.Popen[bytes]]) -> None:
-    """Wait (up to a minute) until every worker has started and taken its shards."""
+    """Wait (up to a minute) until as many workers as started here have said they are alive."""
     deadline = time.monotonic() + 60
     with console.status(f"starting {len(procs)} worker(s)"):
         while bus.live_workers() < len(procs):
@@ -102,4 +105,33 @@ def spawn_worker(url: str, model: Path | None, *extra: str) -> subprocess.Popen[
     """An ``otemachi markets worker`` process on this machine."""
     pinned = ["--model", str(model)] if model is not None else []
     args = ["markets", "worker", "--bus", url, *pinned, *extra]
-    return subprocess.Popen([sys.executable, "-m", "otemachi.cli", *args])
+    # its own session: a Ctrl-C in the terminal reaches the producer, which ends the stream
+    # cleanly, and not the workers, which finish what was sent
+    return subprocess.Popen([sys.executable, "-m", "otemachi.cli", *args], start_new_session=True)
+
+
+@contextlib.contextmanager
+def _interrupts() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C (SIGINT) while inside, so that a stream stops between two
+    messages rather than in the middle of one."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _until(messages: Iterable[Any], stop: threading.Event) -> Iterator[Any]:
+    """The messages until ``stop`` is set (or the source itself is interrupted)."""
+    it = iter(messages)
+    while not stop.is_set():
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+        except KeyboardInterrupt:
+            stop.set()

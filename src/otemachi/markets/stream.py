@@ -47,7 +47,7 @@ class Published:
     ret_q: np.ndarray  # (H, Q)
     high_q: np.ndarray  # (H, Q)
     low_q: np.ndarray  # (H, Q)
-    latency_ms: float  # message received to forecast published
+    latency_ms: float  # message received (on a bus: sent) to forecast published
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: lists of rounded numbers, the time in ISO 8601."""
@@ -177,55 +177,62 @@ class Pipeline:
         if isinstance(got, str):
             self.counters.refuse(message, got)
             return []
-        out = self.flush() if self._symbols and got.when.value != self._time else []
+        stamp = got.when.value
         if isinstance(got, Bar):
-            self._take_bar(got, received)
-        else:
-            self._take_columns(got, received)
-        return out
-
-    def _take_bar(self, bar: Bar, received: float) -> None:
-        stamp = bar.when.value
-        refused = self._refused(bar.symbol, stamp, self.state.last_time_of(bar.symbol))
-        if refused:
-            self.counters.refuse(bar.message, refused)
-            return
-        self._time = stamp
-        self._symbols.append(bar.symbol)
-        self._taken.add(bar.symbol)
-        self._rows.append(bar.prices)
-        self._received.append(received)
-        self.counters.repaired += bar.repaired
-
-    def _take_columns(self, got: Checked, received: float) -> None:
+            refused = self._refused(got.symbol, stamp, self._last_of(got.symbol))
+            if refused:  # before any flush: a stale bar never splits a bar time
+                self.counters.refuse(got.message, refused)
+                return []
+            out = self.flush() if self._symbols and stamp != self._time else []
+            self._take(stamp, [got.symbol], received, int(got.repaired))
+            self._rows.append(got.prices)
+            return out
         for bad, reason in got.refused:
             self.counters.refuse(bad, reason)
-        stamp = got.when.value
-        last = self.state.last_times(got.symbols)
-        keep = np.ones(len(got.symbols), dtype=bool)
-        clean = (last < stamp).all() and len(set(got.symbols)) == len(got.symbols)
-        if not clean or self._taken.intersection(got.symbols):
-            for i, s in enumerate(got.symbols):
-                refused = self._refused(s, stamp, int(last[i]))
-                if refused:
-                    self.counters.refuse(got.message(i), refused)
-                    keep[i] = False
-                else:
-                    self._taken.add(s)
+        keep = self._in_order(got, stamp)
         if not keep.any():
-            return
-        self._seal_rows()
+            return []
+        out = self.flush() if self._symbols and stamp != self._time else []
         kept = [s for s, k in zip(got.symbols, keep, strict=True) if k]
-        self._time = stamp
-        self._symbols += kept
-        self._taken.update(kept)
+        self._seal_rows()
+        self._take(stamp, kept, received, int(got.repaired[keep].sum()))
         self._chunks.append(got.ohlcv[keep])
-        self._received += [received] * len(kept)
-        self.counters.repaired += int(got.repaired[keep].sum())
+        return out
 
-    def _refused(self, symbol: str, stamp: int, last: int) -> str:
+    def _take(self, stamp: int, symbols: list[str], received: float, repaired: int) -> None:
+        self._time = stamp
+        self._symbols += symbols
+        self._taken.update(symbols)
+        self._received += [received] * len(symbols)
+        self.counters.repaired += repaired
+
+    def _last_of(self, symbol: str) -> int:
+        """A symbol's last bar time, counting a bar taken and not yet published."""
+        return self._time if symbol in self._taken else self.state.last_time_of(symbol)
+
+    def _in_order(self, got: Checked, stamp: int) -> np.ndarray:
+        """Which bars of a bar-time message are newer than their symbol's last one (and not
+        repeated in it); the others go to the dead letters."""
+        last = self.state.last_times(got.symbols)
+        unique = len(set(got.symbols)) == len(got.symbols)
+        if unique and (last < stamp).all() and not self._taken.intersection(got.symbols):
+            return np.ones(len(got.symbols), dtype=bool)
+        keep = np.zeros(len(got.symbols), dtype=bool)
+        seen: set[str] = set()
+        for i, s in enumerate(got.symbols):
+            latest = stamp if s in seen else max(int(last[i]), self._last_of(s))
+            refused = self._refused(s, stamp, latest)
+            if refused:
+                self.counters.refuse(got.message(i), refused)
+            else:
+                keep[i] = True
+                seen.add(s)
+        return keep
+
+    @staticmethod
+    def _refused(symbol: str, stamp: int, last: int) -> str:
         """Why a bar at ``stamp`` is not taken ("" when it is)."""
-        if symbol in self._taken or last == stamp:
+        if last == stamp:
             return f"duplicate: not newer than {symbol}'s last bar"
         if last > stamp:
             return f"out of order: not newer than {symbol}'s last bar"

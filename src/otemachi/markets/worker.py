@@ -3,13 +3,16 @@ pipeline, and commits each bar time (forecasts, dead letters, state snapshot, ac
 in one step. It resumes a shard from its last snapshot, so a worker killed at any point loses
 nothing and no bar is forecast twice."""
 
+import functools
 import logging
 import os
 import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from otemachi.core.errors import OtemachiError
 from otemachi.markets.bus import Bus, BusDown, Commit, Entry
 from otemachi.markets.live import LiveState
 from otemachi.markets.model import RNNForecaster
@@ -27,6 +30,7 @@ class ShardRun:
     ids: list[str] = field(default_factory=list)
     published: list[tuple[Batch, int]] = field(default_factory=list)  # and when its bar time
     sent_ns: int = 0  # when the first bar of the bar time being taken was sent (ns)
+    full: bool = False  # snapshot every symbol at the next commit (the network changed)
     counted: dict[str, int] = field(default_factory=dict)  # counters at the last commit
 
     def counts(self) -> dict[str, int]:
@@ -64,6 +68,7 @@ class Worker:
         self.follow = follow  # given the version in use, a new network and version to swap to
         self._follow_at = 0.0
         self._renew_at = 0.0
+        self._renewing = False
         self.share = bus.shards  # how many shards this worker may hold
 
     def run(self, block_ms: int = 100) -> None:
@@ -88,7 +93,11 @@ class Worker:
             self._renew()
         if self.follow is not None and time.monotonic() >= self._follow_at:
             self._follow_at = time.monotonic() + FOLLOW_S
-            new = self.follow(self.version)
+            try:
+                new = self.follow(self.version)
+            except OtemachiError as e:
+                log.warning("cannot load the new champion, keeping %s: %s", self.version, e)
+                new = None
             if new is not None:
                 log.info("swapping to model %s", new[1])
                 self.swap(*new)
@@ -106,22 +115,30 @@ class Worker:
         """Forecast every shard with ``net`` from its next bar time on."""
         for run in self.runs.values():
             run.pipeline.swap(net, version)
+            run.full = True
         self.net, self.version = net, version
 
     def _renew(self) -> None:
         """Renew the leases, give up lost shards and those beyond this worker's share that have
-        nothing uncommitted, and take free ones."""
-        taken, lost, self.share = self.bus.acquire(self.name, set(self.runs))
-        self._renew_at = time.monotonic() + self.bus.renew_s
-        for shard in lost:
-            log.warning("lost the lease of shard %d; giving it up", shard)
-            del self.runs[shard]
-        for shard in taken:
-            self._take(shard)
-        idle = [s for s, run in self.runs.items() if not run.ids]
-        for shard in idle[: max(len(self.runs) - self.share, 0)]:
-            self.bus.release(self.name, shard)  # leave it to a worker with fewer
-            del self.runs[shard]
+        nothing uncommitted, and take free ones (a lost shard taken again starts afresh from
+        its snapshot)."""
+        if self._renewing:  # taking a shard replays entries, which may ask to renew
+            return
+        self._renewing = True
+        try:
+            taken, lost, self.share = self.bus.acquire(self.name, set(self.runs))
+            self._renew_at = time.monotonic() + self.bus.renew_s
+            for shard in lost:
+                log.warning("lost the lease of shard %d; giving it up", shard)
+                del self.runs[shard]
+            for shard in taken:
+                self._take(shard)
+            idle = [s for s, run in self.runs.items() if not run.ids]
+            for shard in idle[: max(len(self.runs) - self.share, 0)]:
+                self.bus.release(self.name, shard)  # leave it to a worker with fewer
+                del self.runs[shard]
+        finally:
+            self._renewing = False
 
     def _take(self, shard: int) -> None:
         """Start a shard from its snapshot, and replay what its last owner took but did not
@@ -134,7 +151,7 @@ class Worker:
         pipeline = Pipeline(LiveState(self.net, capacity=max(len(snap.records), 64)), self.version)
         pipeline.restore(snap.records, same_model=same)
         pipeline.counters.unsent = []
-        self.runs[shard] = ShardRun(pipeline)
+        self.runs[shard] = ShardRun(pipeline, full=not same)
         self._process(self.bus.reclaim(self.name, shard))
 
     def _handle(self, e: Entry) -> None:
@@ -145,17 +162,28 @@ class Worker:
         if e.kind in ("bar", "bars"):
             many = e.kind == "bars" and isinstance(e.message, list)
             for message in e.message if many else [e.message]:
-                run.add(run.pipeline.feed(message))
+                run.add(self._guarded(run, message, functools.partial(run.pipeline.feed, message)))
                 if not run.sent_ns and run.pipeline.pending:
                     run.sent_ns = e.sent_ns
             return
-        run.add(run.pipeline.flush())
+        run.add(self._guarded(run, e.kind, run.pipeline.flush))
         self._commit(e.shard, run, ended=e.kind == "end")
+
+    @staticmethod
+    def _guarded(run: ShardRun, message: Any, step: Callable[[], list[Batch]]) -> list[Batch]:
+        """A pipeline step; a failure becomes a dead letter, never a dead worker."""
+        try:
+            return step()
+        except Exception as e:  # a bug must not stop the service: log it, keep serving
+            log.exception("a message could not be processed")
+            run.pipeline.counters.refuse(message, f"internal error: {type(e).__name__}: {e}")
+            return []
 
     def _commit(self, shard: int, run: ShardRun, ended: bool) -> None:
         now = time.time_ns()
         published = [b.measured((now - (sent or now)) / 1e6) for b, sent in run.published]
-        symbols = sorted({s for b in published for s in b.symbols})
+        advanced = {s for b in published for s in b.symbols}
+        symbols = sorted(run.pipeline.state.slots if run.full else advanced)
         dead = run.pipeline.counters.unsent or []
         records = run.pipeline.export(symbols)
         release = len(self.runs) > self.share
@@ -167,7 +195,7 @@ class Worker:
             log.warning("shard %d was taken over by another worker; giving it up", shard)
             del self.runs[shard]
             return
-        run.ids, run.published = [], []
+        run.ids, run.published, run.full = [], [], False
         dead.clear()
         if ended or release:
             del self.runs[shard]
