@@ -1,12 +1,14 @@
 """`otemachi markets train`: fits on every bar, stores under a key that includes the data, and
 trains again only when asked or when the data change."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput
 from otemachi.markets import train
+from otemachi.markets.features import build_series
 from otemachi.markets.model import RNNConfig
 
 SETUP = train.Setup(
@@ -37,3 +39,19 @@ def test_a_horizon_longer_than_the_validation_fold_is_refused(garch_bars: pd.Dat
     long = train.Setup(RNNConfig(hidden=8, layers=1, horizons=(1, 200)), SETUP.train)
     with pytest.raises(InvalidInput, match="horizon 200 is too long"):
         train.train(garch_bars, "toy", long)
+
+
+def test_a_seed_ensemble_averages_its_members_in_quantile_space(garch_bars: pd.DataFrame) -> None:
+    cfg = RNNConfig(hidden=8, layers=1, horizons=(1, 3))
+    tc = train.TrainConfig(window=96, burn_in=32, batch=8, steps_per_epoch=2, max_epochs=1)
+    ens = train.SeedEnsemble(cfg, tc, 3)
+    series = build_series(garch_bars, cfg.horizons)
+    ens.fit(series, 0, 1200)
+    origins = np.arange(1200, 1400)
+    got = ens.predict(series, origins)
+    parts = [m.predict(series, origins) for m in ens.members]
+    assert not np.allclose(parts[0].ret_q, parts[1].ret_q)  # the seeds differ
+    np.testing.assert_allclose(got.ret_q, np.mean([p.ret_q for p in parts], axis=0))
+    for q in (got.ret_q, got.high_q, got.low_q):
+        assert (np.diff(q, axis=-1) >= 0).all()  # quantiles stay in order
+    assert ((got.p_up > 0) & (got.p_up < 1)).all()

@@ -22,7 +22,7 @@ app.add_typer(data_app, name="data")
 models_app = typer.Typer(help="Stored forecasters and the champion that streams use.")
 app.add_typer(models_app, name="models")
 
-ALL = [m for m in evaluate.MODELS if m != "lstm"]
+ALL = [m for m in evaluate.MODELS if m not in ("lstm", "gru-ens")]
 # Options shared by the commands that read a series and fit networks on it.
 DATA = typer.Option(..., "--data", help=f"{', '.join(data.DATASETS)} or a CSV/Parquet path.")
 SYMBOL = typer.Option(None, "--symbol", help="Symbol to pick when the file has a symbol column.")
@@ -56,7 +56,8 @@ def backtest_cmd(
     model: str = typer.Option(
         "all",
         "--model",
-        help="gru, lstm, rw, ewma, garch, garch-t, gbm, a comma list, or all (all but lstm).",
+        help="gru, gru-ens (3 seeds), lstm, rw, ewma, garch, garch-t, gbm, a comma list, or "
+        "all (all but lstm and gru-ens).",
     ),
     horizons: str = HORIZONS,
     out: Path = typer.Option(

@@ -17,7 +17,7 @@ from otemachi.markets.data import short_name
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Model, Series
 from otemachi.markets.model import RNNConfig
-from otemachi.markets.train import RNNModel, TrainConfig, bars_hash, save_model
+from otemachi.markets.train import RNNModel, SeedEnsemble, TrainConfig, bars_hash, save_model
 
 Maker = Callable[[int, tuple[int, ...]], Model]  # (seed, horizons) -> a model to fit
 
@@ -26,8 +26,14 @@ def _rnn(cell: str) -> Maker:
     return lambda seed, hs: RNNModel(RNNConfig(cell=cell, horizons=hs), TrainConfig(seed=seed))
 
 
+ENSEMBLE = 3  # seeds in the gru-ens model
+
+
 MODELS: dict[str, Maker] = {
     "gru": _rnn("gru"),
+    "gru-ens": lambda seed, hs: SeedEnsemble(
+        RNNConfig(cell="gru", horizons=hs), TrainConfig(seed=seed), ENSEMBLE
+    ),
     "lstm": _rnn("lstm"),
     "rw": lambda seed, hs: baselines.RandomWalk(),
     "ewma": lambda seed, hs: baselines.EWMA(),

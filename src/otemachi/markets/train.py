@@ -4,7 +4,7 @@ purged validation fold, Platt-calibrated P(up), and safetensors checkpoints."""
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +162,23 @@ class RNNModel:
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
         assert self.net is not None, "fit() before predict()"
         return forecast(self.net, series, origins)
+
+
+class SeedEnsemble:
+    """The same network trained from several seeds, its forecasts averaged in quantile space
+    (each quantile averaged across members, which keeps them in order) and P(up) averaged."""
+
+    def __init__(self, cfg: RNNConfig, train: TrainConfig, seeds: int) -> None:
+        self.members = [RNNModel(cfg, replace(train, seed=train.seed + i)) for i in range(seeds)]
+
+    def fit(self, series: Series, start: int, stop: int) -> None:
+        for member in self.members:
+            member.fit(series, start, stop)
+
+    def predict(self, series: Series, origins: np.ndarray) -> Forecast:
+        parts = [m.predict(series, origins) for m in self.members]
+        keys = ("ret_q", "high_q", "low_q", "p_up")
+        return Forecast(*(np.mean([getattr(f, k) for f in parts], axis=0) for k in keys))
 
 
 def forecast(net: RNNForecaster, series: Series, origins: np.ndarray) -> Forecast:
