@@ -180,7 +180,7 @@ class LiveState:
         if not len(slots):
             return
         filled, head = self.filled[slots], self.head[slots]
-        state = self.hidden[:, :, torch.as_tensor(slots)] * 0.0
+        state = torch.zeros_like(self.hidden[:, :, torch.as_tensor(slots)])
         with torch.no_grad():
             for k in range(WARM):
                 active = filled >= WARM - k

@@ -26,8 +26,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
+import redis
 
-from otemachi.core.errors import InvalidInput, SetupError
+from otemachi.core.errors import InvalidInput
 from otemachi.markets.bus import (
     BusDown,
     Commit,
@@ -43,6 +44,7 @@ from otemachi.markets.checks import is_bar_time, is_symbol
 from otemachi.markets.stream import Batch
 
 GROUP = "forecasters"
+KINDS: dict[bytes, Kind] = {b"flush": "flush", b"end": "end", b"bars": "bars"}  # else a bar
 LEASE_MS = 3000
 KEEP = 100_000  # entries kept per forecast stream and in the dead letters (approximately)
 T = TypeVar("T")
@@ -76,11 +78,7 @@ return 2
 
 
 def connect(url: str) -> Any:
-    """A client for ``redis://HOST:PORT[/DB]``; a wrong URL or missing package is one line."""
-    try:
-        import redis
-    except ImportError as e:  # pragma: no cover - redis is a runtime dependency
-        raise SetupError("the Redis bus needs the redis package: pip install redis") from e
+    """A client for ``redis://HOST:PORT[/DB]``; a wrong URL is one line."""
     parsed = urlparse(url)
     if parsed.scheme != "redis" or not parsed.hostname:
         raise InvalidInput(f"--bus must be memory or redis://HOST:PORT, got {url!r}")
@@ -89,8 +87,6 @@ def connect(url: str) -> Any:
 
 def _guarded(call: Callable[[], T]) -> T:
     """Run a Redis call; a lost connection becomes BusDown."""
-    import redis
-
     try:
         return call()
     except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as e:
@@ -258,8 +254,7 @@ class RedisBus:
 
     def _entry(self, shard: int, entry_id: bytes, fields: dict[bytes, bytes]) -> Entry:
         """An entry as sent; anything else written to the stream is a malformed bar."""
-        kinds: dict[bytes, Kind] = {b"flush": "flush", b"end": "end", b"bars": "bars"}
-        kind = kinds.get(fields.get(b"k", b""), "bar")
+        kind = KINDS.get(fields.get(b"k", b""), "bar")
         sent = fields.get(b"t", b"")
         if fields.get(b"k") == b"cols":
             message = _from_columns(fields)
@@ -272,8 +267,6 @@ class RedisBus:
 
     def commit(self, worker: str, c: Commit) -> bool:
         """Write the commit if this worker still holds the shard; False if it does not."""
-        import redis
-
         lease = self._k("lease", c.shard)
 
         def go() -> bool:

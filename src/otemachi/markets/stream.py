@@ -220,7 +220,7 @@ class Pipeline:
         keep = np.zeros(len(got.symbols), dtype=bool)
         seen: set[str] = set()
         for i, s in enumerate(got.symbols):
-            latest = stamp if s in seen else max(int(last[i]), self._last_of(s))
+            latest = stamp if s in seen else self._time if s in self._taken else int(last[i])
             refused = self._refused(s, stamp, latest)
             if refused:
                 self.counters.refuse(got.message(i), refused)
