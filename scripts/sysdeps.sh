@@ -9,7 +9,8 @@ if [ "${1:-}" = venv ]; then
   "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
   PACKAGES=("${need[@]+"${need[@]}"}")
 else
-  PACKAGES=(redis-server)   # Debian packages the systems use (markets: the Redis bus)
+  # Debian packages the systems use: markets' Redis bus, signatures' PostgreSQL store
+  PACKAGES=(redis-server postgresql)
 fi
 
 missing=()

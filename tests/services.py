@@ -1,11 +1,16 @@
 """Real services for tests and benchmarks, each on 127.0.0.1 on a free port in its own folder.
 
 RedisServer: redis-server with its append-only file on (so a restart keeps the streams).
+PostgresServer: a throwaway cluster (initdb + pg_ctl). PostgreSQL refuses to run as root, so as
+root the cluster belongs to, and runs as, the unprivileged ``postgres`` user.
 """
 
+import glob
+import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,9 +24,7 @@ class RedisServer:
         if exe is None:
             pytest.fail("redis-server is not installed: run `make setup` (scripts/sysdeps.sh)")
         self.exe, self.folder = exe, folder
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.start()
@@ -48,3 +51,42 @@ class RedisServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            pytest.fail("PostgreSQL is not installed: run `make setup` (scripts/sysdeps.sh)")
+        self.bin = Path(found[-1]).parent
+        self.folder = Path(tempfile.mkdtemp(prefix="otemachi-pg-"))
+        self.as_user: list[str] = []
+        if os.getuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.port = _free_port()
+        self.url = f"postgresql://otemachi@127.0.0.1:{self.port}/postgres"
+        data = self.folder / "data"
+        self._run("initdb", "-D", str(data), "-U", "otemachi", "--auth=trust", "-E", "UTF8")
+        opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off "
+                f"-c unix_socket_directories={self.folder}")  # fmt: skip
+        self._run(
+            "pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.folder / "log"), "-w", "start"
+        )
+        self.data = data
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [*self.as_user, str(self.bin / tool), *args]
+        subprocess.run(command, check=True, capture_output=True, cwd=self.folder)
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,11 +1,14 @@
 """The FastAPI app: /healthz, the docs, a landing page, and each system's router and pages."""
 
+import math
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from otemachi import __version__
-from otemachi.core.errors import OtemachiError
+from otemachi.core.errors import OtemachiError, RateLimited
 from otemachi.markets import api as markets_api
 from otemachi.picking import api as picking_api
 from otemachi.signatures import api as signatures_api
@@ -20,6 +23,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OTEMACHI_")
     title: str = "otemachi"
     markets_bus: str | None = None  # redis://HOST:PORT of the live markets stream
+    signatures_store: str | None = None  # SQLite path or postgresql://; default under HOME
+    signatures_base: str = ""  # the base's settings, e.g. "dev_writers=80,epochs=5"
+    max_body: int = 32 * 1024 * 1024  # bytes; larger requests are refused before they are read
 
 
 def _landing() -> str:
@@ -38,10 +44,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title=settings.title, version=__version__)
     app.state.markets_bus = settings.markets_bus
+    app.state.signatures_store = settings.signatures_store
+    app.state.signatures_base = settings.signatures_base
+    app.state.signatures = None  # opened on first use
 
     @app.exception_handler(OtemachiError)
     def _user_error(request: Request, exc: OtemachiError) -> JSONResponse:
-        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, exc.http_status)
+        headers = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        body = {"error": type(exc).__name__, "detail": str(exc)}
+        return JSONResponse(body, exc.http_status, headers=headers)
+
+    @app.middleware("http")
+    async def _cap_body(request: Request, call_next: Any) -> Any:
+        size = request.headers.get("content-length", "0")
+        if not size.isdigit() or int(size) > settings.max_body:
+            detail = f"request body of {size} bytes is refused (limit {settings.max_body:,})"
+            return JSONResponse({"error": "InvalidInput", "detail": detail}, 413)
+        return await call_next(request)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -44,14 +44,14 @@ def test_enrolled_people_accept_their_own_and_reject_others(tiny_base: base.Base
     scores: dict[str, list[float]] = {k: [] for k in accepted}
     for w in writers[:3]:
         genuine = list(data.iter_genuine(w))
-        model = service.enroll(tiny_base, w, genuine[:5])
+        model = service.fit(tiny_base, w, genuine[:5]).model
         tried = {
             "genuine": genuine[5:],
             "skilled": list(data.iter_forgery(w)),
             "random": [next(iter(data.iter_genuine(o))) for o in writers if o != w],
         }
         for kind, images in tried.items():
-            for v in (service.verify(tiny_base, model, im) for im in images):
+            for v in (service.decide(tiny_base, model, e) for e in tiny_base.embed(images)):
                 accepted[kind] += v.genuine
                 scores[kind].append(v.score)
     assert accepted["random"] == 0 and accepted["skilled"] <= 3, accepted  # of 15 each
@@ -63,13 +63,13 @@ def test_enrolled_people_accept_their_own_and_reject_others(tiny_base: base.Base
 def test_enrolment_limits_and_stale_models(tiny_base: base.Base) -> None:
     data = datasets.SynthDataset(1, n_genuine=6, n_forgeries=1, seed=99, prefix="api")
     genuine = list(data.iter_genuine("api0000"))
-    assert service.embed(tiny_base, genuine).shape == (6, tiny_base.net.cfg.embed)
+    assert tiny_base.embed(genuine).shape == (6, tiny_base.net.cfg.embed)
     with pytest.raises(InvalidInput, match="1 to 5"):
-        service.enroll(tiny_base, "alice", genuine)
-    model = service.enroll(tiny_base, "alice", genuine[:3])
+        service.fit(tiny_base, "alice", genuine)
+    model = service.fit(tiny_base, "alice", genuine[:3]).model
     stale = type(model)(model.user_id, model.method, "other", model.params, model.threshold, 3)
-    with pytest.raises(InvalidInput, match="re-enrol"):
-        service.verify(tiny_base, stale, genuine[4])
+    with pytest.raises(service.StaleRecord, match="re-enrol"):
+        service.decide(tiny_base, stale, tiny_base.embed([genuine[4]])[0])
 
 
 def test_cli_synth_then_evaluate_folder(

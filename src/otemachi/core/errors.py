@@ -35,3 +35,19 @@ class SetupError(OtemachiError):
     how to install it. Not the user's input: servers answer 503."""
 
     http_status = 503
+
+
+class Unauthorized(OtemachiError):
+    """A protected route was called without a valid API key."""
+
+    http_status = 401
+
+
+class RateLimited(OtemachiError):
+    """A client or a user id has made too many requests; ``retry_after`` says when to retry."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,12 +1,75 @@
-"""HTTP face of otemachi.signatures: the JSON router and the HTML page."""
+"""HTTP face of otemachi.signatures: enrol, verify and delete people over the model store, behind
+API keys and rate limits, and the HTML page. The store is ``OTEMACHI_SIGNATURES_STORE`` (a SQLite
+path or ``postgresql://...``; default SQLite under OTEMACHI_HOME) and the base is chosen by
+``OTEMACHI_SIGNATURES_BASE`` (for example ``dev_writers=80,calib_writers=10,epochs=5``)."""
 
-from fastapi import APIRouter
+import threading
+from dataclasses import dataclass, field, fields
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from otemachi.signatures import oneclass
+from otemachi.core.errors import InvalidInput
+from otemachi.signatures import base, oneclass, security, service
+from otemachi.signatures.batcher import Batcher
+from otemachi.signatures.security import RateLimit
+from otemachi.signatures.store import UserStore, open_store
 
 router = APIRouter()
 pages = APIRouter()
+Key = Annotated[str | None, Header(alias="X-API-Key")]
+
+
+@dataclass
+class Service:
+    """What the routes share: the base, the store, the micro-batcher and the rate limits."""
+
+    base: base.Base
+    store: UserStore
+    batcher: Batcher
+    per_key: RateLimit = field(default_factory=lambda: RateLimit(500, 1000, "API key"))
+    # a person's threshold cannot be probed: 10 tries at once, then one every 6 seconds
+    per_user: RateLimit = field(default_factory=lambda: RateLimit(1 / 6, 10, "user id"))
+
+    @classmethod
+    def open(cls, store: str | None, base_spec: str) -> "Service":
+        b = base.load(base_config(base_spec))
+        return cls(b, open_store(store), Batcher(b))
+
+
+def base_config(spec: str) -> base.BaseConfig:
+    """``dev_writers=80,calib_writers=10,epochs=5`` -> the BaseConfig it names ('' = default)."""
+    allowed = {f.name for f in fields(base.BaseConfig)}
+    values = {}
+    for item in filter(None, spec.split(",")):
+        name, _, value = item.partition("=")
+        if name.strip() not in allowed or not value.strip().isdigit():
+            raise InvalidInput(
+                f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=INTEGER of {allowed}"
+            )
+        values[name.strip()] = int(value)
+    return base.BaseConfig(**values)
+
+
+_lock = threading.Lock()
+
+
+def _service(request: Request) -> Service:
+    state = request.app.state
+    with _lock:
+        if getattr(state, "signatures", None) is None:
+            state.signatures = Service.open(state.signatures_store, state.signatures_base)
+        return state.signatures
+
+
+def _files(files: list[UploadFile]) -> list[bytes]:
+    return [
+        security.upload(
+            f.filename or f"file {i + 1}", f.content_type, f.file.read(security.MAX_UPLOAD + 1)
+        )
+        for i, f in enumerate(files)
+    ]
 
 
 @router.get("/methods")
@@ -15,10 +78,79 @@ def methods() -> list[str]:
     return list(oneclass.METHODS)
 
 
+@router.post("/users/{user_id}/enroll")
+def enroll(
+    user_id: str,
+    request: Request,
+    files: Annotated[list[UploadFile], File(description="1-5 genuine reference scans")],
+    method: Annotated[str, Form()] = "svdd",
+    keep_images: Annotated[bool, Form()] = False,
+    x_api_key: Key = None,
+) -> dict[str, Any]:
+    """Enrol (or re-enrol) a person from 1-5 genuine signatures. Needs an API key."""
+    svc = _service(request)
+    actor = svc.store.check_key(x_api_key)
+    security.user_id(user_id)
+    record = service.enroll(
+        svc.base, svc.store, user_id, _files(files), method, keep_images, actor=actor
+    )
+    return {"user_id": user_id, "method": method, "n_refs": record.model.n_refs,
+            "base_version": record.model.base_version}  # fmt: skip
+
+
+@router.post("/users/{user_id}/verify")
+def verify(
+    user_id: str,
+    request: Request,
+    file: Annotated[UploadFile, File(description="The signature to check")],
+    x_api_key: Key = None,
+) -> dict[str, object]:
+    """Genuine or forged: score, threshold, decision, method and base version. Needs an API key;
+    rate-limited per key and per user id."""
+    svc = _service(request)
+    actor = svc.store.check_key(x_api_key)
+    security.user_id(user_id)
+    svc.per_key.take(actor)
+    svc.per_user.take(user_id)
+    (image,) = _files([file])
+    verdict = service.verify(svc.base, svc.store, user_id, image, actor, svc.batcher.embed)
+    return verdict.to_json()
+
+
+@router.delete("/users/{user_id}")
+def delete(user_id: str, request: Request, x_api_key: Key = None) -> dict[str, str]:
+    """Remove a person's record and images. Needs an API key."""
+    svc = _service(request)
+    service.delete(svc.store, user_id, actor=svc.store.check_key(x_api_key))
+    return {"deleted": user_id}
+
+
+@router.get("/users/{user_id}")
+def show(user_id: str, request: Request, x_api_key: Key = None) -> dict[str, object]:
+    """A person's record, without parameters or embeddings. Needs an API key."""
+    svc = _service(request)
+    svc.store.check_key(x_api_key)
+    return service.describe(svc.store, user_id)
+
+
+@router.get("/users")
+def users(
+    request: Request, after: str = "", limit: int = 100, x_api_key: Key = None
+) -> dict[str, object]:
+    """Enrolled user ids in order, ``limit`` (1-1000) after ``after``. Needs an API key."""
+    svc = _service(request)
+    svc.store.check_key(x_api_key)
+    if not 1 <= limit <= 1000:
+        raise InvalidInput(f"limit must lie between 1 and 1000, got {limit}")
+    return {"users": svc.store.users(after, limit), "total": svc.store.count()}
+
+
 @pages.get("/", response_class=HTMLResponse)
 def page() -> str:
     """The signatures page."""
     return (
         "<h1>signatures</h1><p>Offline signature verification from 1-5 references per person. "
-        "Run <code>otemachi signatures evaluate --data synth</code>.</p>"
+        "Enrol and verify over <code>/api/signatures/users/{user_id}/enroll</code> and "
+        "<code>/verify</code> with an API key from <code>otemachi signatures keys create</code>."
+        "</p>"
     )

@@ -7,11 +7,21 @@ import typer
 from rich.table import Table
 
 from otemachi.core import files, options
+from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
-from otemachi.signatures import base, data, evaluate, oneclass, train
+from otemachi.signatures import base, data, evaluate, oneclass, service, train
 from otemachi.signatures.evaluate import KEYS, EvalConfig
+from otemachi.signatures.store import open_store
 
 app = typer.Typer(help="Offline signature verification from 1-5 references per person.")
+users_app = typer.Typer(help="The enrolled people in a store.")
+keys_app = typer.Typer(help="API keys of the HTTP service (only their digests are stored).")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+STORE = typer.Option(
+    None, "--store", help="SQLite file or postgresql://...; default: SQLite under OTEMACHI_HOME."
+)
+JSON = typer.Option(False, "--json", help="Print one JSON object.")
 
 
 @app.command()
@@ -90,3 +100,108 @@ def evaluate_cmd(
     console.print(table)
     for path in [*figures, out / "results.json"]:
         console.print(f"saved {path}")
+
+
+def _read(paths: list[Path]) -> list[bytes]:
+    for p in paths:
+        if not p.is_file():
+            raise InvalidInput(f"{p}: no such image file")
+    return [p.read_bytes() for p in paths]
+
+
+@app.command()
+def enroll(
+    user_id: str = typer.Argument(..., help="The person's id (letters, digits, . _ -)."),
+    images: list[Path] = typer.Argument(..., help="1-5 genuine reference scans."),
+    method: str = typer.Option("svdd", "--method", help="ocnn, svdd or svm."),
+    keep_images: bool = typer.Option(
+        False, "--keep-images", help="Keep the scans in the store (lets a new base re-fit)."
+    ),
+    store: str | None = STORE,
+    as_json: bool = JSON,
+    dev_writers: int = DEV_WRITERS,
+    calib_writers: int = CALIB_WRITERS,
+    epochs: int = EPOCHS,
+) -> None:
+    """Enrol (or re-enrol) a person from 1-5 genuine signatures."""
+    options.one(method, list(oneclass.METHODS), "--method")
+    b = base.load(_base_config(dev_writers, calib_writers, epochs))
+    record = service.enroll(b, open_store(store), user_id, _read(images), method, keep_images)
+    doc = {"user_id": user_id, "method": method, "n_refs": record.model.n_refs,
+           "base_version": b.version}  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(doc))
+        return
+    console.print(f"enrolled {user_id} ({method}, {len(images)} references, base {b.version})")
+
+
+@app.command()
+def verify(
+    user_id: str = typer.Argument(..., help="The person's id."),
+    image: Path = typer.Argument(..., help="The signature to check."),
+    store: str | None = STORE,
+    as_json: bool = JSON,
+    dev_writers: int = DEV_WRITERS,
+    calib_writers: int = CALIB_WRITERS,
+    epochs: int = EPOCHS,
+) -> None:
+    """Genuine or forged: the score against the person's threshold."""
+    b = base.load(_base_config(dev_writers, calib_writers, epochs))
+    v = service.verify(b, open_store(store), user_id, _read([image])[0])
+    if as_json:
+        typer.echo(json.dumps(v.to_json()))
+        return
+    word = "GENUINE" if v.genuine else "FORGED"
+    console.print(f"{word}: score {v.score:.4f}, threshold {v.threshold:.4f} ({v.method})")
+
+
+@users_app.command("list")
+def users_list(
+    after: str = typer.Option("", "--after", help="List ids after this one."),
+    limit: int = typer.Option(100, "--limit", min=1, max=100_000, help="How many ids."),
+    store: str | None = STORE,
+    as_json: bool = JSON,
+) -> None:
+    """Enrolled user ids in order."""
+    s = open_store(store)
+    ids = s.users(after, limit)
+    if as_json:
+        typer.echo(json.dumps({"users": ids, "total": s.count()}))
+        return
+    console.print("\n".join(ids) or "no users", highlight=False)
+    console.print(f"{len(ids)} shown of {s.count()} enrolled in {s.where}")
+
+
+@users_app.command("show")
+def users_show(user_id: str, store: str | None = STORE) -> None:
+    """A person's record: method, references, threshold, base version, enrolment time."""
+    typer.echo(json.dumps(service.describe(open_store(store), user_id)))
+
+
+@users_app.command("delete")
+def users_delete(user_id: str, store: str | None = STORE) -> None:
+    """Remove a person's record and images."""
+    service.delete(open_store(store), user_id)
+    console.print(f"deleted {user_id}")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str = typer.Argument(..., help="Who the key is for."), store: str | None = STORE
+) -> None:
+    """Make an API key. It is printed once: the store keeps only its digest."""
+    typer.echo(open_store(store).create_key(name))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="The id (sig_ID_...)."),
+                store: str | None = STORE) -> None:  # fmt: skip
+    """Revoke an API key at once."""
+    open_store(store).revoke_key(key_id)
+    console.print(f"revoked {key_id}")
+
+
+@keys_app.command("list")
+def keys_list(store: str | None = STORE) -> None:
+    """Key ids, names, and when they were made or revoked."""
+    typer.echo(json.dumps(open_store(store).api_keys()))

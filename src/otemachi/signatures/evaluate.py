@@ -12,13 +12,22 @@ import numpy as np
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
-from otemachi.signatures import oneclass, plots
+from otemachi.signatures import oneclass, plots, service
 from otemachi.signatures.base import Base, assert_disjoint, embed_writers, qualified
 from otemachi.signatures.data import SignatureDataset, SynthDataset, open_dataset
 from otemachi.signatures.metrics import auc, eer, far_frr
 
 Embeddings = dict[str, tuple[np.ndarray, np.ndarray]]  # writer -> (genuine, skilled forgeries)
-KEYS = ("eer_global", "eer_user", "auc", "far_skilled", "far_random", "frr")
+KEYS = (
+    "eer_global",
+    "eer_user",
+    "auc",
+    "far_skilled",
+    "far_random",
+    "frr",
+    "far_shipped",
+    "frr_shipped",
+)
 
 
 @dataclass(frozen=True)
@@ -31,13 +40,16 @@ class EvalConfig:
 
 @dataclass
 class Scores:
-    """Pooled scores of one method and reference count; ``*_norm`` are minus the user threshold."""
+    """Pooled scores of one method and reference count; ``*_norm`` are minus the user threshold,
+    ``*_shipped`` minus the threshold ``verify`` applies (the stricter of global and user)."""
 
     genuine: list[np.ndarray] = field(default_factory=list)
     skilled: list[np.ndarray] = field(default_factory=list)
     random: list[np.ndarray] = field(default_factory=list)
     genuine_norm: list[np.ndarray] = field(default_factory=list)
     skilled_norm: list[np.ndarray] = field(default_factory=list)
+    genuine_shipped: list[np.ndarray] = field(default_factory=list)
+    skilled_shipped: list[np.ndarray] = field(default_factory=list)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {k: np.concatenate(v) if v else np.zeros(0) for k, v in vars(self).items()}
@@ -61,6 +73,9 @@ def run_protocol(base: Base, embs: Embeddings, method: str, r: int, cfg: EvalCon
         out.random.append(oneclass.score(model, np.stack([embs[others[i]][0][0] for i in picks])))
         out.genuine_norm.append(g - thr)
         out.skilled_norm.append(s - thr)
+        shipped = service.threshold(base, model)
+        out.genuine_shipped.append(g - shipped)
+        out.skilled_shipped.append(s - shipped)
     return out
 
 
@@ -68,6 +83,8 @@ def summarise(base: Base, sc: dict[str, np.ndarray], method: str, r: int) -> dic
     """The metric keys for one method and reference count."""
     thr = base.thresholds[method][str(r)]
     far_s, frr = far_frr(sc["genuine"], sc["skilled"], thr)
+    # the decision exactly as `verify` makes it: score >= max(global, per-user threshold)
+    far_ship, frr_ship = far_frr(sc["genuine_shipped"], sc["skilled_shipped"], 0.0)
     return {
         "eer_global": eer(sc["genuine"], sc["skilled"])[0],
         "eer_user": eer(sc["genuine_norm"], sc["skilled_norm"])[0],
@@ -75,6 +92,8 @@ def summarise(base: Base, sc: dict[str, np.ndarray], method: str, r: int) -> dic
         "far_skilled": far_s,
         "far_random": far_frr(sc["genuine"], sc["random"], thr)[0],
         "frr": frr,
+        "far_shipped": far_ship,
+        "frr_shipped": frr_ship,
     }
 
 

@@ -1,22 +1,18 @@
 """One tiny model per person, trained from 1-5 reference embeddings: OC-NN (as in DL4J's
-OCNNOutputLayer), a Deep-SVDD-style centre, or SigNet's per-writer SVM. Each serialises to a few
-hundred bytes to ~2 KB of safetensors (float16 parameters plus a small JSON header)."""
+OCNNOutputLayer), a Deep-SVDD-style centre, or SigNet's per-writer SVM. Each packs into 256 bytes
+(svdd) to about 2 KB (ocnn) of float16 parameters."""
 
-import json
 import math
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from safetensors.numpy import load as st_load
-from safetensors.numpy import save as st_save
 from sklearn.svm import LinearSVC
 
 from otemachi.core.errors import InvalidInput
 
 Params = dict[str, np.ndarray]
-REVISION = "1"  # bump when a method changes: cached calibrations are rebuilt
+REVISION = "2"  # bump when a method changes: cached calibrations are rebuilt
 NU = 0.04  # OC-NN: the fraction of references allowed below r
 HIDDEN = 8  # OC-NN hidden units
 OCNN_STEPS = 300
@@ -34,32 +30,50 @@ class UserModel:
     threshold: float  # per-user threshold from leave-one-out references; NaN with one reference
     n_refs: int
 
-    def to_bytes(self) -> bytes:
-        meta = {"user_id": self.user_id, "method": self.method, "base_version": self.base_version,
-                "threshold": repr(self.threshold), "n_refs": str(self.n_refs)}  # fmt: skip
-        return st_save({k: v.astype(np.float16) for k, v in self.params.items()}, metadata=meta)
 
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "UserModel":
-        try:
-            (n,) = struct.unpack("<Q", data[:8])
-            meta = json.loads(data[8 : 8 + n])["__metadata__"]
-            params = {k: v.astype(np.float32) for k, v in st_load(data).items()}
-            return cls(
-                meta["user_id"],
-                meta["method"],
-                meta["base_version"],
-                params,
-                float(meta["threshold"]),
-                int(meta["n_refs"]),
-            )
-        except Exception as exc:  # any corruption: truncated, not JSON, missing keys
-            raise InvalidInput(f"not a valid user model record ({exc})") from exc
+def layout(method: str, embed: int) -> list[tuple[str, tuple[int, ...]]]:
+    """Names and shapes of a method's parameters, in the order they are packed."""
+    layouts: dict[str, list[tuple[str, tuple[int, ...]]]] = {
+        "ocnn": [
+            ("V", (embed, HIDDEN)),
+            ("b", (HIDDEN,)),
+            ("w", (HIDDEN,)),
+            ("r", (1,)),
+            ("zn", (2,)),
+        ],
+        "svdd": [("c", (embed,))],
+        "svm": [("w", (embed,)), ("b", (1,))],
+    }
+    return layouts[method]  # fmt: skip
+
+
+def pack(method: str, params: Params) -> bytes:
+    """A method's parameters as one little-endian float16 blob (no names: the layout is fixed)."""
+    return b"".join(np.asarray(params[k], "<f2").tobytes() for k, _ in layout(method, 0))
+
+
+def unpack(method: str, blob: bytes, embed: int) -> Params:
+    """The inverse of ``pack``; a blob of the wrong length is refused."""
+    shapes = layout(method, embed)
+    sizes = [math.prod(s) for _, s in shapes]
+    if len(blob) != 2 * sum(sizes):
+        raise InvalidInput(
+            f"a {method} record of a {embed}-d base holds {2 * sum(sizes)} bytes, got {len(blob)}"
+        )
+    flat = np.frombuffer(blob, "<f2").astype(np.float32)
+    parts = np.split(flat, np.cumsum(sizes)[:-1])
+    return {name: part.reshape(shape) for (name, shape), part in zip(shapes, parts, strict=True)}
 
 
 def _ocnn_raw(p: Params, x: np.ndarray) -> np.ndarray:
-    z = (x - p["mu"]) / p["sd"]
-    return (1 / (1 + np.exp(-(z @ p["V"])))) @ p["w"] - p["r"][0]  # y - r; below 0: anomaly
+    """y - r; below 0: an anomaly."""
+    return (1 / (1 + np.exp(-(x @ p["V"] + p["b"])))) @ p["w"] - p["r"][0]
+
+
+def fold(v: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The standardisation folded into the first layer, zV = x(V/sd) - (mu/sd)V, so a record
+    needs no copy of the development statistics. ``v``: (E, H), or stacked (F, E, H)."""
+    return v / sd[:, None], -(mu / sd) @ v
 
 
 def fit_ocnn(refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
@@ -84,7 +98,9 @@ def fit_ocnn(refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
             m1[...] = 0.9 * m1 + 0.1 * g
             m2[...] = 0.999 * m2 + 0.001 * g * g
             t -= OCNN_LR * (m1 / (1 - 0.9**step)) / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
-    params = {"V": theta[0], "w": theta[1], "r": theta[2], "mu": mu, "sd": sd}
+    v, w, r = theta
+    big_v, b = fold(v, mu, sd)
+    params = {"V": big_v, "b": b, "w": w, "r": r}
     neg = _ocnn_raw(params, negatives)
     params["zn"] = np.array([neg.mean(), max(float(neg.std()), 1e-6)])
     return params

@@ -28,7 +28,11 @@ def read_image(source: str | Path | bytes) -> np.ndarray:
         try:
             img = Image.open(handle)
             w, h = img.size
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        except UnidentifiedImageError as exc:
+            raise InvalidInput(f"{name}: not a readable image (unknown or damaged format)") from exc
+        except Image.DecompressionBombError as exc:
+            raise InvalidInput(f"{name}: too large to decode ({exc})") from exc
+        except OSError as exc:
             raise InvalidInput(f"{name}: not a readable image ({exc})") from exc
         except Exception as exc:  # a damaged file can make a PIL plugin raise almost anything
             raise InvalidInput(f"{name}: not a readable image (damaged: {exc!r})") from exc
