@@ -80,6 +80,7 @@ def _invocations(tmp: Path) -> dict[str, tuple[list[str], str | None]]:
                                 signatures),
         "signatures enroll": (["signatures", "enroll", "alice", str(png)], signatures),
         "signatures verify": (["signatures", "verify", "alice", str(png)], signatures),
+        "signatures bulk-enroll": (["signatures", "bulk-enroll", str(png)], signatures),
         "signatures users list": (["signatures", "users", "list"], None),
         "signatures users show": (["signatures", "users", "show", "alice"], "no user 'alice'"),
         "signatures users delete": (["signatures", "users", "delete", "alice"], "no user 'alice'"),

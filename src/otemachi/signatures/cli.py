@@ -9,7 +9,7 @@ from rich.table import Table
 from otemachi.core import files, options
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
-from otemachi.signatures import base, data, evaluate, oneclass, service, train
+from otemachi.signatures import base, bulk, data, evaluate, oneclass, service, train
 from otemachi.signatures.evaluate import KEYS, EvalConfig
 from otemachi.signatures.store import open_store
 
@@ -153,6 +153,46 @@ def verify(
         return
     word = "GENUINE" if v.genuine else "FORGED"
     console.print(f"{word}: score {v.score:.4f}, threshold {v.threshold:.4f} ({v.method})")
+
+
+@app.command("bulk-enroll")
+def bulk_enroll(
+    source: Path = typer.Argument(
+        ..., help="Parquet of (user_id, image_path) or (user_id, embedding), a row per reference."
+    ),
+    method: str = typer.Option("svdd", "--method", help="ocnn, svdd or svm."),
+    engine: str = typer.Option("local", "--engine", help="local (multiprocessing) or spark."),
+    master: str = typer.Option("local[*]", "--master", help="Spark master URL (--engine spark)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Local worker processes."),
+    batch: int = typer.Option(2000, "--batch", min=1, max=100_000, help="People per batch."),
+    store: str | None = STORE,
+    as_json: bool = JSON,
+    dev_writers: int = DEV_WRITERS,
+    calib_writers: int = CALIB_WRITERS,
+    epochs: int = EPOCHS,
+) -> None:
+    """Enrol many people at once; a re-run resumes where a killed run stopped."""
+    options.one(method, list(oneclass.METHODS), "--method")
+    options.one(engine, ["local", "spark"], "--engine")
+    cfg = _base_config(dev_writers, calib_writers, epochs)
+    b = base.load(cfg)
+    job, users = bulk.job_for(b, cfg, method), open_store(store)
+    if engine == "spark":
+        session = bulk.spark_session(master)
+        try:
+            summary = bulk.run_spark(source, users, job, session, batch)
+        finally:
+            session.stop()
+    else:
+        summary = bulk.run_local(bulk.read_input(source), users, job, batch, workers)
+    doc = {"enrolled": summary.enrolled, "skipped": summary.skipped,
+           "rejected": len(summary.rejected), "seconds": round(summary.seconds, 2)}  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps({**doc, "reasons": summary.rejected}))
+        return
+    console.print(", ".join(f"{k} {v}" for k, v in doc.items()))
+    for uid, reason in list(summary.rejected.items())[:5]:
+        console.print(f"  rejected {uid}: {reason}", highlight=False)
 
 
 @users_app.command("list")

@@ -176,17 +176,32 @@ class UserStore:
     # -- records
     def put(self, records: Sequence[Record]) -> None:
         """Insert or replace ``records`` in one transaction (all land, or none)."""
-        ids = [r.model.user_id for r in records]
+        images = [(r.model.user_id, i, im) for r in records for i, im in enumerate(r.images)]
+        self.put_rows([r.row() for r in records], images)
+
+    def put_rows(
+        self, rows: Sequence[tuple[Any, ...]], images: Sequence[tuple[str, int, bytes]] = ()
+    ) -> None:
+        """``put`` for rows already in column order (``Record.row``), as bulk enrolment makes
+        them; a person's earlier images are replaced by ``images`` (user id, index, bytes)."""
+        ids = [r[0] for r in rows]
         upsert = (f"INSERT INTO users ({USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                   "ON CONFLICT (user_id) DO UPDATE SET " + ", ".join(
                       f"{c} = excluded.{c}" for c in USER_COLUMNS.split(", ")[1:]))  # fmt: skip
         with self._tx() as cur:
-            cur.executemany(self._sql(upsert), [r.row() for r in records])
+            cur.executemany(self._sql(upsert), rows)
             cur.executemany(self._sql("DELETE FROM images WHERE user_id = ?"), [(u,) for u in ids])
-            images = [(r.model.user_id, i, im) for r in records for i, im in enumerate(r.images)]
             if images:
                 cur.executemany(self._sql("INSERT INTO images VALUES (?, ?, ?)"), images)
         self.cache.drop(ids)
+
+    def enrolled(self, base_version: str, method: str) -> set[str]:
+        """Ids of the people enrolled on ``base_version`` with ``method`` (what a re-run of a
+        bulk job skips)."""
+        with self._tx() as cur:
+            sql = "SELECT user_id FROM users WHERE base_version = ? AND method = ?"
+            cur.execute(self._sql(sql), (base_version, method))
+            return {r[0] for r in cur.fetchall()}
 
     def get(self, user_id: str) -> Record:
         """The record of ``user_id``; NotFound when nobody is enrolled under it."""
