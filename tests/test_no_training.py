@@ -81,6 +81,8 @@ def _invocations(tmp: Path) -> dict[str, tuple[list[str], str | None]]:
         "signatures enroll": (["signatures", "enroll", "alice", str(png)], signatures),
         "signatures verify": (["signatures", "verify", "alice", str(png)], signatures),
         "signatures bulk-enroll": (["signatures", "bulk-enroll", str(png)], signatures),
+        "signatures bases": (["signatures", "bases"], None),
+        "signatures migrate": (["signatures", "migrate", "--to", "abc"], "no stored base"),
         "signatures users list": (["signatures", "users", "list"], None),
         "signatures users show": (["signatures", "users", "show", "alice"], "no user 'alice'"),
         "signatures users delete": (["signatures", "users", "delete", "alice"], "no user 'alice'"),

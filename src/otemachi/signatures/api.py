@@ -11,7 +11,9 @@ from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from otemachi.core.errors import InvalidInput
-from otemachi.signatures import base, oneclass, security, service
+from otemachi.signatures import base as bases
+from otemachi.signatures import oneclass, security, service
+from otemachi.signatures.base import Base, BaseConfig
 from otemachi.signatures.batcher import Batcher
 from otemachi.signatures.security import RateLimit
 from otemachi.signatures.store import UserStore, open_store
@@ -25,22 +27,30 @@ Key = Annotated[str | None, Header(alias="X-API-Key")]
 class Service:
     """What the routes share: the base, the store, the micro-batcher and the rate limits."""
 
-    base: base.Base
+    base: Base
     store: UserStore
     batcher: Batcher
     per_key: RateLimit = field(default_factory=lambda: RateLimit(500, 1000, "API key"))
     # a person's threshold cannot be probed: 10 tries at once, then one every 6 seconds
     per_user: RateLimit = field(default_factory=lambda: RateLimit(1 / 6, 10, "user id"))
+    older_bases: dict[str, Base] = field(default_factory=dict)  # by version
+
+    def older(self, version: str) -> Base:
+        """A stored older base, for records not yet migrated (loaded once, then kept)."""
+        with _lock:
+            if version not in self.older_bases:
+                self.older_bases[version] = bases.load_version(version)
+            return self.older_bases[version]
 
     @classmethod
     def open(cls, store: str | None, base_spec: str) -> "Service":
-        b = base.load(base_config(base_spec))
+        b = bases.load(base_config(base_spec))
         return cls(b, open_store(store), Batcher(b))
 
 
-def base_config(spec: str) -> base.BaseConfig:
+def base_config(spec: str) -> BaseConfig:
     """``dev_writers=80,calib_writers=10,epochs=5`` -> the BaseConfig it names ('' = default)."""
-    allowed = {f.name for f in fields(base.BaseConfig)}
+    allowed = {f.name for f in fields(BaseConfig)}
     values = {}
     for item in filter(None, spec.split(",")):
         name, _, value = item.partition("=")
@@ -49,7 +59,7 @@ def base_config(spec: str) -> base.BaseConfig:
                 f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=INTEGER of {allowed}"
             )
         values[name.strip()] = int(value)
-    return base.BaseConfig(**values)
+    return BaseConfig(**values)
 
 
 _lock = threading.Lock()
@@ -113,7 +123,9 @@ def verify(
     svc.per_key.take(actor)
     svc.per_user.take(user_id)
     (image,) = _files([file])
-    verdict = service.verify(svc.base, svc.store, user_id, image, actor, svc.batcher.embed)
+    verdict = service.verify(
+        svc.base, svc.store, user_id, image, actor, svc.batcher.embed, svc.older
+    )
     return verdict.to_json()
 
 

@@ -1,12 +1,14 @@
 """The shared base every person's model stands on: the CNN, its version, background embeddings
 (random forgeries for SVMs) and global thresholds calibrated on development writers."""
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from otemachi.core.errors import CheckpointError, InvalidInput
+from otemachi.core.errors import CheckpointError, InvalidInput, NotFound
+from otemachi.core.paths import artifact_dir
 from otemachi.core.store import Artifact, rebuilding
 from otemachi.signatures import model, oneclass
 from otemachi.signatures.data import SignatureDataset, SynthDataset
@@ -127,3 +129,29 @@ def load(cfg: BaseConfig = BaseConfig()) -> Base:
             net, version, bg.tensors["negatives"].numpy(), meta["thresholds"],
             set(meta["seen_writers"]),
         )  # fmt: skip
+
+
+def stored() -> dict[str, BaseConfig]:
+    """Every base stored under OTEMACHI_HOME by this code revision: version -> its config."""
+    out = {}
+    for side in sorted(artifact_dir("signatures", "models").glob("background-*.json")):
+        try:
+            meta = json.loads(side.read_text())
+            cfg = BaseConfig(**meta["config"])
+            version = meta["metrics"]["base_version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a background sidecar of this code: not a base to offer
+        if BACKGROUND.path(cfg, DATA).with_suffix(".json") == side:
+            out[version] = cfg
+    return out
+
+
+def load_version(version: str) -> Base:
+    """The stored base whose version is ``version``; NotFound naming the stored ones if none."""
+    bases = stored()
+    if version not in bases:
+        raise NotFound(f"no stored base has version {version!r}; stored: {sorted(bases) or 'none'}")
+    found = load(bases[version])
+    if found.version != version:
+        raise NotFound(f"base {version} was replaced by {found.version} (trained again)")
+    return found

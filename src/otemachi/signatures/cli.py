@@ -9,7 +9,7 @@ from rich.table import Table
 from otemachi.core import files, options
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
-from otemachi.signatures import base, bulk, data, evaluate, oneclass, service, train
+from otemachi.signatures import base, bulk, data, evaluate, migrate, oneclass, service, train
 from otemachi.signatures.evaluate import KEYS, EvalConfig
 from otemachi.signatures.store import open_store
 
@@ -53,12 +53,18 @@ def train_cmd(
     dev_writers: int = DEV_WRITERS,
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
+    seed: int = typer.Option(
+        0, "--seed", min=0, max=options.SEED_MAX, help="Seed: another seed, another base."
+    ),
     retrain: bool = typer.Option(
         False, "--retrain", help="Train anew and replace the stored base."
     ),
 ) -> None:
-    """Train (or load the stored) base network and calibrate the global thresholds."""
-    b = train.base(_base_config(dev_writers, calib_writers, epochs), retrain)
+    """Train (or load the stored) base network and calibrate the global thresholds. A base
+    built with other settings is stored beside the others, with its own version."""
+    cfg = base.BaseConfig(dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs,
+                          seed=seed)  # fmt: skip
+    b = train.base(cfg, retrain)
     console.print(
         f"base {b.version}: {len(b.seen_writers)} development writers, thresholds calibrated"
     )
@@ -147,7 +153,7 @@ def verify(
 ) -> None:
     """Genuine or forged: the score against the person's threshold."""
     b = base.load(_base_config(dev_writers, calib_writers, epochs))
-    v = service.verify(b, open_store(store), user_id, _read([image])[0])
+    v = service.verify(b, open_store(store), user_id, _read([image])[0], older=base.load_version)
     if as_json:
         typer.echo(json.dumps(v.to_json()))
         return
@@ -193,6 +199,34 @@ def bulk_enroll(
     console.print(", ".join(f"{k} {v}" for k, v in doc.items()))
     for uid, reason in list(summary.rejected.items())[:5]:
         console.print(f"  rejected {uid}: {reason}", highlight=False)
+
+
+@app.command()
+def bases() -> None:
+    """The stored bases: version and the settings that built each."""
+    for version, cfg in base.stored().items():
+        console.print(f"{version}  dev_writers={cfg.dev_writers} calib_writers={cfg.calib_writers} "
+                      f"epochs={cfg.epochs} seed={cfg.seed}", highlight=False)  # fmt: skip
+
+
+@app.command("migrate")
+def migrate_cmd(
+    to: str = typer.Option(..., "--to", help="Version of the new base (see `bases`)."),
+    batch: int = typer.Option(256, "--batch", min=1, max=100_000, help="People per transaction."),
+    store: str | None = STORE,
+    as_json: bool = JSON,
+) -> None:
+    """Re-fit everyone on another base onto base VERSION from their kept images; list those
+    who must enrol again (no images kept)."""
+    result = migrate.migrate(open_store(store), base.load_version(to), batch)
+    if as_json:
+        typer.echo(json.dumps(vars(result)))
+        return
+    console.print(f"migrated {result.migrated} to base {to}; "
+                  f"{len(result.needs_enrolment)} need re-enrolment (no images kept), "
+                  f"{len(result.failed)} failed")  # fmt: skip
+    for uid in result.needs_enrolment[:20]:
+        console.print(f"  re-enrol {uid}", highlight=False)
 
 
 @users_app.command("list")

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from otemachi.core.errors import InvalidInput, OtemachiError
+from otemachi.core.errors import InvalidInput, NotFound, OtemachiError
 from otemachi.signatures import oneclass, security
 from otemachi.signatures.base import MAX_REFS, Base
 from otemachi.signatures.oneclass import UserModel
@@ -104,10 +104,19 @@ def verify(
     image: Image,
     actor: str = "cli",
     embedder: Embedder | None = None,
+    older: Callable[[str], Base] | None = None,
 ) -> Verdict:
-    """Is ``image`` the signature of ``user_id``? Audited (the decision, never the score)."""
+    """Is ``image`` the signature of ``user_id``? Audited (the decision, never the score).
+    A record fitted on an older base is scored with that base, found by ``older`` (version ->
+    base), until a migration replaces it; without one, it is refused."""
     record = store.get(security.user_id(user_id))
     (scan,) = _decoded([image])
+    version = record.model.base_version
+    if version != base.version and older is not None:
+        try:
+            base, embedder = older(version), None
+        except NotFound as exc:
+            raise StaleRecord(f"{exc}; re-enrol {user_id!r}") from exc
     emb = embedder(scan) if embedder else base.embed([scan])[0]
     verdict = decide(base, record.model, emb)
     store.audit(actor, "verify", user_id, "genuine" if verdict.genuine else "forged")

@@ -195,6 +195,13 @@ class UserStore:
                 cur.executemany(self._sql("INSERT INTO images VALUES (?, ?, ?)"), images)
         self.cache.drop(ids)
 
+    def stale(self, base_version: str) -> list[tuple[str, str]]:
+        """(user id, method) of everyone enrolled on another base than ``base_version``."""
+        with self._tx() as cur:
+            sql = "SELECT user_id, method FROM users WHERE base_version <> ? ORDER BY user_id"
+            cur.execute(self._sql(sql), (base_version,))
+            return [(r[0], r[1]) for r in cur.fetchall()]
+
     def enrolled(self, base_version: str, method: str) -> set[str]:
         """Ids of the people enrolled on ``base_version`` with ``method`` (what a re-run of a
         bulk job skips)."""
@@ -277,9 +284,14 @@ class UserStore:
 
     # -- audit log: who did what to whom, and the decision; never images or scores
     def audit(self, actor: str, action: str, user_id: str, decision: str | None = None) -> None:
+        self.audit_many([(actor, action, user_id, decision)])
+
+    def audit_many(self, entries: Sequence[tuple[str, str, str, str | None]]) -> None:
+        """Append (actor, action, user id, decision) entries in one transaction."""
+        now = time.time()
         with self._tx() as cur:
             sql = "INSERT INTO audit (at, actor, action, user_id, decision) VALUES (?, ?, ?, ?, ?)"
-            cur.execute(self._sql(sql), (time.time(), actor, action, user_id, decision))
+            cur.executemany(self._sql(sql), [(now, *e) for e in entries])
 
     def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
         with self._tx() as cur:
