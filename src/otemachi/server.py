@@ -1,13 +1,13 @@
 """The FastAPI app: /healthz, the docs, a landing page, and each system's router and pages."""
 
 import math
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from otemachi import __version__
+from otemachi.bodylimit import BodyLimit
 from otemachi.core.errors import OtemachiError, RateLimited
 from otemachi.markets import api as markets_api
 from otemachi.picking import api as picking_api
@@ -56,13 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body = {"error": type(exc).__name__, "detail": str(exc)}
         return JSONResponse(body, exc.http_status, headers=headers)
 
-    @app.middleware("http")
-    async def _cap_body(request: Request, call_next: Any) -> Any:
-        size = request.headers.get("content-length", "0")
-        if not size.isdigit() or int(size) > settings.max_body:
-            detail = f"request body of {size} bytes is refused (limit {settings.max_body:,})"
-            return JSONResponse({"error": "InvalidInput", "detail": detail}, 413)
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=settings.max_body)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -74,6 +74,8 @@ def test_local_pool_and_spark_enrol_the_same_records(
     table.to_parquet(tmp_path / "refs.parquet")
     job = _job(method)
     stores = {k: open_store(str(tmp_path / f"{k}.db")) for k in ("local", "pool", "spark")}
+    others = _table(30, seed=9).assign(user_id=lambda t: "other-" + t["user_id"])[:-8]
+    bulk.run_local(others, stores["spark"], job)  # people of another file already enrolled
     results = {
         "local": bulk.run_local(table, stores["local"], job, batch=50),
         "pool": bulk.run_local(table, stores["pool"], job, batch=37, workers=2),
@@ -88,8 +90,14 @@ def test_local_pool_and_spark_enrol_the_same_records(
         ), (name, summary.rejected)
     assert again.enrolled == 0 and again.skipped == people
     rows = {k: _rows(s) for k, s in stores.items()}
+    rows["spark"] = {u: r for u, r in rows["spark"].items() if not u.startswith("other-")}
     assert len(rows["local"]) == people
     assert rows["pool"] == rows["local"] and rows["spark"] == rows["local"]
+    singles = _table(50, seed=3)[:50].assign(user_id=[f"single{i}" for i in range(50)])
+    singles.to_parquet(tmp_path / "singles.parquet")  # one reference each: no user threshold
+    alone = bulk.run_spark(tmp_path / "singles.parquet", stores["spark"], job, spark, 64)
+    assert alone.enrolled == 50 and alone.skipped == 0
+    assert all(stores["spark"].get(u).model.n_refs == 1 for u in singles["user_id"])
 
 
 def test_sigkill_half_way_then_resume_loses_and_duplicates_nobody(

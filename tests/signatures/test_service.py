@@ -137,6 +137,14 @@ def test_bad_requests_get_clear_errors_and_change_nothing(  # type: ignore[no-un
     assert (store.users(), store.audit_log()) == before
 
 
+def test_chunked_bodies_over_the_limit_are_refused() -> None:
+    client = TestClient(create_app(Settings(max_body=1000)))
+    small = client.post("/api/signatures/users/x/verify", content=iter([b"x" * 100]))
+    assert small.status_code == 422  # read and parsed: no image in it
+    big = client.post("/api/signatures/users/x/verify", content=iter([b"x" * 600] * 3))
+    assert big.status_code == 413 and "limit 1,000 bytes" in big.json()["detail"]
+
+
 def test_verify_is_rate_limited_per_user_id(app: tuple[TestClient, UserStore, str], people) -> None:  # type: ignore[no-untyped-def]
     client, _, key = app
     genuine, _ = people["svc0000"]

@@ -79,8 +79,11 @@ def test_a_failing_batch_lands_nothing(store_url: str) -> None:
     good, bad = _records("svdd", 2, seed=2, prefix="new")
     broken = Record(type(bad.model)(**{**vars(bad.model), "n_refs": None}), bad.refs)
     with pytest.raises(StoreError, match="refused the change"):
-        store.put([good, broken])  # NOT NULL violated by the second row
-    assert store.users() == ["kept0000", "kept0001"]
+        store.put([good, broken], audit=[("k", "enroll", "new0000", None)])  # NOT NULL violated
+    assert store.users() == ["kept0000", "kept0001"] and store.audit_log() == []
+    with pytest.raises(NotFound):
+        store.delete("nobody", audit=[("k", "delete", "nobody", None)])
+    assert store.audit_log() == []
 
 
 def test_keys_are_stored_as_digests_and_can_be_revoked(store_url: str) -> None:
@@ -109,8 +112,13 @@ def test_the_audit_log_is_append_only(store_url: str) -> None:
     assert [(e["actor"], e["action"], e["user_id"], e["decision"]) for e in log] == [
         ("k1", "verify", "user0000", "forged")
     ]
-    truncate = ["TRUNCATE audit"] if store.dialect == "postgresql" else []
-    for sql in ("UPDATE audit SET decision = 'genuine'", "DELETE FROM audit", *truncate):
+    rewrite = (
+        ["TRUNCATE audit", "INSERT INTO audit VALUES (1, 0, 'x', 'x', 'x', NULL) "
+                           "ON CONFLICT (seq) DO UPDATE SET actor = 'x'"]
+        if store.dialect == "postgresql"
+        else ["INSERT OR REPLACE INTO audit VALUES (1, 0, 'x', 'x', 'x', NULL)"]
+    )  # fmt: skip
+    for sql in ("UPDATE audit SET decision = 'genuine'", "DELETE FROM audit", *rewrite):
         with pytest.raises(StoreError, match="append-only"), store._tx() as cur:
             cur.execute(sql)
     assert store.audit_log() == log
@@ -140,5 +148,21 @@ def test_bad_store_locations(tmp_path: Path) -> None:
         open_store(str(tmp_path))
     with pytest.raises(Exception, match="does not exist"):
         open_store(str(tmp_path / "no" / "users.db"))
-    with pytest.raises(StoreError, match="cannot open the store"):
-        open_store("postgresql://nobody@127.0.0.1:9/none")
+    with pytest.raises(StoreError, match="cannot open the store") as refused:
+        open_store("postgresql://nobody:s3cret@127.0.0.1:9/none")
+    assert "s3cret" not in str(refused.value)
+
+
+@pytest.mark.postgresql
+def test_a_dropped_postgresql_connection_is_replaced(postgres: object) -> None:
+    import psycopg
+
+    url = postgres.url  # type: ignore[attr-defined]
+    store = open_store(url)
+    assert store.count() >= 0
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE pid <> pg_backend_pid() AND datname = current_database()")  # fmt: skip
+    with pytest.raises(StoreError):
+        store.count()  # the server closed this thread's connection
+    assert store.count() >= 0  # a new connection

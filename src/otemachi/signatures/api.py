@@ -37,7 +37,7 @@ class Service:
 
     def older(self, version: str) -> Base:
         """A stored older base, for records not yet migrated (loaded once, then kept)."""
-        with _lock:
+        with _older_lock:
             if version not in self.older_bases:
                 self.older_bases[version] = bases.load_version(version)
             return self.older_bases[version]
@@ -62,7 +62,7 @@ def base_config(spec: str) -> BaseConfig:
     return BaseConfig(**values)
 
 
-_lock = threading.Lock()
+_lock, _older_lock = threading.Lock(), threading.Lock()
 
 
 def _service(request: Request) -> Service:
@@ -74,9 +74,12 @@ def _service(request: Request) -> Service:
 
 
 def _files(files: list[UploadFile]) -> list[bytes]:
+    """The bytes of each upload, checked; a client's file name is echoed only in part, quoted."""
     return [
         security.upload(
-            f.filename or f"file {i + 1}", f.content_type, f.file.read(security.MAX_UPLOAD + 1)
+            f"file {i + 1} ({(f.filename or '')[:40]!r})",
+            f.content_type,
+            f.file.read(security.MAX_UPLOAD + 1),
         )
         for i, f in enumerate(files)
     ]

@@ -4,6 +4,7 @@ scan that arrived within a few milliseconds."""
 
 import queue
 import threading
+import time
 from concurrent.futures import Future
 
 import numpy as np
@@ -31,9 +32,10 @@ class Batcher:
     def _loop(self) -> None:
         while True:
             jobs = [self.jobs.get()]
+            deadline = time.monotonic() + self.wait_s
             try:
                 while len(jobs) < self.size:
-                    jobs.append(self.jobs.get(timeout=self.wait_s))
+                    jobs.append(self.jobs.get(timeout=max(0.0, deadline - time.monotonic())))
             except queue.Empty:
                 pass
             try:

@@ -170,7 +170,7 @@ def _bound(job: Job) -> Callable[[pd.DataFrame], pd.DataFrame]:
 
 
 def _write(store: UserStore, job: Job, parts: Iterable[pd.DataFrame], total: int) -> Summary:
-    """Store each part in one transaction, with a progress bar over people."""
+    """Store each fitted part in one transaction, with a progress bar over people."""
     summary = Summary()
     with progress() as bar:
         task = bar.add_task(f"enrolling ({job.method})", total=total, info="")
@@ -178,18 +178,31 @@ def _write(store: UserStore, job: Job, parts: Iterable[pd.DataFrame], total: int
             ok = part[part["error"].isna()]
             now = time.time()
             rows = [
-                (u, job.method, bytes(p), None if np.isnan(t) else float(t), int(n), job.version,
+                (u, job.method, bytes(p), None if pd.isna(t) else float(t), int(n), job.version,
                  now, bytes(r))
                 for u, p, t, n, r in zip(ok["user_id"], ok["params"], ok["threshold"],
                                          ok["n_refs"], ok["refs"], strict=True)
             ]  # fmt: skip
             if rows:
-                store.put_rows(rows)
+                note = f"bulk, {job.method}"
+                store.put_rows(rows, audit=[("bulk", "enroll", r[0], note) for r in rows])
             summary.enrolled += len(rows)
             bad = part[part["error"].notna()]
             summary.rejected.update(zip(bad["user_id"], bad["error"], strict=True))
             bar.update(task, advance=len(part), info=f"{len(summary.rejected)} rejected")
     return summary
+
+
+def enrol_chunks(
+    chunks: Iterable[pd.DataFrame], store: UserStore, job: Job, total: int, workers: int = 1
+) -> Summary:
+    """Fit and store chunks of whole people (each chunk one batch, one transaction), in-process
+    or on a pool of ``workers``; ``total`` people in all (for the progress bar)."""
+    fit = functools.partial(fit_frame, job=job)
+    if workers == 1:
+        return _write(store, job, map(fit, chunks), total)
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        return _write(store, job, pool.imap(fit, chunks), total)
 
 
 def _chunks(frame: pd.DataFrame, batch: int) -> Iterator[pd.DataFrame]:
@@ -211,12 +224,7 @@ def run_local(
     done = store.enrolled(job.version, job.method)
     todo = frame[~frame["user_id"].isin(done)]
     total = todo["user_id"].nunique()
-    fit = functools.partial(fit_frame, job=job)
-    if workers == 1:
-        summary = _write(store, job, map(fit, _chunks(todo, batch)), total)
-    else:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            summary = _write(store, job, pool.imap(fit, _chunks(todo, batch)), total)
+    summary = enrol_chunks(_chunks(todo, batch), store, job, total, workers)
     summary.skipped = frame["user_id"].nunique() - total
     summary.seconds = time.perf_counter() - start
     return summary
@@ -259,7 +267,7 @@ def run_spark(path: Path, store: UserStore, job: Job, session, batch: int = 2000
     if done:
         skip = session.createDataFrame([(u,) for u in done], "user_id string")
         table = table.join(skip, "user_id", "left_anti")
-    total = people - len(done) if done else people
+    total = table.select("user_id").distinct().count() if done else people
     buckets = max(1, -(-total // batch))
     fitted = (
         table.withColumn("bucket", F.pmod(F.hash("user_id"), F.lit(buckets)))

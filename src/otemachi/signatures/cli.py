@@ -268,7 +268,7 @@ def keys_create(
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: str = typer.Argument(..., help="The id (sig_ID_...)."),
+def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (from `keys list`)."),
                 store: str | None = STORE) -> None:  # fmt: skip
     """Revoke an API key at once."""
     open_store(store).revoke_key(key_id)

@@ -1,8 +1,8 @@
 """signatures demo: build the base on first use (stored after), evaluate on unseen synthetic
-writers, report."""
+writers, then enrol people in bulk and verify them over HTTP; report."""
 
 from otemachi.core.report import Report, markdown_table
-from otemachi.signatures import evaluate, train
+from otemachi.signatures import evaluate, servedemo, train
 from otemachi.signatures.evaluate import KEYS, EvalConfig
 
 
@@ -19,3 +19,4 @@ def demo(report: Report) -> None:
         f"Base network {b.version}; {result.writers} evaluation writers never seen by the base. "
         f"EER uses skilled forgeries.\n\n{table}\n\n{images}",
     )
+    servedemo.service_demo(b, report)

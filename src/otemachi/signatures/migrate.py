@@ -22,13 +22,16 @@ class Migration:
 
 
 def migrate(store: UserStore, target: Base, batch: int = 256) -> Migration:
-    """Move every record not on ``target`` to it, keeping each person's method and images."""
+    """Move every record not on ``target`` to it, keeping each person's method and images. A
+    person deleted or re-enrolled while this runs is left as they are."""
     result = Migration()
     stale = store.stale(target.version)
     for start in track(range(0, len(stale), batch), f"migrating to base {target.version}"):
         fitted: list[Record] = []
+        old: dict[str, str] = {}
         by_method: dict[str, list[tuple[str, np.ndarray, tuple[bytes, ...]]]] = {}
-        for user_id, method in stale[start : start + batch]:
+        for user_id, method, version in stale[start : start + batch]:
+            old[user_id] = version
             images = tuple(store.images(user_id))
             if not images:
                 result.needs_enrolment.append(user_id)
@@ -48,9 +51,7 @@ def migrate(store: UserStore, target: Base, batch: int = 256) -> Migration:
                 Record(m, r.astype(np.float16), images=im)
                 for m, r, im in zip(models, refs, images, strict=True)
             ]
-        if fitted:
-            store.put(fitted)
-            note = f"base {target.version}"
-            store.audit_many([("migrate", "migrate", r.model.user_id, note) for r in fitted])
-        result.migrated += len(fitted)
+        note = f"base {target.version}"
+        audit = [("migrate", "migrate", r.model.user_id, note) for r in fitted]
+        result.migrated += store.rebase(fitted, old, audit) if fitted else 0
     return result

@@ -50,6 +50,7 @@ class RateLimit:
         self.rate, self.burst, self.what = rate, burst, what
         self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last time)
         self.lock = threading.Lock()
+        self.pruned = time.monotonic()
 
     def take(self, key: str) -> None:
         """Spend one token of ``key``; RateLimited (with Retry-After) when none is left."""
@@ -62,5 +63,7 @@ class RateLimit:
                 wait = (1 - tokens) / self.rate
                 raise RateLimited(f"too many requests for this {self.what}; retry later", wait)
             self.buckets[key] = (tokens - 1, now)
-            if len(self.buckets) > 1_000_000:  # forget the idle ones rather than grow forever
-                self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < 3600}
+            if now - self.pruned > 60:  # forget buckets that have refilled: they hold nothing
+                full = self.burst / self.rate
+                self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < full}
+                self.pruned = now

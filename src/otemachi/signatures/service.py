@@ -80,8 +80,7 @@ def enroll(
         if len(files) != len(images):
             raise InvalidInput("--keep-images keeps the uploaded files; give encoded images")
         record = Record(record.model, record.refs, record.enrolled_at, files)
-    store.put([record])
-    store.audit(actor, "enroll", user_id, f"{method}, {len(images)} references")
+    store.put([record], audit=[(actor, "enroll", user_id, f"{method}, {len(images)} references")])
     return record
 
 
@@ -125,8 +124,7 @@ def verify(
 
 def delete(store: UserStore, user_id: str, actor: str = "cli") -> None:
     """Remove a person and their images; audited."""
-    store.delete(security.user_id(user_id))
-    store.audit(actor, "delete", user_id)
+    store.delete(security.user_id(user_id), audit=[(actor, "delete", user_id, None)])
 
 
 def describe(store: UserStore, user_id: str) -> dict[str, object]:
@@ -136,6 +134,6 @@ def describe(store: UserStore, user_id: str) -> dict[str, object]:
     return {
         "user_id": m.user_id, "method": m.method, "n_refs": m.n_refs,
         "threshold": None if math.isnan(m.threshold) else m.threshold,
-        "base_version": m.base_version, "images_kept": len(store.images(user_id)),
+        "base_version": m.base_version, "images_kept": store.image_count(user_id),
         "enrolled_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.enrolled_at)),
     }  # fmt: skip

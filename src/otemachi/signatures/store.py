@@ -63,6 +63,7 @@ class StoreError(OtemachiError):
     http_status = 503
 
 
+Entry = tuple[str, str, str, str | None]  # audit: actor, action, user id, decision
 USER_COLUMNS = "user_id, method, params, threshold, n_refs, base_version, enrolled_at, refs"
 
 
@@ -106,6 +107,7 @@ class Cache:
         self.size, self.ttl = size, ttl
         self.items: OrderedDict[str, tuple[float, Record]] = OrderedDict()
         self.lock = threading.Lock()
+        self.drops = 0  # bumped by every drop: a read that began before one is not cached
 
     def get(self, user_id: str) -> Record | None:
         with self.lock:
@@ -115,8 +117,11 @@ class Cache:
             self.items.move_to_end(user_id)
             return hit[1]
 
-    def put(self, record: Record) -> None:
+    def put(self, record: Record, drops: int) -> None:
+        """Cache ``record``, read when ``self.drops`` was ``drops``, unless a write came since."""
         with self.lock:
+            if drops != self.drops:
+                return
             self.items[record.model.user_id] = (time.monotonic(), record)
             self.items.move_to_end(record.model.user_id)
             while len(self.items) > self.size:
@@ -124,6 +129,7 @@ class Cache:
 
     def drop(self, user_ids: Sequence[str]) -> None:
         with self.lock:
+            self.drops += 1
             for u in user_ids:
                 self.items.pop(u, None)
 
@@ -138,6 +144,8 @@ class UserStore:
         self.cache = Cache()
         self.local = threading.local()
         with self._tx() as cur:
+            if dialect == "postgresql":  # servers starting together create the schema in turn
+                cur.execute("SELECT pg_advisory_xact_lock(7306310)")
             for stmt in SCHEMA:
                 cur.execute(stmt.format(**TYPES[dialect]))
             for stmt in APPEND_ONLY[dialect]:
@@ -155,18 +163,29 @@ class UserStore:
                 conn = self.local.conn = self.connect()
             cur = conn.cursor()
         except self.errors as exc:
-            raise StoreError(f"cannot open the store {self.where}: {exc}") from exc
+            raise StoreError(f"cannot open the store: {exc}") from exc
         try:
             yield cur
             conn.commit()
         except self.errors as exc:
-            conn.rollback()
-            raise StoreError(f"the store {self.where} refused the change: {exc}") from exc
+            self._abandon(conn)
+            raise StoreError(f"the store refused the change: {exc}") from exc
         except BaseException:
-            conn.rollback()
+            self._abandon(conn)
             raise
         finally:
-            cur.close()
+            with contextlib.suppress(*self.errors):
+                cur.close()
+
+    def _abandon(self, conn: Any) -> None:
+        """Roll back; a connection that cannot even do that (the server went away) is closed
+        and forgotten, so this thread's next call opens a new one."""
+        try:
+            conn.rollback()
+        except self.errors:
+            with contextlib.suppress(*self.errors):
+                conn.close()
+            self.local.conn = None
 
     def _one(self, sql: str, *args: Any) -> Any:
         with self._tx() as cur:
@@ -174,13 +193,17 @@ class UserStore:
             return cur.fetchone()
 
     # -- records
-    def put(self, records: Sequence[Record]) -> None:
-        """Insert or replace ``records`` in one transaction (all land, or none)."""
+    def put(self, records: Sequence[Record], audit: Sequence[Entry] = ()) -> None:
+        """Insert or replace ``records`` and append ``audit`` entries in one transaction (all
+        land, or none)."""
         images = [(r.model.user_id, i, im) for r in records for i, im in enumerate(r.images)]
-        self.put_rows([r.row() for r in records], images)
+        self.put_rows([r.row() for r in records], images, audit)
 
     def put_rows(
-        self, rows: Sequence[tuple[Any, ...]], images: Sequence[tuple[str, int, bytes]] = ()
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        images: Sequence[tuple[str, int, bytes]] = (),
+        audit: Sequence[Entry] = (),
     ) -> None:
         """``put`` for rows already in column order (``Record.row``), as bulk enrolment makes
         them; a person's earlier images are replaced by ``images`` (user id, index, bytes)."""
@@ -193,14 +216,16 @@ class UserStore:
             cur.executemany(self._sql("DELETE FROM images WHERE user_id = ?"), [(u,) for u in ids])
             if images:
                 cur.executemany(self._sql("INSERT INTO images VALUES (?, ?, ?)"), images)
+            self._append(cur, audit)
         self.cache.drop(ids)
 
-    def stale(self, base_version: str) -> list[tuple[str, str]]:
-        """(user id, method) of everyone enrolled on another base than ``base_version``."""
+    def stale(self, base_version: str) -> list[tuple[str, str, str]]:
+        """(user id, method, base version) of everyone on another base than ``base_version``."""
         with self._tx() as cur:
-            sql = "SELECT user_id, method FROM users WHERE base_version <> ? ORDER BY user_id"
+            sql = ("SELECT user_id, method, base_version FROM users WHERE base_version <> ? "
+                   "ORDER BY user_id")  # fmt: skip
             cur.execute(self._sql(sql), (base_version,))
-            return [(r[0], r[1]) for r in cur.fetchall()]
+            return [(r[0], r[1], r[2]) for r in cur.fetchall()]
 
     def enrolled(self, base_version: str, method: str) -> set[str]:
         """Ids of the people enrolled on ``base_version`` with ``method`` (what a re-run of a
@@ -215,22 +240,44 @@ class UserStore:
         hit = self.cache.get(user_id)
         if hit is not None:
             return hit
+        drops = self.cache.drops
         row = self._one(f"SELECT {USER_COLUMNS} FROM users WHERE user_id = ?", user_id)
         if row is None:
-            raise NotFound(f"no user {user_id!r} is enrolled in {self.where}")
+            raise NotFound(f"no user {user_id!r} is enrolled")
         record = Record.from_row(row)
-        self.cache.put(record)
+        self.cache.put(record, drops)
         return record
 
-    def delete(self, user_id: str) -> None:
-        """Remove a person's record and images; NotFound when nobody is enrolled under it."""
+    def delete(self, user_id: str, audit: Sequence[Entry] = ()) -> None:
+        """Remove a person's record and images (and append ``audit``) in one transaction;
+        NotFound, changing nothing, when nobody is enrolled under ``user_id``."""
         with self._tx() as cur:
             cur.execute(self._sql("DELETE FROM users WHERE user_id = ?"), (user_id,))
-            gone = cur.rowcount
+            if not cur.rowcount:
+                raise NotFound(f"no user {user_id!r} is enrolled")
             cur.execute(self._sql("DELETE FROM images WHERE user_id = ?"), (user_id,))
+            self._append(cur, audit)
         self.cache.drop([user_id])
-        if not gone:
-            raise NotFound(f"no user {user_id!r} is enrolled in {self.where}")
+
+    def rebase(self, records: Sequence[Record], old: dict[str, str], audit: Sequence[Entry]) -> int:
+        """Replace each person's model with ``records`` (fitted on a new base) only where the
+        stored record is still on base ``old[user_id]``: someone deleted or re-enrolled
+        meanwhile is left alone. Returns how many were replaced; one transaction."""
+        sql = ("UPDATE users SET params = ?, threshold = ?, n_refs = ?, base_version = ?, refs = ? "
+               "WHERE user_id = ? AND base_version = ?")  # fmt: skip
+        done = []
+        with self._tx() as cur:
+            for r in records:
+                u, _, params, threshold, n_refs, version, _, refs = r.row()
+                cur.execute(self._sql(sql), (params, threshold, n_refs, version, refs, u, old[u]))
+                if cur.rowcount:
+                    done.append(u)
+            self._append(cur, [e for e in audit if e[2] in set(done)])
+        self.cache.drop(done)
+        return len(done)
+
+    def image_count(self, user_id: str) -> int:
+        return int(self._one("SELECT COUNT(*) FROM images WHERE user_id = ?", user_id)[0])
 
     def users(self, after: str = "", limit: int = 100) -> list[str]:
         """User ids in order, ``limit`` at a time after ``after`` (keyset pagination)."""
@@ -264,7 +311,7 @@ class UserStore:
             sql = "UPDATE api_keys SET revoked = ? WHERE key_id = ? AND revoked IS NULL"
             cur.execute(self._sql(sql), (time.time(), key_id))
             if not cur.rowcount:
-                raise NotFound(f"no active API key {key_id!r}")
+                raise NotFound("no active API key has that id (see `signatures keys list`)")
 
     def api_keys(self) -> list[dict[str, Any]]:
         with self._tx() as cur:
@@ -284,12 +331,12 @@ class UserStore:
 
     # -- audit log: who did what to whom, and the decision; never images or scores
     def audit(self, actor: str, action: str, user_id: str, decision: str | None = None) -> None:
-        self.audit_many([(actor, action, user_id, decision)])
-
-    def audit_many(self, entries: Sequence[tuple[str, str, str, str | None]]) -> None:
-        """Append (actor, action, user id, decision) entries in one transaction."""
-        now = time.time()
         with self._tx() as cur:
+            self._append(cur, [(actor, action, user_id, decision)])
+
+    def _append(self, cur: Any, entries: Sequence[Entry]) -> None:
+        if entries:
+            now = time.time()
             sql = "INSERT INTO audit (at, actor, action, user_id, decision) VALUES (?, ?, ?, ?, ?)"
             cur.executemany(self._sql(sql), [(now, *e) for e in entries])
 
@@ -309,6 +356,7 @@ def _sqlite(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30, isolation_level="DEFERRED")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA recursive_triggers=ON")  # so INSERT OR REPLACE cannot rewrite the audit
     return conn
 
 
@@ -320,7 +368,13 @@ def open_store(spec: str | None = None) -> UserStore:
         except ImportError as exc:
             raise SetupError("psycopg is not installed: `pip install 'psycopg[binary]'`") from exc
 
-        where = spec.split("@")[-1]  # never echo a password
+        try:
+            info = psycopg.conninfo.conninfo_to_dict(spec)
+        except psycopg.ProgrammingError as exc:
+            raise InvalidInput(f"--store: not a PostgreSQL URL ({exc})") from exc
+        where = (
+            f"postgresql {info.get('host', '')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+        )
         return UserStore(
             lambda: psycopg.connect(spec, connect_timeout=10), "postgresql", where, (psycopg.Error,)
         )

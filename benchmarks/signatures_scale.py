@@ -1,0 +1,217 @@
+"""signatures at bank scale, one run, one table:
+
+- 1,000,000 people enrolled from synthetic embeddings (1-5 references each) with the batched
+  local engine (svdd) into SQLite; ocnn on 2,000 people; Spark local[*] on 100,000 people;
+- bytes per person, store size, record lookup p50/p99 cold (not in the LRU) and warm;
+- HTTP verify p50/p99 and errors with 64 concurrent clients for 60 s against `uvicorn`, each
+  request a real signature image through preprocessing and the CNN (micro-batched);
+- the naive baseline a team would write first, in the same run: one pickled scikit-learn
+  OneClassSVM file per person, loaded per request (10,000 people), with the ratios.
+
+Needs the default base: `otemachi signatures train` (make bench runs it).
+Run: .venv/bin/python benchmarks/signatures_scale.py
+"""
+
+import asyncio
+import io
+import os
+import pickle
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+from PIL import Image
+from sklearn.svm import OneClassSVM
+
+from otemachi.signatures import base, bulk, data
+from otemachi.signatures.store import UserStore, open_store
+
+USERS, OCNN_USERS, SPARK_USERS, NAIVE_USERS = 1_000_000, 2_000, 100_000, 10_000
+CHUNK = 20_000
+CLIENTS, SECONDS = 64, 60.0
+
+
+def people(n: int, seed: int, offset: int = 0) -> pd.DataFrame:
+    """n people with 1-5 unit embeddings each, one row per reference."""
+    r = np.random.default_rng(seed)
+    counts = 1 + r.integers(0, 5, n)
+    ids = np.repeat([f"c{i:08d}" for i in range(offset, offset + n)], counts)
+    emb = r.normal(size=(len(ids), 128)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    return pd.DataFrame({"user_id": ids, "embedding": list(emb)})
+
+
+def timed_enrol(store: UserStore, job: bulk.Job, n: int) -> float:
+    start = time.perf_counter()
+    chunks = (people(min(CHUNK, n - at), seed=at, offset=at) for at in range(0, n, CHUNK))
+    summary = bulk.enrol_chunks(chunks, store, job, n)
+    assert summary.enrolled == n and not summary.rejected, summary
+    return n / (time.perf_counter() - start)
+
+
+def lookups(url: str, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Milliseconds per record lookup: first through a fresh store (cold), then again (warm)."""
+    store = open_store(url)
+    out = []
+    for _ in range(2):
+        times = []
+        for u in ids:
+            t = time.perf_counter()
+            store.get(u)
+            times.append(time.perf_counter() - t)
+        out.append(1e3 * np.array(times))
+    return out[0], out[1]
+
+
+def naive(folder: Path, n: int, probe: np.ndarray) -> dict[str, float]:
+    """One pickled OneClassSVM per person: enrol rate, bytes per person, load-per-request times."""
+    frame = people(n, seed=7)
+    start = time.perf_counter()
+    for uid, rows in frame.groupby("user_id"):
+        model = OneClassSVM(gamma="scale", nu=0.1).fit(np.stack(rows["embedding"].to_numpy()))
+        (folder / f"{uid}.pkl").write_bytes(pickle.dumps(model))
+    rate = n / (time.perf_counter() - start)
+    files = sorted(folder.glob("*.pkl"))
+    times = []
+    for path in np.random.default_rng(0).choice(files, 2000):
+        t = time.perf_counter()
+        model = pickle.loads(Path(path).read_bytes())  # the baseline itself: not project code
+        model.decision_function(probe[None])
+        times.append(time.perf_counter() - t)
+    size = sum(p.stat().st_size for p in files) / n
+    return {"rate": rate, "bytes": size, "p50": 1e3 * np.percentile(times, 50),
+            "p99": 1e3 * np.percentile(times, 99)}  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def hammer(url: str, key: str, ids: list[str], pngs: list[bytes]) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + SECONDS
+    r = np.random.default_rng(1)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while time.perf_counter() < stop:
+            uid, png = ids[r.integers(len(ids))], pngs[r.integers(len(pngs))]
+            t = time.perf_counter()
+            try:
+                resp = await http.post(f"{url}/api/signatures/users/{uid}/verify",
+                                       files={"file": ("s.png", png, "image/png")},
+                                       headers={"X-API-Key": key})  # fmt: skip
+                ok = resp.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                latencies.append(time.perf_counter() - t)
+            else:
+                errors += 1
+
+    limits = httpx.Limits(max_connections=CLIENTS)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(CLIENTS)))
+    return latencies, errors
+
+
+def http_verify(db: str, ids: list[str]) -> dict[str, float]:
+    key = open_store(db).create_key("benchmark")
+    port = free_port()
+    env = {**os.environ, "OTEMACHI_SIGNATURES_STORE": db}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "otemachi.server:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{url}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        corpus = data.SynthDataset(20, n_genuine=2, n_forgeries=0, seed=4242, prefix="bench")
+        pngs = []
+        for w in corpus.writers():
+            for image in corpus.iter_genuine(w):
+                buf = io.BytesIO()
+                Image.fromarray(image).save(buf, format="PNG")
+                pngs.append(buf.getvalue())
+        asyncio.run(hammer(url, key, ids[:1000], pngs[:4]))  # warm-up: loads the base
+        lat, errors = asyncio.run(hammer(url, key, ids, pngs))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ms = 1e3 * np.array(lat)
+    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
+            "rps": len(lat) / SECONDS, "errors": errors}  # fmt: skip
+
+
+def main() -> None:
+    cfg = base.BaseConfig()
+    b = base.load(cfg)
+    folder = Path(tempfile.mkdtemp(prefix="otemachi-scale-"))
+    db = str(folder / "users.db")
+    store = open_store(db)
+    print(f"{platform.node()} {os.cpu_count()} CPUs, {date.today()}, base {b.version}")
+
+    svdd_rate = timed_enrol(store, bulk.job_for(b, cfg, "svdd"), USERS)
+    ocnn_rate = timed_enrol(open_store(str(folder / "ocnn.db")), bulk.job_for(b, cfg, "ocnn"),
+                            OCNN_USERS)  # fmt: skip
+    spark_in = folder / "spark.parquet"
+    people(SPARK_USERS, seed=99).to_parquet(spark_in)
+    session = bulk.spark_session("local[*]")
+    try:
+        s = bulk.run_spark(spark_in, open_store(str(folder / "spark.db")),
+                           bulk.job_for(b, cfg, "svdd"), session, 20_000)  # fmt: skip
+    finally:
+        session.stop()
+    spark_rate = s.enrolled / s.seconds
+
+    with store._tx() as cur:
+        cur.execute("SELECT AVG(LENGTH(params) + LENGTH(refs)) FROM users")
+        per_user = float(cur.fetchone()[0])
+    size = sum(p.stat().st_size for p in folder.glob("users.db*"))
+    ids = [f"c{i:08d}" for i in np.random.default_rng(3).choice(USERS, 20_000, replace=False)]
+    cold, warm = lookups(db, ids)
+    pct = lambda x: (np.percentile(x, 50), np.percentile(x, 99))  # noqa: E731
+    probe = np.random.default_rng(5).normal(size=128).astype(np.float32)
+    nv = naive(Path(tempfile.mkdtemp(prefix="otemachi-naive-")), NAIVE_USERS, probe)
+    http = http_verify(db, [f"c{i:08d}" for i in range(USERS)])
+
+    rows = [
+        ("enrol svdd, batched local (users/s)", f"{svdd_rate:,.0f}", f"{nv['rate']:,.0f}",
+         f"{svdd_rate / nv['rate']:.1f}x"),
+        ("enrol ocnn, batched local (users/s)", f"{ocnn_rate:,.0f}", "", ""),
+        (f"enrol svdd, Spark local[*], {SPARK_USERS:,} (users/s)", f"{spark_rate:,.0f}", "", ""),
+        ("bytes per user (parameters + references)", f"{per_user:,.0f}", f"{nv['bytes']:,.0f}",
+         f"{nv['bytes'] / per_user:.1f}x smaller"),
+        (f"store size, {USERS:,} users (MB)", f"{size / 1e6:,.0f}", "", ""),
+        ("lookup p50 / p99 cold (ms)", "{:.3f} / {:.3f}".format(*pct(cold)),
+         f"{nv['p50']:.3f} / {nv['p99']:.3f}", f"{nv['p99'] / pct(cold)[1]:.1f}x"),
+        ("lookup p50 / p99 warm (ms)", "{:.4f} / {:.4f}".format(*pct(warm)), "", ""),
+        (f"HTTP verify p50 / p99 (ms), {CLIENTS} clients", f"{http['p50']:.1f} / {http['p99']:.1f}",
+         "", ""),
+        ("HTTP verify requests/s, errors", f"{http['rps']:.1f}, {http['errors']}", "", ""),
+    ]  # fmt: skip
+    print(f"{'':52s} {'otemachi':>22s} {'naive':>16s} {'ratio':>16s}")
+    for name, ours, theirs, ratio in rows:
+        print(f"{name:52s} {ours:>22s} {theirs:>16s} {ratio:>16s}")
+    print(f"naive baseline measured on {NAIVE_USERS:,} users (one file each)")
+
+
+if __name__ == "__main__":
+    main()
