@@ -91,36 +91,47 @@ def _base(cfg: BaseConfig, home: str) -> Base:
     return bases.load(cfg)
 
 
-def _embeddings(column: pd.Series, dim: int) -> list[np.ndarray | str]:
-    """Each row's embedding as float32 (dim,), or the reason it is unusable."""
-    out: list[np.ndarray | str] = []
-    for e in column:
+Rows = tuple[np.ndarray, dict[int, str]]  # embeddings (R, E); row -> why it is unusable
+
+
+def _embeddings(column: pd.Series, dim: int) -> Rows:
+    """Each row's embedding as float32, in one stack when every row is sound; row by row (to
+    name the bad ones) otherwise."""
+    try:
+        x = np.stack(list(column)).astype(np.float32)
+        if x.shape[1:] == (dim,) and np.isfinite(x).all():
+            return x, {}
+    except (ValueError, TypeError):
+        pass
+    x, bad = np.zeros((len(column), dim), np.float32), {}
+    for i, e in enumerate(column):
         try:
             v = np.asarray(e, np.float32)
         except (ValueError, TypeError):
             v = np.zeros(0, np.float32)
-        ok = v.shape == (dim,) and bool(np.isfinite(v).all())
-        out.append(v if ok else f"embeddings must be {dim} finite numbers each")
-    return out
+        if v.shape == (dim,) and np.isfinite(v).all():
+            x[i] = v
+        else:
+            bad[i] = f"embeddings must be {dim} finite numbers each"
+    return x, bad
 
 
-def _images(paths: list[str], job: Job) -> list[np.ndarray | str]:
-    """Each image's embedding, or the reason it is unusable, through the job's base."""
+def _images(paths: list[str], job: Job) -> Rows:
+    """Each image's embedding through the job's base; unreadable ones named."""
     b = _base(job.base_cfg, job.home)
     if b.version != job.version:
         raise SetupError(f"this worker has base {b.version}, the job was started on {job.version}")
-    scans: list[np.ndarray | str] = []
-    for p in paths:
+    scans, bad = [], {}
+    for i, p in enumerate(paths):
         try:
             scans.append(preprocess(read_image(p), b.net.cfg.resize, b.net.cfg.crop))
         except InvalidInput as exc:
-            scans.append(str(exc))
-    good = [i for i, x in enumerate(scans) if not isinstance(x, str)]
+            bad[i] = str(exc)
+    x = np.zeros((len(paths), b.net.cfg.embed), np.float32)
+    good = [i for i in range(len(paths)) if i not in bad]
     if good:
-        x = torch.from_numpy(np.stack([scans[i] for i in good]))[:, None]
-        for i, e in zip(good, model.embed(b.net, x), strict=True):
-            scans[i] = e
-    return scans
+        x[good] = model.embed(b.net, torch.from_numpy(np.stack(scans))[:, None])
+    return x, bad
 
 
 def fit_frame(frame: pd.DataFrame, job: Job) -> pd.DataFrame:
@@ -130,20 +141,19 @@ def fit_frame(frame: pd.DataFrame, job: Job) -> pd.DataFrame:
     users, starts, counts = np.unique(frame["user_id"].to_numpy(str), return_index=True,
                                       return_counts=True)  # fmt: skip
     if "embedding" in frame.columns:
-        rows = _embeddings(frame["embedding"], job.negatives.shape[1])
+        x, bad = _embeddings(frame["embedding"], job.negatives.shape[1])
     else:
-        rows = _images([str(p) for p in frame["image_path"]], job)
+        x, bad = _images([str(p) for p in frame["image_path"]], job)
     ids, refs, errors = [], [], {}
-    for uid, at, n in zip(users.tolist(), starts, counts, strict=True):
-        mine = rows[at : at + n]
-        problem = next((r for r in mine if isinstance(r, str)), None)
+    for uid, at, n in zip(users.tolist(), starts.tolist(), counts.tolist(), strict=True):
+        problem = next((bad[i] for i in range(at, at + n) if i in bad), None) if bad else None
         if not USER_ID.fullmatch(uid):
             problem = "user id is not valid (1-64 letters, digits, '.', '_' or '-')"
         elif not 1 <= n <= MAX_REFS:
             problem = f"{n} references (need 1 to {MAX_REFS})"
         if problem is None:
             ids.append(uid)
-            refs.append(np.stack(mine))
+            refs.append(x[at : at + n])
         else:
             errors[uid] = problem
     models = (
@@ -151,13 +161,13 @@ def fit_frame(frame: pd.DataFrame, job: Job) -> pd.DataFrame:
         if ids
         else []
     )
-    bad = len(errors)
+    n_bad = len(errors)
     return pd.DataFrame({
         "user_id": ids + list(errors),
-        "params": [oneclass.pack(job.method, m.params) for m in models] + [None] * bad,
-        "threshold": [m.threshold for m in models] + [np.nan] * bad,
-        "n_refs": [m.n_refs for m in models] + [0] * bad,
-        "refs": [np.asarray(r, "<f2").tobytes() for r in refs] + [None] * bad,
+        "params": [oneclass.pack(job.method, m.params) for m in models] + [None] * n_bad,
+        "threshold": [m.threshold for m in models] + [np.nan] * n_bad,
+        "n_refs": [m.n_refs for m in models] + [0] * n_bad,
+        "refs": [np.asarray(r, "<f2").tobytes() for r in refs] + [None] * n_bad,
         "error": [None] * len(ids) + list(errors.values()),
     })  # fmt: skip
 

@@ -3,6 +3,7 @@ and many more from synthetic embeddings), then verify real scans over HTTP again
 server on 127.0.0.1, and report the scale table."""
 
 import io
+import shutil
 import socket
 import threading
 import time
@@ -62,7 +63,10 @@ def _serve(db: str) -> tuple[uvicorn.Server, str]:
                             port=port, log_level="warning")  # fmt: skip
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 30
     while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the demo's HTTP server did not start on port {port}")
         time.sleep(0.05)
     return server, f"http://127.0.0.1:{port}"
 
@@ -70,7 +74,8 @@ def _serve(db: str) -> tuple[uvicorn.Server, str]:
 def service_demo(b: Base, report: Report) -> None:
     """Bulk enrolment, HTTP verification of held-out genuine scans and skilled forgeries."""
     folder = report.folder("signatures") / "service"
-    folder.mkdir(exist_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)  # this demo's own output of an earlier run
+    folder.mkdir()
     db = str(folder / "users.db")
     store = open_store(db)
     table, probes = _images(folder)
