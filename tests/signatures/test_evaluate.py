@@ -22,8 +22,10 @@ def test_cnn_and_per_person_models_separate_skilled_forgeries_of_unseen_writers(
     result, figures = evaluate.run(tiny_base, data, EvalConfig(refs=(1, 5)), tmp_path)
     js = json.loads((tmp_path / "results.json").read_text())
     assert js == json.loads(json.dumps(result.to_json()))
-    assert js["writers"] == 30 and set(js["methods"]) == {"ocnn", "svdd", "svm"}
+    assert js["writers"] == 30 and set(js["methods"]) == {"ocnn", "svdd", "svm", "hog"}
     assert all(set(m) == set(KEYS) for by in js["methods"].values() for m in by.values())
+    hog = js["methods"]["hog"]["5"]  # the classical baseline: no calibrated global threshold
+    assert 0.5 < hog["auc"] <= 1 and hog["far_skilled"] is None and hog["frr_shipped"] is None
     svdd = js["methods"]["svdd"]
     assert svdd["5"]["auc"] >= 0.9, svdd  # genuine vs skilled forgeries; chance is 0.5
     assert svdd["5"]["auc"] > svdd["1"]["auc"] and svdd["5"]["eer_global"] < 0.25, svdd

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from otemachi.core.errors import InvalidInput
-from otemachi.signatures import metrics, oneclass
+from otemachi.signatures import classical, metrics, oneclass
 
 GENUINE = np.array([0.9, 0.8, 0.7, 0.4])
 IMPOSTOR = np.array([0.6, 0.5, 0.3, 0.1])
@@ -54,3 +54,12 @@ def test_single_reference_has_no_user_threshold_and_bad_input_is_refused() -> No
         oneclass.train_user("u", refs, "magic", negatives, "v")
     with pytest.raises(InvalidInput, match="holds 256 bytes, got 7"):
         oneclass.unpack("svdd", b"garbage", 128)
+
+
+def test_the_classical_rule_on_hand_made_vectors() -> None:
+    refs = np.array([[1.0, 0.0], [0.6, 0.8]])
+    probes = np.array([[0.8, 0.6], [0.0, 1.0]])
+    # cosine to the closest reference: (0.8, 0.6) -> max(0.8, 0.96); (0, 1) -> max(0, 0.8)
+    np.testing.assert_allclose(classical.nearest(refs, probes), [0.96, 0.8])
+    assert classical.user_threshold(refs) == pytest.approx(0.6)  # each reference vs the other
+    assert math.isnan(classical.user_threshold(refs[:1]))

@@ -78,7 +78,11 @@ def evaluate_cmd(
     refs: str = typer.Option(
         "1,2,5", "--refs", help="Numbers of references, comma-separated (1-5)."
     ),
-    method: str = typer.Option("all", "--method", help="ocnn, svdd, svm, a comma list, or all."),
+    method: str = typer.Option(
+        "all",
+        "--method",
+        help="ocnn, svdd, svm, a comma list, or all (the HOG baseline always runs).",
+    ),
     out: Path = typer.Option(
         Path("signatures-eval"), "--out", help="Folder for plots and results.json."
     ),

@@ -4,6 +4,7 @@ results, DET curves, histograms and example images."""
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
-from otemachi.signatures import oneclass, plots, service
+from otemachi.signatures import classical, oneclass, plots, service
 from otemachi.signatures.base import Base, assert_disjoint, embed_writers, qualified
 from otemachi.signatures.data import SignatureDataset, SynthDataset, open_dataset
 from otemachi.signatures.metrics import auc, eer, far_frr
@@ -35,6 +36,7 @@ class EvalConfig:
     refs: tuple[int, ...] = (1, 2, 5)
     methods: tuple[str, ...] = ("ocnn", "svdd", "svm")
     n_random: int = 10  # random forgeries per writer: one genuine signature of each of n others
+    classical: bool = True  # also the HOG + nearest-reference baseline
     seed: int = 0
 
 
@@ -55,40 +57,63 @@ class Scores:
         return {k: np.concatenate(v) if v else np.zeros(0) for k, v in vars(self).items()}
 
 
-def run_protocol(base: Base, embs: Embeddings, method: str, r: int, cfg: EvalConfig) -> Scores:
+# A person's verifier for the protocol: references -> (score function, user threshold or NaN,
+# the threshold `verify` would apply or NaN when the method has no calibrated one)
+Fit = Callable[[str, np.ndarray], tuple[Callable[[np.ndarray], np.ndarray], float, float]]
+
+
+def deep_fit(base: Base, method: str, r: int, seed: int) -> Fit:
+    def fit(
+        writer: str, refs: np.ndarray
+    ) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
+        model = oneclass.train_user(writer, refs, method, base.negatives, base.version, seed)
+        return (lambda x: oneclass.score(model, x)), model.threshold, service.threshold(base, model)
+
+    return fit
+
+
+def classical_fit(
+    writer: str, refs: np.ndarray
+) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
+    return (lambda x: classical.nearest(refs, x)), classical.user_threshold(refs), math.nan
+
+
+def run_protocol(embs: Embeddings, r: int, cfg: EvalConfig, fit: Fit, global_thr: float) -> Scores:
     """Score every writer with at least r + 1 genuine signatures."""
     gen = rng(cfg.seed, "signatures", "random-forgeries", str(r))
     writers = [w for w in sorted(embs) if len(embs[w][0]) > r]
-    global_thr = base.thresholds[method][str(r)]
     out = Scores()
     for w in writers:
         genuine, forged = embs[w]
-        model = oneclass.train_user(w, genuine[:r], method, base.negatives, base.version, cfg.seed)
-        thr = global_thr if math.isnan(model.threshold) else model.threshold
+        score, user_thr, shipped = fit(w, genuine[:r])
+        thr = global_thr if math.isnan(user_thr) else user_thr
         others = [o for o in writers if o != w]
         picks = gen.choice(len(others), min(cfg.n_random, len(others)), replace=False)
-        g, s = oneclass.score(model, genuine[r:]), oneclass.score(model, forged)
+        g, s = score(genuine[r:]), score(forged)
         out.genuine.append(g)
         out.skilled.append(s)
-        out.random.append(oneclass.score(model, np.stack([embs[others[i]][0][0] for i in picks])))
+        out.random.append(score(np.stack([embs[others[i]][0][0] for i in picks])))
         out.genuine_norm.append(g - thr)
         out.skilled_norm.append(s - thr)
-        shipped = service.threshold(base, model)
         out.genuine_shipped.append(g - shipped)
         out.skilled_shipped.append(s - shipped)
     return out
 
 
-def summarise(base: Base, sc: dict[str, np.ndarray], method: str, r: int) -> dict[str, float]:
-    """The metric keys for one method and reference count."""
-    thr = base.thresholds[method][str(r)]
-    far_s, frr = far_frr(sc["genuine"], sc["skilled"], thr)
-    # the decision exactly as `verify` makes it: score >= max(global, per-user threshold)
-    far_ship, frr_ship = far_frr(sc["genuine_shipped"], sc["skilled_shipped"], 0.0)
-    return {
+def summarise(sc: dict[str, np.ndarray], thr: float) -> dict[str, float]:
+    """The metric keys for one method and reference count; those at an operating point are NaN
+    for a method without a calibrated global threshold ``thr``."""
+    out = {
         "eer_global": eer(sc["genuine"], sc["skilled"])[0],
         "eer_user": eer(sc["genuine_norm"], sc["skilled_norm"])[0],
         "auc": auc(sc["genuine"], sc["skilled"]),
+    }
+    if math.isnan(thr):
+        return out | dict.fromkeys(KEYS[3:], math.nan)
+    far_s, frr = far_frr(sc["genuine"], sc["skilled"], thr)
+    # the decision exactly as `verify` makes it: score >= max(global, per-user threshold)
+    far_ship, frr_ship = far_frr(sc["genuine_shipped"], sc["skilled_shipped"], 0.0)
+    return out | {
         "far_skilled": far_s,
         "far_random": far_frr(sc["genuine"], sc["random"], thr)[0],
         "frr": frr,
@@ -104,11 +129,17 @@ class Evaluation:
     scores: dict[str, dict[str, dict[str, np.ndarray]]]  # method -> refs -> pooled scores
 
     def to_json(self) -> dict[str, object]:
-        return {"writers": self.writers, "methods": self.results}
+        """Results as JSON: a metric a method does not have is null."""
+        clean = {m: {r: {k: None if math.isnan(v) else v for k, v in ms.items()}
+                     for r, ms in by.items()} for m, by in self.results.items()}  # fmt: skip
+        return {"writers": self.writers, "methods": clean}
 
 
-def evaluate(base: Base, embs: Embeddings, cfg: EvalConfig = EvalConfig()) -> Evaluation:
-    """Every method at every reference count on the same writers."""
+def evaluate(
+    base: Base, embs: Embeddings, cfg: EvalConfig = EvalConfig(), hog: Embeddings | None = None
+) -> Evaluation:
+    """Every method at every reference count on the same writers; with ``hog`` (the classical
+    features of the same images), the classical baseline too."""
     bad = [m for m in cfg.methods if m not in oneclass.METHODS]
     if bad:
         raise InvalidInput(f"unknown method(s) {bad}; choose from {list(oneclass.METHODS)}")
@@ -121,10 +152,19 @@ def evaluate(base: Base, embs: Embeddings, cfg: EvalConfig = EvalConfig()) -> Ev
     embs = {w: embs[w] for w in usable}
     results: dict[str, dict[str, dict[str, float]]] = {}
     scores: dict[str, dict[str, dict[str, np.ndarray]]] = {}
-    for method, r in track([(m, r) for m in cfg.methods for r in cfg.refs], "evaluating"):
-        sc = run_protocol(base, embs, method, r, cfg).arrays()
+    runs = [(m, r) for m in cfg.methods for r in cfg.refs]
+    runs += [(classical.NAME, r) for r in cfg.refs] if hog is not None else []
+    for method, r in track(runs, "evaluating"):
+        if method == classical.NAME:
+            assert hog is not None
+            feats = {w: hog[w] for w in usable}
+            sc = run_protocol(feats, r, cfg, classical_fit, 0.0).arrays()  # 0: scores unshifted
+            thr = math.nan
+        else:
+            thr = base.thresholds[method][str(r)]
+            sc = run_protocol(embs, r, cfg, deep_fit(base, method, r, cfg.seed), thr).arrays()
         scores.setdefault(method, {})[str(r)] = sc
-        results.setdefault(method, {})[str(r)] = summarise(base, sc, method, r)
+        results.setdefault(method, {})[str(r)] = summarise(sc, thr)
     return Evaluation(len(embs), results, scores)
 
 
@@ -144,7 +184,8 @@ def run(
     """Evaluate on writers the base never saw, then write results.json and plots into ``out``."""
     writers = data.writers()
     assert_disjoint(base.seen_writers, qualified(data, writers))
-    result = evaluate(base, embed_writers(base.net, data, writers), cfg)
+    hog = classical.writers(data, writers) if cfg.classical else None
+    result = evaluate(base, embed_writers(base.net, data, writers), cfg, hog)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result.to_json(), indent=2))
     first = writers[0]
@@ -165,6 +206,9 @@ def rows(result: Evaluation) -> list[list[str]]:
     out = []
     for method, by_refs in result.results.items():
         for refs, m in by_refs.items():
-            vals = [f"{m[k]:.3f}" if k == "auc" else f"{100 * m[k]:.1f}%" for k in KEYS]
+            vals = [
+                "n/a" if math.isnan(m[k]) else f"{m[k]:.3f}" if k == "auc" else f"{100 * m[k]:.1f}%"
+                for k in KEYS
+            ]
             out.append([method, refs, *vals])
     return out
