@@ -43,13 +43,8 @@ CLIENTS, SECONDS = 64, 60.0
 
 
 def people(n: int, seed: int, offset: int = 0) -> pd.DataFrame:
-    """n people with 1-5 unit embeddings each, one row per reference."""
-    r = np.random.default_rng(seed)
-    counts = 1 + r.integers(0, 5, n)
-    ids = np.repeat([f"c{i:08d}" for i in range(offset, offset + n)], counts)
-    emb = r.normal(size=(len(ids), 128)).astype(np.float32)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    return pd.DataFrame({"user_id": ids, "embedding": list(emb)})
+    """n people (ids c00000000...) with 1-5 unit embeddings each, one row per reference."""
+    return bulk.synthetic(n, seed, "c", offset)
 
 
 def timed_enrol(store: UserStore, job: bulk.Job, n: int) -> float:

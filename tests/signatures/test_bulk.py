@@ -25,16 +25,13 @@ E = 128
 
 def _table(n: int, seed: int = 0) -> pd.DataFrame:
     """n people with 1-5 unit embeddings each, plus three people who cannot be enrolled."""
-    r = np.random.default_rng(seed)
-    counts = 1 + r.integers(0, 5, n)
-    ids = np.repeat([f"p{i:06d}" for i in range(n)], counts)
-    emb = r.normal(size=(len(ids), E)).astype(np.float32)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    good = bulk.synthetic(n, seed, "p", dim=E)
+    first = good["embedding"].iloc[0]
     bad = pd.DataFrame({
         "user_id": ["has space"] + ["six"] * 6 + ["short"],
-        "embedding": [emb[0]] * 7 + [emb[0][:10]],
+        "embedding": [first] * 7 + [first[:10]],
     })  # fmt: skip
-    return pd.concat([pd.DataFrame({"user_id": ids, "embedding": list(emb)}), bad])
+    return pd.concat([good, bad])
 
 
 def _job(method: str = "svdd") -> bulk.Job:

@@ -33,6 +33,7 @@ from otemachi.signatures.store import UserStore
 OUT_SCHEMA = (
     "user_id string, params binary, threshold double, n_refs int, refs binary, error string"
 )
+OUT_SCHEMA_COLUMNS = [c.split()[0] for c in OUT_SCHEMA.split(", ")]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,17 @@ def read_input(path: Path) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises many kinds for a damaged or foreign file
         raise InvalidInput(f"{path}: not a readable Parquet table ({exc})") from exc
     return check_columns(frame, str(path))
+
+
+def synthetic(n: int, seed: int, prefix: str, start: int = 0, dim: int = 128) -> pd.DataFrame:
+    """A bulk input of ``n`` made-up people (ids ``prefix`` + 8 digits from ``start``) with 1-5
+    random unit embeddings each, one row per reference: for demos, benchmarks and tests."""
+    r = np.random.default_rng(seed)
+    counts = 1 + r.integers(0, 5, n)
+    ids = np.repeat([f"{prefix}{i:08d}" for i in range(start, start + n)], counts)
+    emb = r.normal(size=(len(ids), dim)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    return pd.DataFrame({"user_id": ids, "embedding": list(emb)})
 
 
 def _exists(path: Path) -> None:
@@ -292,9 +304,6 @@ def run_spark(path: Path, store: UserStore, job: Job, session, batch: int = 2000
     summary.skipped = people - total
     summary.seconds = time.perf_counter() - start
     return summary
-
-
-OUT_SCHEMA_COLUMNS = [c.split()[0] for c in OUT_SCHEMA.split(", ")]
 
 
 def _batched(rows: Iterable[object], size: int) -> Iterator[list[object]]:

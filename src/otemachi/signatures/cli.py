@@ -22,6 +22,7 @@ STORE = typer.Option(
     None, "--store", help="SQLite file or postgresql://...; default: SQLite under OTEMACHI_HOME."
 )
 JSON = typer.Option(False, "--json", help="Print one JSON object.")
+METHOD = typer.Option("svdd", "--method", help="Per-person model: ocnn, svdd or svm.")
 
 
 @app.command()
@@ -123,7 +124,7 @@ def _read(paths: list[Path]) -> list[bytes]:
 def enroll(
     user_id: str = typer.Argument(..., help="The person's id (letters, digits, . _ -)."),
     images: list[Path] = typer.Argument(..., help="1-5 genuine reference scans."),
-    method: str = typer.Option("svdd", "--method", help="ocnn, svdd or svm."),
+    method: str = METHOD,
     keep_images: bool = typer.Option(
         False, "--keep-images", help="Keep the scans in the store (lets a new base re-fit)."
     ),
@@ -170,7 +171,7 @@ def bulk_enroll(
     source: Path = typer.Argument(
         ..., help="Parquet of (user_id, image_path) or (user_id, embedding), a row per reference."
     ),
-    method: str = typer.Option("svdd", "--method", help="ocnn, svdd or svm."),
+    method: str = METHOD,
     engine: str = typer.Option("local", "--engine", help="local (multiprocessing) or spark."),
     master: str = typer.Option("local[*]", "--master", help="Spark master URL (--engine spark)."),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Local worker processes."),

@@ -62,7 +62,7 @@ class Scores:
 Fit = Callable[[str, np.ndarray], tuple[Callable[[np.ndarray], np.ndarray], float, float]]
 
 
-def deep_fit(base: Base, method: str, r: int, seed: int) -> Fit:
+def deep_fit(base: Base, method: str, seed: int) -> Fit:
     def fit(
         writer: str, refs: np.ndarray
     ) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
@@ -162,7 +162,7 @@ def evaluate(
             thr = math.nan
         else:
             thr = base.thresholds[method][str(r)]
-            sc = run_protocol(embs, r, cfg, deep_fit(base, method, r, cfg.seed), thr).arrays()
+            sc = run_protocol(embs, r, cfg, deep_fit(base, method, cfg.seed), thr).arrays()
         scores.setdefault(method, {})[str(r)] = sc
         results.setdefault(method, {})[str(r)] = summarise(sc, thr)
     return Evaluation(len(embs), results, scores)

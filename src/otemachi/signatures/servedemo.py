@@ -46,15 +46,6 @@ def _images(folder: Path) -> tuple[pd.DataFrame, dict[str, tuple[bytes, bytes]]]
     return pd.DataFrame(rows, columns=["user_id", "image_path"]), probes
 
 
-def _embeddings(n: int) -> pd.DataFrame:
-    r = np.random.default_rng(0)
-    counts = 1 + r.integers(0, 5, n)
-    emb = r.normal(size=(counts.sum(), 128)).astype(np.float32)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    ids = np.repeat([f"bulk{i:06d}" for i in range(n)], counts)
-    return pd.DataFrame({"user_id": ids, "embedding": list(emb)})
-
-
 def _serve(db: str) -> tuple[uvicorn.Server, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,7 +72,9 @@ def service_demo(b: Base, report: Report) -> None:
     table, probes = _images(folder)
     job = bulk.job_for(b, BaseConfig(), "svdd")
     from_images = bulk.run_local(table, store, job, batch=100)
-    from_embeddings = bulk.run_local(_embeddings(FROM_EMBEDDINGS), store, job, batch=2_000)
+    from_embeddings = bulk.run_local(
+        bulk.synthetic(FROM_EMBEDDINGS, 0, "bulk"), store, job, batch=2_000
+    )
     server, url = _serve(db)
     verdicts: dict[str, list[bool]] = {"genuine": [], "forged": []}
     latencies = []
