@@ -9,8 +9,9 @@ if [ "${1:-}" = venv ]; then
   "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
   PACKAGES=("${need[@]+"${need[@]}"}")
 else
-  # Debian packages the systems use: markets' Redis bus, signatures' PostgreSQL store
-  PACKAGES=(redis-server postgresql)
+  # Debian packages the systems use: markets' Redis bus, signatures' PostgreSQL store,
+  # picking's voice (espeak-ng speaks questions and the recogniser's training speech)
+  PACKAGES=(redis-server postgresql espeak-ng)
 fi
 
 missing=()

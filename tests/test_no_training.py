@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from fastapi.routing import APIRoute
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from otemachi.cli import app, main
 from otemachi.core import training
+from otemachi.picking import audio
 from otemachi.server import create_app
 
 TRAINING = {
@@ -21,8 +23,10 @@ TRAINING = {
     "markets train",
     "picking train",
     "picking train-detector",
+    "picking train-asr",
     "signatures train",
 }
+TONE = audio.to_wav(np.sin(np.arange(16_000) / 5).astype(np.float32) * 0.3)
 SPEC = {"objects": [{"id": "a", "category": "duck", "box": "tl", "x": 0.5, "y": 0.5}]}
 
 
@@ -55,6 +59,9 @@ def _invocations(tmp: Path) -> dict[str, tuple[list[str], str | None]]:
     png = tmp / "sig.png"
     png.write_bytes(b"not read: the base is missing first")
     move = "move the duck to the top right box"
+    wav = tmp / "said.wav"
+    wav.write_bytes(TONE)
+    asr = "run `otemachi picking train-asr`"
     return {
         "version": (["version"], None),
         "markets data list": (["markets", "data", "list"], None),
@@ -74,6 +81,9 @@ def _invocations(tmp: Path) -> dict[str, tuple[list[str], str | None]]:
         "picking generate": (["picking", "generate", "--episodes", "2", "--out", str(eps)], None),
         "picking evaluate": (["picking", "evaluate", "--episodes", str(eps)], picking),
         "picking run": (["picking", "run", move, "--spec", str(spec)], picking),
+        "picking transcribe": (["picking", "transcribe", str(wav)], asr),
+        "picking run --audio": (["picking", "run", "--audio", str(wav), "--spec", str(spec),
+                                 "--asr", "rnn"], asr),
         "signatures synth": (["signatures", "synth", "--writers", "2", "--genuine", "2",
                               "--out", str(tmp / "corpus")], None),
         "signatures evaluate": (["signatures", "evaluate", "--writers", "2", "--out", str(sig)],
@@ -98,7 +108,7 @@ def test_every_command_is_a_training_command_or_never_trains(
 ) -> None:
     runs = _invocations(tmp_path)
     commands = set(_commands(typer.main.get_command(app)))
-    assert commands == TRAINING | set(runs), "classify every new command here"
+    assert commands == TRAINING | {r.split(" --")[0] for r in runs}, "classify every new command"
     for name, (args, needs) in runs.items():
         if not args:
             continue
@@ -140,5 +150,10 @@ def test_no_route_trains_and_a_missing_model_is_a_503() -> None:
                 assert "otemachi signatures train" in r.json()["detail"]
             elif route.path == "/api/markets/forecast/{symbol}":  # needs a stream, not a model
                 assert r.status_code == 503 and "OTEMACHI_MARKETS_BUS" in r.json()["detail"]
+            elif route.path == "/api/picking/questions/{key}.wav":  # only questions asked
+                assert r.status_code == 404 and "no question" in r.json()["detail"]
             else:
                 assert r.status_code == 200, (method, route.path, r.text)
+    spoken = {"scene": json.dumps(SPEC)}
+    r = client.post("/api/picking/decide", data=spoken, files={"audio": ("s.wav", TONE)})
+    assert r.status_code == 503 and "otemachi picking train-asr" in r.json()["detail"]

@@ -1,15 +1,26 @@
-"""HTTP face of otemachi.picking: the catalog, decisions on a scene, and the HTML page."""
+"""HTTP face of otemachi.picking: the catalog, decisions on a scene (typed, or spoken as an
+uploaded audio file), the system's questions as speech, and the HTML page."""
 
+import hashlib
+import json
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile
 
-from otemachi.picking import detect, model
+from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.picking import audio, detect, model, speech
+from otemachi.picking.asr import Recogniser
+from otemachi.picking.asr import models as asr_models
 from otemachi.picking.catalog import CATALOG, COLORS
 from otemachi.picking.dialog import MAX_QUESTIONS, Picker, replies
-from otemachi.picking.scenes import Scene, SceneIn, parse
+from otemachi.picking.scenes import Scene, SceneIn, parse, type_problem
+
+QUESTIONS_KEPT = 256  # questions whose speech can be fetched
 
 router = APIRouter()
 pages = APIRouter()
@@ -43,11 +54,108 @@ def _models(request: Request, oracle: bool) -> tuple[model.Grounder, detect.SSD 
     return state.picking_grounder, None if oracle else state.picking_detector
 
 
-@router.post("/decide")
-def decide(body: DecideRequest, request: Request) -> dict[str, Any]:
+MULTIPART = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "required": ["audio", "scene"],
+            "properties": {
+                "audio": {"type": "string", "format": "binary", "description": "WAV/FLAC/OGG"},
+                "scene": {"type": "string", "description": "the scene spec as JSON"},
+                "answers": {"type": "array", "items": {"type": "string"}},
+                "asr": {"type": "string", "enum": ["rnn", "pocketsphinx"]},
+                "oracle_boxes": {"type": "boolean"},
+            },
+        }
+    }
+}
+
+
+@router.post(
+    "/decide",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": DecideRequest.model_json_schema()},
+                **MULTIPART,
+            },
+        }
+    },
+)
+async def decide(request: Request) -> dict[str, Any]:
     """Render the scene, decide what the instruction means, and apply the given answers while
-    the system keeps asking. The reply carries the question still open, if any."""
+    the system keeps asking. The reply carries the question still open, if any, and where its
+    speech is. A JSON body types the instruction; a multipart body uploads it spoken (field
+    ``audio``, with ``scene`` as JSON text, optional ``answers`` and ``asr``), and the reply
+    adds the transcript."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        body, clip, backend = await _spoken(request)
+        recogniser = await run_in_threadpool(_recogniser, request, backend)
+        heard = await run_in_threadpool(recogniser.transcribe, clip)
+        body = body.model_copy(update={"instruction": heard.text})
+    else:
+        raw = await request.body()
+        try:
+            body = DecideRequest.model_validate_json(raw)
+        except ValidationError as exc:
+            raise InvalidInput(_problem(exc, raw)) from None
+        heard = None
+    out = await run_in_threadpool(_decide, request, body)
+    if heard is not None:
+        out["transcript"] = heard.to_dict()
+    return out
+
+
+def _problem(exc: ValidationError, raw: bytes) -> str:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return "the body is not valid JSON"
+    if not isinstance(data, dict):
+        return "the body must be a JSON object with scene and instruction"
+    return type_problem(exc, DecideRequest, data)
+
+
+async def _spoken(request: Request) -> tuple[DecideRequest, Any, str | None]:
+    form = await request.form(max_files=1, max_fields=MAX_QUESTIONS + 4)
+    upload = form.get("audio")
+    if not isinstance(upload, UploadFile):
+        raise InvalidInput("a multipart request needs a file field 'audio' (WAV, FLAC or OGG)")
+    clip = audio.read(await upload.read(), f"the upload {upload.filename or 'audio'}")
+    try:
+        scene = json.loads(str(form.get("scene", "")))
+    except ValueError:
+        raise InvalidInput("the field 'scene' must be the scene spec as JSON text") from None
+    fields = {
+        "scene": scene,
+        "instruction": "(spoken)",
+        "answers": [str(a) for a in form.getlist("answers")],
+        "oracle_boxes": str(form.get("oracle_boxes", "false")).lower() in ("1", "true", "yes"),
+    }
+    try:
+        body = DecideRequest.model_validate(fields)
+    except ValidationError as exc:
+        raise InvalidInput(type_problem(exc, DecideRequest, fields)) from None
+    backend = form.get("asr")
+    return body, clip, None if backend is None else str(backend)
+
+
+def _recogniser(request: Request, backend: str | None) -> Recogniser:
+    """The stored recogniser of ``backend``, loaded once and kept on the app."""
+    state = request.app.state
+    kept = getattr(state, "picking_recognisers", None)
+    if kept is None:
+        kept = state.picking_recognisers = {}
+    if backend not in kept:
+        kept[backend] = asr_models.load(backend)
+    return kept[backend]
+
+
+def _decide(request: Request, body: DecideRequest) -> dict[str, Any]:
     spec = parse(body.scene)
+    if not body.instruction.strip():
+        raise InvalidInput("nothing was heard in the audio; say what to move and where")
     grounder, det = _models(request, body.oracle_boxes)
     with Scene(spec) as scene:
         picker = Picker(scene, grounder, det, body.oracle_boxes)
@@ -59,9 +167,35 @@ def decide(body: DecideRequest, request: Request) -> dict[str, Any]:
         "destination": d.destination,
         "confidence": d.confidence,
         "question": d.question,
+        "question_audio": _keep_question(request, d.question),
         "questions_asked": d.asked,
         "destination_scores": d.destination_scores,
     }
+
+
+def _keep_question(request: Request, question: str | None) -> str | None:
+    """Remember a question (the latest QUESTIONS_KEPT) and return the URL of its speech."""
+    if question is None:
+        return None
+    state = request.app.state
+    kept = getattr(state, "picking_questions", None)
+    if kept is None:
+        kept = state.picking_questions = OrderedDict()
+    key = hashlib.sha256(question.encode()).hexdigest()[:16]
+    kept[key] = question
+    kept.move_to_end(key)
+    while len(kept) > QUESTIONS_KEPT:
+        kept.popitem(last=False)
+    return f"/api/picking/questions/{key}.wav"
+
+
+@router.get("/questions/{key}.wav", response_class=Response)
+def question_audio(key: str, request: Request) -> Response:
+    """A question the system asked, spoken by espeak-ng as a 16 kHz WAV."""
+    question = (getattr(request.app.state, "picking_questions", None) or {}).get(key)
+    if question is None:
+        raise NotFound(f"no question {key!r} was asked recently; ask /api/picking/decide again")
+    return Response(audio.to_wav(speech.say(question)), media_type="audio/wav")
 
 
 @pages.get("/", response_class=HTMLResponse)

@@ -12,8 +12,23 @@ from otemachi.core.errors import InvalidInput
 from otemachi.core.options import SEED_MAX
 from otemachi.core.progress import console
 from otemachi.core.seeding import rng
-from otemachi.picking import data, detect, dialog, episodes, model, plots, scenes, train
+from otemachi.picking import (
+    audio,
+    data,
+    detect,
+    dialog,
+    episodes,
+    hearing,
+    listen,
+    model,
+    plots,
+    scenes,
+    speech,
+    train,
+)  # fmt: skip
 from otemachi.picking import evaluate as evaluate_
+from otemachi.picking.asr import models as asr_models
+from otemachi.picking.asr import train as asr_train
 from otemachi.picking.world import BOXES
 
 app = typer.Typer(help="A simulated arm picks tabletop objects from spoken or typed instructions.")
@@ -109,6 +124,9 @@ def generate(
 
 
 RETRAIN = typer.Option(False, "--retrain", help="Train anew and replace the stored model.")
+ASR = typer.Option(
+    None, "--asr", help="Speech recogniser: rnn or pocketsphinx (default: the better one)."
+)
 
 
 @app.command("train-detector")
@@ -141,6 +159,44 @@ def train_all(retrain: bool = RETRAIN) -> None:
         console.print(f"grounder {k}: {v:.3f}")
 
 
+@app.command("train-asr")
+def train_asr(
+    utterances: int = typer.Option(6000, "--utterances", min=10, help="Training utterances."),
+    epochs: int = typer.Option(20, "--epochs", min=1, help="Training epochs."),
+    sentences: int = typer.Option(
+        3000, "--sentences", min=10, help="Generated scenes the corpus and LM come from."
+    ),
+    checks: int = typer.Option(200, "--checks", min=5, help="Held-back test sentences."),
+    seed: int = typer.Option(0, "--seed", min=0, max=SEED_MAX, help="Seed."),
+    retrain: bool = RETRAIN,
+) -> None:
+    """Build the domain language model and train the recurrent recogniser (or load the stored
+    ones); print both backends' WER on held-out voices at 20 dB SNR."""
+    cfg = asr_train.ASRConfig(sentences, utterances, checks, epochs, seed=seed)
+    metrics = asr_train.train_asr(cfg, retrain)
+    table = Table("backend", "WER", "p50 ms", "p95 ms", "real-time factor")
+    for name, m in metrics["heldout_20db"].items():
+        table.add_row(name, f"{m['wer']:.3f}", f"{m['ms_p50']}", f"{m['ms_p95']}", f"{m['rtf']}")
+    console.print(table)
+    console.print(f"default backend: {metrics['default']} (lower WER on held-out voices)")
+
+
+@app.command()
+def transcribe(
+    paths: list[Path] = typer.Argument(..., help="Audio files: WAV, FLAC or OGG."),
+    asr: str = ASR,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file."),
+) -> None:
+    """Print what the speech recogniser hears in each file, with confidences."""
+    recogniser = asr_models.load(asr)
+    for path in paths:
+        got = recogniser.transcribe(audio.read(path))
+        if as_json:
+            print(json.dumps({"file": str(path), **got.to_dict()}))
+        else:
+            console.print(f'{path}: "{got.text}" ({got.confidence:.2f}, {got.ms:.0f} ms)')
+
+
 @app.command()
 def evaluate(
     path: Path = typer.Option(..., "--episodes", help="Episodes JSONL file."),
@@ -148,13 +204,26 @@ def evaluate(
     oracle: bool = typer.Option(False, "--oracle-boxes", help="Ground-truth boxes, no detector."),
     execute: bool = typer.Option(False, "--execute", help="Run the robot on every decision."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object only."),
+    asr: str = ASR,
+    speak: str = typer.Option(
+        "",
+        "--speak",
+        help="Comma list of espeak-ng voices that speak episodes without audio "
+        "('test': the voices speech recognition never trained on).",
+    ),
+    snr: float = typer.Option(None, "--snr", help="Add white noise at this SNR (dB) to speech."),
 ) -> None:
-    """Run the whole pipeline on every episode of a file and report accuracy and latency."""
+    """Run the whole pipeline on every episode of a file and report accuracy and latency. Episodes
+    with audio, or any with --speak, are heard through speech recognition."""
     eps = list(episodes.read(path))
     if not eps:
         raise InvalidInput(f"{path} holds no episodes")
+    voices = speech.voices(speak)
+    ears = None
+    if voices or any(e.audio is not None for e in eps):
+        ears = hearing.Ears(asr_models.load(asr), voices, snr)
     grounder, det = _models(oracle)
-    result, _ = evaluate_.run(eps, grounder, det, clarify=not no_clarify, execute=execute)
+    result, _ = evaluate_.run(eps, grounder, det, not no_clarify, execute, ears)
     if as_json:
         print(json.dumps(result))
         return
@@ -169,11 +238,18 @@ def evaluate(
         f"latency p50 {result['latency_ms_p50']} ms, p95 {result['latency_ms_p95']} ms"
         + (f", pick-and-place {result['pick_place_success']:.3f}" if execute else "")
     )
+    if ears is not None:
+        console.print(
+            f"speech: WER {result['wer']}, answers {result['wer_clarification']}, recognition "
+            f"p50 {result['asr_ms_p50']} ms, real-time factor {result['rtf']}"
+        )
 
 
 @app.command()
 def run(
-    instruction: str = typer.Argument(..., help='e.g. "move the red cup to the top left box"'),
+    instruction: str = typer.Argument(None, help='e.g. "move the red cup to the top left box"'),
+    said: Path = typer.Option(None, "--audio", help="The instruction spoken: WAV, FLAC or OGG."),
+    asr: str = ASR,
     spec: Path = typer.Option(None, "--spec", help="Scene spec JSON."),
     seed: int = typer.Option(
         None, "--seed", min=0, max=SEED_MAX, help="Random scene from this seed."
@@ -183,16 +259,21 @@ def run(
     oracle: bool = typer.Option(False, "--oracle-boxes", help="Ground-truth boxes, no detector."),
     out: Path = typer.Option(Path("decision.png"), "--out", help="Image with the decision marked."),
 ) -> None:
-    """Decide what an instruction means in a scene, asking on the terminal when unsure."""
+    """Decide what an instruction (typed, or spoken with --audio) means in a scene, asking on the
+    terminal when unsure. Questions are also spoken into a WAV beside --out. With --interactive,
+    each turn and each answer may be typed text or the path of an audio file."""
+    if (instruction is None) == (said is None):
+        raise InvalidInput("give exactly one of an instruction or --audio FILE")
     files.output_file(out, suffixes=IMAGES)
     s = _spec(spec, seed)
+    ears = listen.Listener(asr, out.with_suffix(".question.wav"))
+    text = ears.heard(str(said)) if said is not None else instruction
     grounder, det = _models(oracle)
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)
-        text: str | None = instruction
         while text:
             picker.instruct(text)
-            d = picker.clarify(_prompt)
+            d = picker.clarify(lambda q: ears.heard(ears.ask(q, _prompt)))
             plots.mark(world.render().rgb, d.box, d.destination, text).save(out)
             console.print(
                 f"target {d.target} (p={d.confidence:.2f}) -> {d.destination}; image: {out}"
@@ -200,7 +281,7 @@ def run(
             if execute:
                 result = picker.execute()
                 console.print("placed" if result.ok else f"FAILED ({result.failure})")
-            text = _prompt("next instruction (empty to stop)") if interactive else None
+            text = ears.heard(_prompt("next instruction (empty to stop)")) if interactive else None
 
 
 def _prompt(question: str) -> str:

@@ -32,6 +32,8 @@ class Episode:
     clarification: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     split: str = "seen"  # "unseen": made with a held-out template, synonym or phrasing
+    audio: Path | None = None  # the instruction spoken (a WAV, FLAC or OGG file)
+    clarification_audio: Path | None = None  # the answer spoken
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,7 +45,9 @@ class Episode:
             "clarification": self.clarification,
             "tags": self.tags,
             "split": self.split,
-        }
+            **{k: str(v) for k, v in (("audio", self.audio),
+               ("clarification_audio", self.clarification_audio)) if v is not None},
+        }  # fmt: skip
 
 
 class EpisodeIn(BaseModel):
@@ -59,9 +63,11 @@ class EpisodeIn(BaseModel):
     clarification: str | None = Field(None, description="a string or null")
     tags: dict[str, str] | None = Field(None, description="an object whose values are strings")
     split: str = Field("seen", description="a string such as 'seen' or 'unseen'")
+    audio: str | None = Field(None, description="a path relative to the episodes file, or null")
+    clarification_audio: str | None = Field(None, description="a path, or null")
 
 
-def _episode(raw: Any, where: str) -> Episode:
+def _episode(raw: Any, where: str, folder: Path = Path()) -> Episode:
     if not isinstance(raw, dict):
         raise InvalidInput(f"{where}: an episode must be a JSON object")
     missing = [k for k in ("scene", "instruction", "target", "destination") if k not in raw]
@@ -92,14 +98,16 @@ def _episode(raw: Any, where: str) -> Episode:
         ep.clarification,
         dict(ep.tags or {}),
         ep.split,
+        *(None if p is None else folder / p for p in (ep.audio, ep.clarification_audio)),
     )
 
 
 def read(path: Path) -> Iterator[Episode]:
-    """Episodes of a JSONL file; a malformed line is an InvalidInput naming it."""
+    """Episodes of a JSONL file; a malformed line is an InvalidInput naming it. Audio paths are
+    taken relative to the file's folder."""
     path = input_file(Path(path), "episodes file")
     for where, raw in jsonl(path):
-        yield _episode(raw, where)
+        yield _episode(raw, where, path.parent)
 
 
 def is_unseen(tags: dict[str, str], holdout: set[str] | frozenset[str], text: str = "") -> bool:

@@ -3,6 +3,7 @@
 optionally the robot) and summarise, overall and for seen vs held-out phrasing."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,8 @@ from otemachi.core.progress import track
 from otemachi.picking import detect
 from otemachi.picking.dialog import ASK_BELOW, Picker, replies
 from otemachi.picking.episodes import Episode
+from otemachi.picking.hearing import Ears, Heard, hear
+from otemachi.picking.hearing import summary as hearing_summary
 from otemachi.picking.model import Grounder
 from otemachi.picking.scenes import Scene
 
@@ -32,6 +35,7 @@ class Outcome:
     perception_ms: float  # camera image, detector and looks
     placed: bool | None  # the intended object ended in the intended box (with --execute)
     candidates: int  # boxes the system chose among (chance is one in this many)
+    heard: Heard | None = None  # what speech recognition made of the episode's audio
 
 
 def episode(
@@ -40,14 +44,21 @@ def episode(
     detector: detect.SSD | None,
     clarify: bool = True,
     execute: bool = False,
+    ears: Ears | None = None,
+    index: int = 0,
 ) -> Outcome:
-    """Run one episode; the system's question, if any, gets the episode's clarification."""
+    """Run one episode; the system's question, if any, gets the episode's clarification. With
+    ``ears``, the instruction and the answer are what speech recognition heard."""
+    heard = hear(ears, ep, index) if ears is not None else None
+    instruction, answer = ep.instruction, ep.clarification
+    if heard is not None:
+        instruction, answer = heard.instruction, heard.clarification
     with Scene(ep.scene, robot=execute) as scene:
         picker = Picker(scene, model, detector, detector is None, ASK_BELOW if clarify else 0.0)
         t0 = time.perf_counter()
         n = len(picker.look())
         t1 = time.perf_counter()
-        if n == 0:  # nothing seen: the episode is lost, the evaluation goes on
+        if n == 0 or not instruction.strip():  # nothing seen or heard: the episode is lost
             return Outcome(
                 ep.id,
                 ep.split,
@@ -60,11 +71,12 @@ def episode(
                 0.0,
                 (t1 - t0) * 1000,
                 False if execute else None,
-                0,
+                n,
+                heard,
             )
-        first = picker.instruct(ep.instruction)
+        first = picker.instruct(instruction)
         t2 = time.perf_counter()
-        final = picker.clarify(replies([ep.clarification] if ep.clarification else []))
+        final = picker.clarify(replies([answer] if answer else []))
         placed = None
         if execute:
             picker.execute()
@@ -82,6 +94,7 @@ def episode(
         (t1 - t0) * 1000,
         placed,
         n,
+        heard,
     )
 
 
@@ -107,6 +120,9 @@ def summary(rows: list[Outcome]) -> dict[str, Any]:
     }
     if rows and rows[0].placed is not None:
         out["pick_place_success"] = _mean([bool(r.placed) for r in rows])
+    heard = [r.heard for r in rows if r.heard is not None]
+    if heard:
+        out.update(hearing_summary(heard))
     return out
 
 
@@ -121,20 +137,32 @@ def run(
     detector: detect.SSD | None,
     clarify: bool = True,
     execute: bool = False,
+    ears: Ears | None = None,
 ) -> tuple[dict[str, Any], list[Outcome]]:
-    """Every episode, then the summary with a breakdown by split and by template."""
+    """Every episode, then the summary with a breakdown by split and by template (and by voice
+    when the episodes were heard)."""
     rows = [
-        episode(ep, model, detector, clarify, execute) for ep in track(episodes, "running episodes")
+        episode(ep, model, detector, clarify, execute, ears, i)
+        for i, ep in enumerate(track(episodes, "running episodes"))
     ]
     result = summary(rows)
-    for key, name in (("split", "by_split"), ("template", "by_template")):
-        groups = sorted({getattr(r, key) for r in rows})
+    groups = {
+        "by_split": _by(rows, lambda r: r.split),
+        "by_template": _by(rows, lambda r: r.template),
+    }
+    if any(r.heard for r in rows):
+        groups["by_voice"] = _by(rows, lambda r: r.heard.voice if r.heard else "typed")
+    for name, parts in groups.items():
         result[name] = {
             g: {
                 k: v
-                for k, v in summary([r for r in rows if getattr(r, key) == g]).items()
-                if not k.startswith(("latency", "perception"))
+                for k, v in summary(part).items()
+                if not k.startswith(("latency", "perception", "asr_", "rtf"))
             }
-            for g in groups
+            for g, part in parts.items()
         }
     return result, rows
+
+
+def _by(rows: list[Outcome], key: Callable[[Outcome], str]) -> dict[str, list[Outcome]]:
+    return {g: [r for r in rows if key(r) == g] for g in sorted({key(r) for r in rows})}

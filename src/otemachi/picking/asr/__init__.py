@@ -1,0 +1,64 @@
+"""Speech recognition for spoken instructions: ``transcribe(samples) -> Transcript`` with two
+backends, pocketsphinx with the domain language model and the recurrent CTC recogniser trained
+here (``otemachi picking train-asr`` builds both the language model and the network)."""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+BACKENDS = ("rnn", "pocketsphinx")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float  # seconds
+    end: float
+    confidence: float  # 0..1
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    words: tuple[Word, ...]
+    confidence: float  # 0..1
+    backend: str
+    ms: float  # time to transcribe
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "backend": self.backend,
+            "ms": round(self.ms, 1),
+            "words": [
+                {"word": w.text, "start": round(w.start, 2), "end": round(w.end, 2),
+                 "confidence": round(w.confidence, 4)}
+                for w in self.words
+            ],
+        }  # fmt: skip
+
+
+class Recogniser(Protocol):
+    name: str
+
+    def transcribe(self, samples: np.ndarray) -> Transcript: ...
+
+
+def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(substitutions + deletions + insertions, reference words) between two normalised texts."""
+    ref, hyp = reference.split(), hypothesis.split()
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref):
+        new = [i + 1]
+        for j, h in enumerate(hyp):
+            new.append(min(row[j + 1] + 1, new[j] + 1, row[j] + (r != h)))
+        row = new
+    return row[-1], len(ref)
+
+
+def wer(pairs: list[tuple[str, str]]) -> float:
+    """Word error rate over (reference, hypothesis) pairs."""
+    errors = [word_errors(r, h) for r, h in pairs]
+    return sum(e for e, _ in errors) / max(1, sum(n for _, n in errors))

@@ -1,0 +1,160 @@
+"""Training the recurrent recogniser with CTC on speech espeak-ng made from the domain's texts,
+with the core epoch loop: length-sorted batches, SpecAugment masks, early stopping on utterances
+of training voices that were held back (test voices are never seen)."""
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from otemachi.core.errors import ModelNotTrained
+from otemachi.core.progress import track
+from otemachi.core.seeding import rng
+from otemachi.core.training import Plan, fit
+from otemachi.picking import audio
+from otemachi.picking.asr import Recogniser, ctc, data, lexicon, models, wer
+from otemachi.picking.asr.data import Utterance
+from otemachi.picking.asr.ngram import NGram
+from otemachi.picking.asr.sphinx import PocketSphinx
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # feats, lens, targets, tlens
+
+
+@dataclass(frozen=True)
+class ASRConfig:
+    sentences: int = 3000  # generator scenes the corpus is drawn from
+    utterances: int = 6000  # training utterances synthesised
+    checks: int = 200  # held-back sentences: validation (training voices) and test (new voices)
+    epochs: int = 20
+    lr: float = 2e-3
+    batch: int = 24
+    seed: int = 0
+    model: ctc.CTCConfig = field(default_factory=ctc.CTCConfig)
+
+
+def featurise(utts: list[Utterance], mels: int) -> list[tuple[torch.Tensor, list[int]]]:
+    return [(ctc.features(u.samples, mels).half(), ctc.encode(u.text)) for u in utts]
+
+
+def _pad(items: list[tuple[torch.Tensor, list[int]]]) -> Batch:
+    feats = nn.utils.rnn.pad_sequence([f.float() for f, _ in items], batch_first=True)
+    lens = torch.tensor([len(f) for f, _ in items])
+    targets = torch.tensor([c for _, t in items for c in t])
+    tlens = torch.tensor([len(t) for _, t in items])
+    return feats, lens, targets, tlens
+
+
+def _mask(feats: torch.Tensor, g: np.random.Generator) -> torch.Tensor:
+    """SpecAugment: two frequency bands and two time spans per utterance set to zero."""
+    out = feats.clone()
+    b, t, m = out.shape
+    for i in range(b):
+        for _ in range(2):
+            f0, fw = int(g.integers(m)), int(g.integers(0, 9))
+            out[i, :, f0 : f0 + fw] = 0
+            t0, tw = int(g.integers(t)), int(g.integers(0, 16))
+            out[i, t0 : t0 + tw] = 0
+    return out
+
+
+def batches(
+    data: list[tuple[torch.Tensor, list[int]]], size: int, g: np.random.Generator
+) -> Iterator[Batch]:
+    """Batches of similar length in random order, masked."""
+    order = np.argsort([len(f) + g.uniform(0, 40) for f, _ in data])
+    chunks = [order[i : i + size] for i in range(0, len(order), size)]
+    for j in g.permutation(len(chunks)):
+        feats, lens, targets, tlens = _pad([data[i] for i in chunks[j]])
+        yield _mask(feats, g), lens, targets, tlens
+
+
+_ctc_loss = nn.CTCLoss(blank=ctc.BLANK, zero_infinity=True)
+
+
+def loss(model: ctc.CTCModel, batch: Batch) -> torch.Tensor:
+    feats, lens, targets, tlens = batch
+    logp = model(feats, lens)
+    return _ctc_loss(logp.transpose(0, 1), targets, model.steps(lens).clamp(min=1), tlens)
+
+
+def train(
+    cfg: ASRConfig,
+    data: list[tuple[torch.Tensor, list[int]]],
+    val: list[tuple[torch.Tensor, list[int]]],
+) -> ctc.CTCModel:
+    g = rng(cfg.seed, "picking", "asr-train")
+    val_batches = [_pad(val[i : i + 64]) for i in range(0, len(val), 64)]
+
+    def validate(model: ctc.CTCModel) -> float:
+        model.eval()
+        with torch.no_grad():
+            v = float(np.mean([loss(model, b) for b in val_batches]))
+        return v
+
+    steps = -(-len(data) // cfg.batch)
+    plan = Plan(cfg.epochs, cfg.lr, "adamw", weight_decay=1e-4, one_cycle=True, clip=5.0)
+    return fit(
+        lambda: ctc.build(cfg.model), plan, lambda: batches(data, cfg.batch, g), loss,
+        seed=cfg.seed, description="train speech recogniser", steps_per_epoch=steps,
+        validate=validate,
+    )  # fmt: skip
+
+
+def texts(cfg: ASRConfig) -> list[str]:
+    """What the recogniser hears in training: every generated instruction and answer (held-out
+    phrasings too: the voices are what the recogniser is tested on) and the domain's phrases."""
+    return lexicon.sentences(cfg.sentences, cfg.seed, holdout=frozenset()) + lexicon.phrases()
+
+
+def evaluate(recognisers: list[Recogniser], utts: list[Utterance]) -> dict[str, dict[str, float]]:
+    """WER, median and 95th-percentile time and real-time factor of each recogniser."""
+    out = {}
+    for r in recognisers:
+        got = [r.transcribe(u.samples) for u in track(utts, f"transcribing with {r.name}")]
+        ms = np.array([t.ms for t in got])
+        seconds = sum(len(u.samples) for u in utts) / audio.RATE
+        out[r.name] = {
+            "wer": round(wer([(u.text, t.text) for u, t in zip(utts, got, strict=True)]), 4),
+            "ms_p50": round(float(np.percentile(ms, 50)), 1),
+            "ms_p95": round(float(np.percentile(ms, 95)), 1),
+            "rtf": round(float(ms.sum() / 1000 / seconds), 4),
+        }
+    return out
+
+
+def train_asr(cfg: ASRConfig = ASRConfig(), retrain: bool = False) -> dict[str, Any]:
+    """Build the domain language model and train the recogniser (or load the stored ones unless
+    ``retrain``); measure both backends on held-out voices at 20 dB SNR; store the recogniser
+    with its metrics and the default backend (the one with the lower WER)."""
+    lm_cfg = models.LMConfig(cfg.sentences, cfg.seed)
+    if not retrain:
+        try:
+            models.load_lm(lm_cfg)
+            return dict(models.ARTIFACT.load(lm_cfg).metrics)
+        except ModelNotTrained:
+            pass
+    models.build_lm(lm_cfg)
+    arpa, dictionary = models.load_lm(lm_cfg)
+    said = texts(cfg)
+    g = rng(cfg.seed, "picking", "asr-texts")
+    pick = [said[int(i)] for i in g.integers(len(said), size=cfg.utterances)]
+    train_set = featurise(data.spoken(pick, "train", cfg.seed), cfg.model.mels)
+    held = lexicon.sentences(cfg.checks, cfg.seed + 1, holdout=frozenset())[: cfg.checks]
+    val = featurise(data.spoken(held, "train", cfg.seed + 1), cfg.model.mels)
+    model = train(cfg, train_set, val)
+    test = data.spoken(held, "test", cfg.seed + 2, augmented=False)
+    noisy = [Utterance(u.text, u.voice, audio.with_noise(u.samples, 20.0, g)) for u in test]
+    lm = NGram(arpa)
+    scores = evaluate([models.RNN(model, lm), PocketSphinx(arpa, dictionary)], noisy)
+    metrics = {
+        "heldout_20db": scores,
+        "default": min(scores, key=lambda k: scores[k]["wer"]),
+        "decoding": asdict(models.Decoding()),
+        "train_utterances": len(train_set),
+        "test_sentences_in_training": round(float(np.mean([s in set(said) for s in held])), 3),
+    }
+    models.ARTIFACT.save(lm_cfg, dict(model.state_dict()), metrics, rebuild=cfg.model)
+    return metrics

@@ -1,0 +1,76 @@
+"""Episodes heard instead of read: an episode's instruction and answer come from its audio files,
+or are spoken by espeak-ng voices when it has none, then transcribed; word errors and
+recognition time are kept for the evaluation."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from otemachi.core.seeding import rng
+from otemachi.picking import audio, speech
+from otemachi.picking.asr import Recogniser, word_errors
+from otemachi.picking.asr.lexicon import normalise
+from otemachi.picking.episodes import Episode
+
+
+@dataclass(frozen=True)
+class Ears:
+    recogniser: Recogniser
+    voices: tuple[str, ...] = ()  # espeak-ng voices for episodes that carry no audio
+    snr: float | None = None  # white noise added before recognition, dB below the speech
+
+
+@dataclass(frozen=True)
+class Heard:
+    instruction: str
+    clarification: str | None
+    voice: str  # the espeak-ng voice, or "file"
+    errors: tuple[int, int]  # word errors, reference words (instruction)
+    clarification_errors: tuple[int, int]
+    ms: tuple[float, ...]  # recognition time of each utterance
+    seconds: float  # audio heard
+
+
+def hear(ears: Ears, ep: Episode, index: int) -> Heard | None:
+    """The episode as transcribed; None when it has no audio and no voice is given."""
+    if ep.audio is None and not ears.voices:
+        return None
+    voice = "file" if ep.audio is not None else ears.voices[index % len(ears.voices)]
+    g = rng(index, "picking", "hearing-noise")
+    ms, seconds, said = [], 0.0, []
+    for text, path in ((ep.instruction, ep.audio), (ep.clarification, ep.clarification_audio)):
+        if text is None and path is None:
+            said.append((None, (0, 0)))
+            continue
+        if path is not None:
+            samples = audio.read(path)
+        elif text is not None and voice != "file":
+            samples = speech.say(text, voice)
+        else:  # a typed answer in an episode whose instruction is a file
+            said.append((text, (0, 0)))
+            continue
+        if ears.snr is not None:
+            samples = audio.with_noise(samples, ears.snr, g)
+        got = ears.recogniser.transcribe(samples)
+        ms.append(got.ms)
+        seconds += len(samples) / audio.RATE
+        said.append((got.text, word_errors(normalise(text), got.text) if text else (0, 0)))
+    (instruction, errors), (clar, clar_errors) = said
+    return Heard(instruction or "", clar, voice, errors, clar_errors, tuple(ms), seconds)
+
+
+def summary(heard: list[Heard]) -> dict[str, object]:
+    """WER of instructions and answers, recognition time and real-time factor."""
+    ms = np.array([m for h in heard for m in h.ms] or [0.0])
+    return {
+        "wer": _rate([h.errors for h in heard]),
+        "wer_clarification": _rate([h.clarification_errors for h in heard]),
+        "asr_ms_p50": round(float(np.percentile(ms, 50)), 1),
+        "asr_ms_p95": round(float(np.percentile(ms, 95)), 1),
+        "rtf": round(float(ms.sum() / 1000 / max(sum(h.seconds for h in heard), 1e-9)), 4),
+    }
+
+
+def _rate(pairs: list[tuple[int, int]]) -> float | None:
+    words = sum(n for _, n in pairs)
+    return round(sum(e for e, _ in pairs) / words, 4) if words else None

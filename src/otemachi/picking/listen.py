@@ -1,0 +1,48 @@
+"""Talking with the terminal user: a turn is typed text or the path of an audio file (then it
+is transcribed and the transcript shown), and questions are spoken into a WAV file and played
+when a sound device exists."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from otemachi.core.errors import SetupError
+from otemachi.core.progress import console
+from otemachi.picking import audio, speech
+from otemachi.picking.asr import Recogniser
+from otemachi.picking.asr import models as asr_models
+
+AUDIO = (".wav", ".flac", ".ogg", ".oga")
+
+
+class Listener:
+    def __init__(self, backend: str | None, question_wav: Path):
+        self.backend, self.question_wav = backend, question_wav
+        self._recogniser: Recogniser | None = None
+        if backend is not None:
+            self.recogniser()  # a wrong --asr or a missing model is reported before any work
+
+    def recogniser(self) -> Recogniser:
+        if self._recogniser is None:
+            self._recogniser = asr_models.load(self.backend)
+        return self._recogniser
+
+    def heard(self, turn: str) -> str:
+        """The text of a turn: itself, or the transcript of the audio file it names."""
+        if not turn.strip().lower().endswith(AUDIO):
+            return turn
+        got = self.recogniser().transcribe(audio.read(Path(turn.strip())))
+        console.print(
+            f'heard ({got.backend}, confidence {got.confidence:.2f}, {got.ms:.0f} ms): "{got.text}"'
+        )
+        return got.text
+
+    def ask(self, question: str, prompt: Callable[[str], str]) -> str:
+        """Speak the question (WAV, and the sound device if any), then take the answer."""
+        try:
+            speech.save(question, self.question_wav)
+            played = speech.play(self.question_wav)
+            where = f"{self.question_wav}" + (" and played" if played else "")
+            console.print(f"question spoken to {where}")
+        except SetupError as exc:
+            console.print(f"question not spoken: {exc}")
+        return prompt(question)

@@ -1,0 +1,92 @@
+"""Speech out, and the voices speech recognition is trained and tested on: espeak-ng (Debian's
+``espeak-ng``, installed by ``scripts/sysdeps.sh``) speaks a text with a voice (an accent plus a
+variant, e.g. ``en-gb-scotland+m3``) at a rate and pitch. Training and test voices share neither
+accent nor variant, so a test voice is one the recogniser never heard."""
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from otemachi.core.errors import InvalidInput, SetupError
+from otemachi.picking import audio
+
+TRAIN_ACCENTS = ("en-us", "en", "en-gb-scotland", "en-gb-x-gbclan", "en-029")
+TEST_ACCENTS = ("en-us-nyc", "en-gb-x-rp", "en-gb-x-gbcwmd")
+TRAIN_VARIANTS = (
+    "m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3", "klatt", "klatt2", "klatt4",
+    "adam", "Alex", "Andy", "Annie", "benjamin", "boris", "david", "ed", "edward", "Gene",
+    "iven", "john", "linda", "max", "Michael", "paul", "robert", "steph", "travis", "zac",
+)  # fmt: skip
+TEST_VARIANTS = ("m6", "m7", "f4", "f5", "klatt3", "anika", "belinda", "caleb", "quincy", "shelby")
+TEST_VOICES = tuple(f"{a}+{v}" for a, v in zip(TEST_ACCENTS * 4, TEST_VARIANTS, strict=False))
+ESPEAK_RATE = 22_050  # what espeak-ng writes
+
+
+@dataclass(frozen=True)
+class Voice:
+    name: str = "en-us"  # accent[+variant]
+    rate: int = 165  # words per minute
+    pitch: int = 50  # 0..99
+
+
+def split_of(voice: str) -> str:
+    """'train', 'test' or 'other' for a voice name (accent[+variant])."""
+    accent, _, variant = voice.partition("+")
+    if accent in TRAIN_ACCENTS and (not variant or variant in TRAIN_VARIANTS):
+        return "train"
+    if accent in TEST_ACCENTS and (not variant or variant in TEST_VARIANTS):
+        return "test"
+    return "other"
+
+
+def _espeak() -> str:
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise SetupError("espeak-ng is not installed; run scripts/sysdeps.sh (Debian: espeak-ng)")
+    return exe
+
+
+def say(text: str, voice: Voice | str = Voice()) -> np.ndarray:
+    """16 kHz mono samples of ``text`` spoken by ``voice``."""
+    v = Voice(voice) if isinstance(voice, str) else voice
+    if not text.strip():
+        raise InvalidInput("nothing to say: the text is empty")
+    done = subprocess.run(
+        [_espeak(), "-v", v.name, "-s", str(v.rate), "-p", str(v.pitch), "--stdout"],
+        input=text.encode(),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0 or len(done.stdout) <= 44:
+        why = done.stderr.decode(errors="replace").strip() or "no audio"
+        raise InvalidInput(f"espeak-ng could not speak with voice {v.name!r}: {why}")
+    return audio.read(done.stdout, f"espeak-ng's audio for voice {v.name}")
+
+
+def voices(spec: str) -> tuple[str, ...]:
+    """Voices from a comma list ('test': the held-out test voices); each is tried once, so an
+    unknown name is refused before any work."""
+    names = [v.strip() for v in spec.split(",") if v.strip()]
+    out = tuple(n for v in names for n in (TEST_VOICES if v == "test" else (v,)))
+    for v in out:
+        say("ok", v)
+    return out
+
+
+def save(text: str, path: Path, voice: Voice | str = Voice()) -> Path:
+    """Speak ``text`` into a 16 kHz WAV file at ``path``."""
+    path.write_bytes(audio.to_wav(say(text, voice)))
+    return path
+
+
+def play(path: Path) -> bool:
+    """Play a WAV on the sound device, if there is one (ALSA's aplay); False when none."""
+    player = shutil.which("aplay")
+    if player is None or not Path("/dev/snd").is_dir():
+        return False
+    done = subprocess.run([player, "-q", str(path)], capture_output=True, check=False)
+    return done.returncode == 0

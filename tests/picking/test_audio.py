@@ -1,0 +1,80 @@
+"""The audio reader: every format and rate becomes 16 kHz mono; every bad file is refused with one
+line naming what is wrong."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.picking import audio, speech
+
+
+def _encode(x: np.ndarray, rate: int, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    sf.write(buf, x, rate, format=fmt)
+    return buf.getvalue()
+
+
+def _tone(seconds: float, rate: int, channels: int = 1) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    x = 0.3 * np.sin(2 * np.pi * 440 * t)
+    return np.stack([x] * channels, axis=1) if channels > 1 else x
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rate", "channels"), [("WAV", 44_100, 2), ("FLAC", 8_000, 1), ("OGG", 48_000, 2)]
+)
+def test_any_format_rate_and_channels_become_16k_mono(fmt: str, rate: int, channels: int) -> None:
+    x = audio.read(_encode(_tone(1.5, rate, channels), rate, fmt))
+    assert x.ndim == 1 and x.dtype == np.float32
+    assert abs(len(x) - 24_000) <= 2
+    spectrum = np.abs(np.fft.rfft(x))
+    assert abs(np.argmax(spectrum) * audio.RATE / len(x) - 440) < 3  # the pitch survives
+
+
+def test_a_file_path_reads_like_its_bytes(tmp_path: Path) -> None:
+    data = _encode(_tone(0.5, 22_050), 22_050, "WAV")
+    (tmp_path / "a.wav").write_bytes(data)
+    assert np.array_equal(audio.read(tmp_path / "a.wav"), audio.read(data))
+
+
+def test_bad_files_are_refused_with_the_reason(tmp_path: Path) -> None:
+    wav = _encode(_tone(1.0, 16_000), 16_000, "WAV")
+    cases = {
+        b"": "is empty",
+        b"RIFF not really a wave file" * 4: "is not readable audio",
+        wav[: len(wav) // 2]: "is truncated",
+        wav[:44]: "is truncated",
+        _encode(np.zeros(16_000), 16_000, "FLAC"): "is silent",
+        _encode(_tone(31, 8_000), 8_000, "OGG"): "lasts 31.0 s; the limit is 30 s",
+        _encode(_tone(0.5, 16_000), 16_000, "AIFF"): "give WAV, FLAC or OGG",
+        b"\0" * (audio.MAX_BYTES + 1): "larger than 50 MB",
+    }
+    for data, reason in cases.items():
+        with pytest.raises(InvalidInput, match=reason):
+            audio.read(data, "clip")
+    with pytest.raises(NotFound, match="no such audio file"):
+        audio.read(tmp_path / "missing.wav")
+    with pytest.raises(InvalidInput, match="is a folder"):
+        audio.read(tmp_path)
+
+
+def test_noise_is_added_at_the_asked_snr() -> None:
+    x = _tone(1.0, 16_000).astype(np.float32)
+    noisy = audio.with_noise(x, 10.0, np.random.default_rng(0))
+    snr = 10 * np.log10(np.mean(x**2) / np.mean((noisy - x) ** 2))
+    assert abs(snr - 10.0) < 0.2
+
+
+def test_espeak_speaks_and_refuses_an_unknown_voice(tmp_path: Path) -> None:
+    x = speech.say("move the duck to the top left box", "en-gb-scotland+m3")
+    assert 1.0 < len(x) / audio.RATE < 5.0
+    path = speech.save("which one?", tmp_path / "q.wav")
+    assert len(audio.read(path)) > 0
+    with pytest.raises(InvalidInput, match="could not speak with voice 'xx-nope'"):
+        speech.say("hello", "xx-nope")
+    assert speech.split_of("en-us+m1") == "train" and speech.split_of("en-gb-x-rp+f4") == "test"
+    assert all(speech.split_of(v) == "test" for v in speech.TEST_VOICES)
