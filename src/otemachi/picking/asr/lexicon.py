@@ -85,7 +85,8 @@ def write_arpa(text: list[str], path: Path) -> Path:
     """A trigram ARPA model of ``text`` (absolute discounting with back-off)."""
     lm = ArpaBoLM(text="\n".join(text), add_start=True)
     lm.compute()
-    lm.write_file(str(path))
+    with path.open("w") as f:
+        lm.write(f)
     return path
 
 

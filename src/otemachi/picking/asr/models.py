@@ -44,6 +44,8 @@ def _digest(path: Path) -> str:
 def build_lm(cfg: LMConfig) -> Path:
     """Write the domain language model and dictionary for ``cfg``; returns its folder."""
     folder = lm_folder(cfg)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "meta.json").unlink(missing_ok=True)  # written last: a half-built model is missing
     text = lexicon.corpus(cfg.sentences, cfg.seed)
     lexicon.write_arpa(text, folder / "domain.arpa")
     lexicon.write_dict(lexicon.vocabulary(text), folder / "domain.dict")
