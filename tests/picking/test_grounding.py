@@ -13,7 +13,9 @@ import torch
 from fastapi.testclient import TestClient
 
 from otemachi.cli import main
-from otemachi.picking import detect, episodes, evaluate, model, reading, train
+from otemachi.picking import audio, detect, episodes, evaluate, model, reading, speech, train
+from otemachi.picking.asr import lexicon
+from otemachi.picking.asr import models as asr_models
 from otemachi.picking.catalog import CATEGORIES, LOOKS, SIZES
 from otemachi.picking.dialog import Picker
 from otemachi.picking.ground import Candidates
@@ -223,3 +225,96 @@ def test_an_episode_with_nothing_seen_is_lost_not_fatal(
     result, rows = evaluate.run(episodes.make(2, 3), tiny, detector=object())  # type: ignore[arg-type]
     assert result["episodes"] == 2 and result["target_accuracy"] == 0.0
     assert [r.candidates for r in rows] == [0, 0]
+
+
+def store_small_lm() -> None:
+    """A domain language model from 60 scenes, stored where `train-asr` stores the default."""
+    asr_models.build_lm(asr_models.LMConfig(), lexicon.corpus(60))
+
+
+def test_spoken_episodes_are_heard_end_to_end(
+    tiny: model.Grounder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_as_default(tiny)
+    store_small_lm()
+    eps = episodes.make(4, 9)
+    lines = []
+    for i, e in enumerate(eps[:2]):  # two with audio files, relative to the episodes file
+        speech.save(e.instruction, tmp_path / f"i{i}.wav", "en-gb-x-rp+f4")
+        row = {**e.to_dict(), "audio": f"i{i}.wav"}
+        if e.clarification:
+            speech.save(e.clarification, tmp_path / f"c{i}.wav", "en-gb-x-rp+f4")
+            row["clarification_audio"] = f"c{i}.wav"
+        lines.append(json.dumps(row))
+    lines += [json.dumps(e.to_dict()) for e in eps[2:]]
+    path = tmp_path / "eps.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    args = ["picking", "evaluate", "--episodes", str(path), "--oracle-boxes", "--json"]
+    assert main([*args, "--asr", "pocketsphinx"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert {"wer", "wer_clarification", "asr_ms_p50", "asr_ms_p95", "rtf"} <= set(got)
+    assert 0 <= got["wer"] <= 2 and got["asr_ms_p50"] > 0 and got["rtf"] > 0
+    assert set(got["by_voice"]) == {"file", "typed"} and got["by_voice"]["file"]["episodes"] == 2
+    assert main([*args, "--asr", "pocketsphinx", "--speak", "en-us-nyc+m6,en-029+f3"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert set(got["by_voice"]) == {"file", "en-us-nyc+m6", "en-029+f3"}
+    assert main([*args, "--speak", "xx-nope"]) == 2
+    assert "could not speak with voice 'xx-nope'" in capsys.readouterr().err
+
+
+def test_cli_transcribe_and_run_from_audio(
+    tiny: model.Grounder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store_as_default(tiny)
+    store_small_lm()
+    said = speech.save("put the block into the top right box", tmp_path / "said.wav")
+    assert main(["picking", "transcribe", str(said), "--asr", "pocketsphinx", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["file"] == str(said) and got["backend"] == "pocketsphinx" and got["text"]
+    assert {"word", "start", "end", "confidence"} <= set(got["words"][0])
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(SPEC.to_dict()))
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{said}\n\n\n"))  # answers a question by audio
+    out = tmp_path / "d.png"
+    args = ["picking", "run", "--audio", str(said), "--spec", str(spec), "--oracle-boxes"]
+    assert main([*args, "--asr", "pocketsphinx", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "heard (pocketsphinx" in err and out.exists()
+    assert main(["picking", "run", "--spec", str(spec)]) == 2
+    assert "exactly one of an instruction or --audio" in capsys.readouterr().err
+    assert main(["picking", "transcribe", str(spec), "--asr", "pocketsphinx"]) == 2
+    assert "is not readable audio" in capsys.readouterr().err
+
+
+def test_http_decide_hears_an_upload_and_speaks_its_question(tiny: model.Grounder) -> None:
+    store_as_default(tiny)
+    store_small_lm()
+    client = TestClient(create_app())
+    wav = audio.to_wav(speech.say("move the block to the top right box"))
+    form = {"scene": json.dumps(SPEC.to_dict()), "asr": "pocketsphinx", "oracle_boxes": "true"}
+    r = client.post("/api/picking/decide", data=form, files={"audio": ("said.wav", wav)})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["transcript"]["backend"] == "pocketsphinx" and got["transcript"]["text"]
+    assert got["destination"] in ("tl", "tr", "bl", "br")
+    asked = client.post(
+        "/api/picking/decide",
+        json={"scene": SPEC.to_dict(), "instruction": "move the block to the top right box",
+              "oracle_boxes": True},
+    )  # fmt: skip
+    assert asked.json()["question"] is not None
+    spoken = client.get(asked.json()["question_audio"])
+    assert spoken.status_code == 200 and spoken.headers["content-type"] == "audio/wav"
+    assert len(audio.read(spoken.content)) > audio.RATE // 2
+    for files, data, reason in (
+        ({}, form, "needs a file field 'audio'"),
+        ({"audio": ("x.wav", b"garbage" * 20)}, form, "is not readable audio"),
+        ({"audio": ("x.wav", wav)}, {**form, "scene": "{not json"}, "must be the scene spec"),
+        ({"audio": ("x.wav", wav)}, {**form, "asr": "whisper"}, "--asr must be one of"),
+    ):
+        bad = client.post("/api/picking/decide", data=data, files=files or {"x": ("x", b"")})
+        assert bad.status_code == 422 and reason in bad.json()["detail"], bad.text
+    assert client.get("/api/picking/questions/0123.wav").status_code == 404

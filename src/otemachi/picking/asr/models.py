@@ -41,12 +41,13 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_lm(cfg: LMConfig) -> Path:
-    """Write the domain language model and dictionary for ``cfg``; returns its folder."""
+def build_lm(cfg: LMConfig, text: list[str] | None = None) -> Path:
+    """Write the domain language model and dictionary for ``cfg`` (from ``text`` when given,
+    else from the corpus ``cfg`` names); returns its folder."""
     folder = lm_folder(cfg)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "meta.json").unlink(missing_ok=True)  # written last: a half-built model is missing
-    text = lexicon.corpus(cfg.sentences, cfg.seed)
+    text = text if text is not None else lexicon.corpus(cfg.sentences, cfg.seed)
     lexicon.write_arpa(text, folder / "domain.arpa")
     lexicon.write_dict(lexicon.vocabulary(text), folder / "domain.dict")
     (folder / "corpus.txt").write_text("\n".join(text) + "\n")
