@@ -9,7 +9,8 @@ import pytest
 
 from otemachi.core.errors import CheckpointError, ModelNotTrained
 from otemachi.picking import speech
-from otemachi.picking.asr import beam, ctc, lexicon, models, wer, word_errors
+from otemachi.picking.asr import beam, ctc, lexicon, models, train, wer, word_errors
+from otemachi.picking.asr.data import Utterance
 from otemachi.picking.asr.ngram import NGram
 from otemachi.picking.asr.sphinx import PocketSphinx
 
@@ -126,3 +127,30 @@ def test_pocketsphinx_transcribes_synthesised_commands(small_lm: tuple[Path, Pat
     # espeak-ng is far from the speech its acoustic model learned: the README reports ~50% WER
     assert wer(pairs) < 0.85, pairs
     assert {w for _, said in pairs for w in said.split()} <= NGram(small_lm[0]).words
+
+
+@pytest.mark.slow
+def test_rnn_learns_what_it_heard_and_is_stored_and_loaded(
+    small_lm: tuple[Path, Path], lm_home: Path
+) -> None:
+    texts = ["move the duck", "the blue one", "top left box"]
+    voices = ("en-us+m1", "en-gb-scotland+f2")
+    utts = [Utterance(t, v, speech.say(t, speech.Voice(v, 160))) for t in texts for v in voices]
+    data = train.featurise(utts, 64) * 4
+    cfg = train.ASRConfig(epochs=60, batch=6, lr=5e-3, model=ctc.CTCConfig(hidden=64))
+    model = train.train(cfg, data, data[:6])
+    rnn = models.RNN(model, NGram(small_lm[0]))
+    got = rnn.transcribe(utts[2].samples)
+    assert got.text == "the blue one", got
+    assert [w.text for w in got.words] == ["the", "blue", "one"]
+    assert all(a.end <= b.start + 0.1 for a, b in zip(got.words, got.words[1:], strict=False))
+    assert 0 < got.confidence <= 1
+    metrics = {"default": "rnn", "decoding": {"width": 8, "alpha": 0.4, "beta": 1.0}}
+    models.ARTIFACT.save(SMALL, dict(model.state_dict()), metrics, rebuild=cfg.model)
+    loaded = models.load(None, SMALL)
+    assert isinstance(loaded, models.RNN) and loaded.decoding.width == 8
+    assert loaded.transcribe(utts[2].samples).text == "the blue one"
+    assert isinstance(models.load("pocketsphinx", SMALL), PocketSphinx)
+    models.ARTIFACT.save(SMALL, dict(model.state_dict()), {**metrics, "default": "pocketsphinx"},
+                         rebuild=cfg.model)  # fmt: skip
+    assert isinstance(models.load(None, SMALL), PocketSphinx)

@@ -124,6 +124,7 @@ def generate(
 
 
 RETRAIN = typer.Option(False, "--retrain", help="Train anew and replace the stored model.")
+ASR_DEFAULT = asr_train.ASRConfig()
 ASR = typer.Option(
     None, "--asr", help="Speech recogniser: rnn or pocketsphinx (default: the better one)."
 )
@@ -161,12 +162,16 @@ def train_all(retrain: bool = RETRAIN) -> None:
 
 @app.command("train-asr")
 def train_asr(
-    utterances: int = typer.Option(6000, "--utterances", min=10, help="Training utterances."),
-    epochs: int = typer.Option(20, "--epochs", min=1, help="Training epochs."),
-    sentences: int = typer.Option(
-        3000, "--sentences", min=10, help="Generated scenes the corpus and LM come from."
+    utterances: int = typer.Option(
+        ASR_DEFAULT.utterances, "--utterances", min=10, help="Training utterances."
     ),
-    checks: int = typer.Option(200, "--checks", min=5, help="Held-back test sentences."),
+    epochs: int = typer.Option(ASR_DEFAULT.epochs, "--epochs", min=1, help="Training epochs."),
+    sentences: int = typer.Option(
+        ASR_DEFAULT.sentences, "--sentences", min=10, help="Scenes the corpus and LM come from."
+    ),
+    checks: int = typer.Option(
+        ASR_DEFAULT.checks, "--checks", min=5, help="Held-back test sentences."
+    ),
     seed: int = typer.Option(0, "--seed", min=0, max=SEED_MAX, help="Seed."),
     retrain: bool = RETRAIN,
 ) -> None:

@@ -19,7 +19,7 @@ BLANK = 0  # class 0 is the blank; class i + 1 is CHARS[i]
 class CTCConfig:
     mels: int = 64
     stack: int = 3  # frames per step
-    hidden: int = 192
+    hidden: int = 128
     layers: int = 2
     dropout: float = 0.1
 

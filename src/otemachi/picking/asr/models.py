@@ -79,8 +79,8 @@ def load_lm(cfg: LMConfig) -> tuple[Path, Path]:
 @dataclass(frozen=True)
 class Decoding:
     width: int = 16
-    alpha: float = 0.8  # language-model weight
-    beta: float = 1.5  # word bonus
+    alpha: float = 0.4  # language-model weight (train-asr tunes it on training voices)
+    beta: float = 1.0  # word bonus
 
 
 class RNN:

@@ -15,7 +15,7 @@ from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.core.training import Plan, fit
 from otemachi.picking import audio
-from otemachi.picking.asr import Recogniser, ctc, data, lexicon, models, wer
+from otemachi.picking.asr import Recogniser, beam, ctc, data, lexicon, models, wer
 from otemachi.picking.asr.data import Utterance
 from otemachi.picking.asr.ngram import NGram
 from otemachi.picking.asr.sphinx import PocketSphinx
@@ -26,9 +26,9 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # feats, 
 @dataclass(frozen=True)
 class ASRConfig:
     sentences: int = 3000  # generator scenes the corpus is drawn from
-    utterances: int = 6000  # training utterances synthesised
+    utterances: int = 3000  # training utterances synthesised
     checks: int = 200  # held-back sentences: validation (training voices) and test (new voices)
-    epochs: int = 20
+    epochs: int = 12
     lr: float = 2e-3
     batch: int = 24
     seed: int = 0
@@ -125,6 +125,29 @@ def evaluate(recognisers: list[Recogniser], utts: list[Utterance]) -> dict[str, 
     return out
 
 
+GRID = ((0.3, 0.5), (0.4, 1.0), (0.5, 0.5), (0.6, 1.0), (0.8, 1.5), (1.0, 2.0))
+
+
+def tune(
+    model: ctc.CTCModel,
+    lm: NGram,
+    val: list[tuple[torch.Tensor, list[int]]],
+    texts: list[str],
+) -> models.Decoding:
+    """The language-model weight and word bonus with the lowest WER on the validation
+    utterances (training voices; the test voices play no part)."""
+    with torch.no_grad():
+        logps = [model(f.float()[None], torch.tensor([len(f)]))[0].numpy() for f, _ in val]
+    best, best_wer = models.Decoding(), float("inf")
+    for alpha, beta in track(GRID, "tuning the language-model weight"):
+        d = models.Decoding(alpha=alpha, beta=beta)
+        said = [" ".join(beam.decode(lp, lm, d.width, alpha, beta).words) for lp in logps]
+        w = wer(list(zip(texts, said, strict=True)))
+        if w < best_wer:
+            best, best_wer = d, w
+    return best
+
+
 def train_asr(cfg: ASRConfig = ASRConfig(), retrain: bool = False) -> dict[str, Any]:
     """Build the domain language model and train the recogniser (or load the stored ones unless
     ``retrain``); measure both backends on held-out voices at 20 dB SNR; store the recogniser
@@ -145,14 +168,15 @@ def train_asr(cfg: ASRConfig = ASRConfig(), retrain: bool = False) -> dict[str, 
     held = lexicon.sentences(cfg.checks, cfg.seed + 1, holdout=frozenset())[: cfg.checks]
     val = featurise(data.spoken(held, "train", cfg.seed + 1), cfg.model.mels)
     model = train(cfg, train_set, val)
+    lm = NGram(arpa)
+    decoding = tune(model, lm, val, held)
     test = data.spoken(held, "test", cfg.seed + 2, augmented=False)
     noisy = [Utterance(u.text, u.voice, audio.with_noise(u.samples, 20.0, g)) for u in test]
-    lm = NGram(arpa)
-    scores = evaluate([models.RNN(model, lm), PocketSphinx(arpa, dictionary)], noisy)
+    scores = evaluate([models.RNN(model, lm, decoding), PocketSphinx(arpa, dictionary)], noisy)
     metrics = {
         "heldout_20db": scores,
         "default": min(scores, key=lambda k: scores[k]["wer"]),
-        "decoding": asdict(models.Decoding()),
+        "decoding": asdict(decoding),
         "train_utterances": len(train_set),
         "test_sentences_in_training": round(float(np.mean([s in set(said) for s in held])), 3),
     }
