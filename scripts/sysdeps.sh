@@ -10,8 +10,9 @@ if [ "${1:-}" = venv ]; then
   PACKAGES=("${need[@]+"${need[@]}"}")
 else
   # Debian packages the systems use: markets' Redis bus, signatures' PostgreSQL store,
-  # picking's voice (espeak-ng speaks questions and the recogniser's training speech)
-  PACKAGES=(redis-server postgresql espeak-ng)
+  # picking's voice (espeak-ng speaks questions and the recogniser's training speech; flite is
+  # a second synthesiser the speech benchmark tests on)
+  PACKAGES=(redis-server postgresql espeak-ng flite)
 fi
 
 missing=()

@@ -5,6 +5,7 @@ accent nor variant, so a test voice is one the recogniser never heard."""
 
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,24 @@ def say(text: str, voice: Voice | str = Voice()) -> np.ndarray:
         why = done.stderr.decode(errors="replace").strip() or "no audio"
         raise InvalidInput(f"espeak-ng could not speak with voice {v.name!r}: {why}")
     return audio.read(done.stdout, f"espeak-ng's audio for voice {v.name}")
+
+
+FLITE_VOICES = ("kal16", "awb", "rms", "slt")  # CMU Flite: a synthesiser recognisers never heard
+
+
+def flite(text: str, voice: str = "slt") -> np.ndarray:
+    """16 kHz mono samples of ``text`` spoken by CMU Flite (Debian's ``flite``), a second,
+    independent synthesiser used only to test recognisers."""
+    exe = shutil.which("flite")
+    if exe is None:
+        raise SetupError("flite is not installed; run scripts/sysdeps.sh (Debian: flite)")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "said.wav"
+        subprocess.run(
+            [exe, "-voice", voice, "-o", str(out)], input=text.encode(), capture_output=True,
+            check=True, timeout=60,
+        )  # fmt: skip
+        return audio.read(out, f"flite's audio for voice {voice}")
 
 
 def voices(spec: str) -> tuple[str, ...]:

@@ -47,7 +47,14 @@ def sentences(n: int, seed: int = 0, holdout: frozenset[str] = frozenset(HOLDOUT
     that use a phrasing in ``holdout`` (default: the grounding model's) are left out, so that
     held-out phrasings reach the language model only as words (below), and decoding them tests
     its back-off."""
-    out: list[str] = []
+    return [s for s, tags, said in generated(n, seed) if not is_unseen(tags, holdout, said)]
+
+
+@cache
+def generated(n: int, seed: int) -> list[tuple[str, dict[str, str], str]]:
+    """(normalised sentence, the tags of the instruction it came from, all that instruction
+    says) for ``n`` random scenes."""
+    out: list[tuple[str, dict[str, str], str]] = []
     for i in track(range(n), "generating sentences"):
         g = rng(seed, "picking", "asr-corpus", str(i))
         spec = random_scene(g)
@@ -56,9 +63,8 @@ def sentences(n: int, seed: int = 0, holdout: frozenset[str] = frozenset(HOLDOUT
         ins = generate(spec, target.id, dest, g, str(g.choice(TEMPLATES)))
         if ins is None:
             continue
-        said = [ins.text, ins.clarification or ""]
-        if not is_unseen(ins.tags, holdout, " ".join(said)):
-            out.extend(normalise(s) for s in said if s)
+        said = f"{ins.text} {ins.clarification or ''}"
+        out.extend((normalise(s), ins.tags, said) for s in (ins.text, ins.clarification) if s)
     return out
 
 
