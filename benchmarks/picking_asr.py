@@ -98,8 +98,8 @@ def main() -> None:
             (f"spoken, {recogniser.name}", evaluate.run(eps, grounder, detector, ears=ears)[0])
         )
     print(f"\n{len(eps)} episodes, the same for every row; spoken by the test voices at 20 dB")
-    head = ("input", "target acc.", "after questions", "dest. acc.", "WER")
-    print("{:22s} {:>12s} {:>16s} {:>11s} {:>6s}".format(*head))
+    print("{:22s} {:>12s} {:>16s} {:>11s} {:>6s}".format(
+        "input", "target acc.", "after questions", "dest. acc.", "WER"))  # fmt: skip
     for name, r in rows:
         print(
             f"{name:22s} {r['target_accuracy']:12.3f} {r['target_accuracy_clarified']:16.3f} "

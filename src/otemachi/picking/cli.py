@@ -272,7 +272,7 @@ def run(
     files.output_file(out, suffixes=IMAGES)
     s = _spec(spec, seed)
     ears = listen.Listener(asr, out.with_suffix(".question.wav"))
-    text = ears.heard(str(said)) if said is not None else instruction
+    text: str | None = ears.heard(str(said)) if said is not None else instruction
     grounder, det = _models(oracle)
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)

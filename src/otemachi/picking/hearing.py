@@ -37,7 +37,8 @@ def hear(ears: Ears, ep: Episode, index: int) -> Heard | None:
         return None
     voice = "file" if ep.audio is not None else ears.voices[index % len(ears.voices)]
     g = rng(index, "picking", "hearing-noise")
-    ms, seconds, said = [], 0.0, []
+    ms, seconds = [], 0.0
+    said: list[tuple[str | None, tuple[int, int]]] = []
     for text, path in ((ep.instruction, ep.audio), (ep.clarification, ep.clarification_audio)):
         if text is None and path is None:
             said.append((None, (0, 0)))
