@@ -4,11 +4,9 @@ recognition time are kept for the evaluation."""
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from otemachi.core.seeding import rng
 from otemachi.picking import audio, speech
-from otemachi.picking.asr import Recogniser, word_errors
+from otemachi.picking.asr import Recogniser, timing, word_errors
 from otemachi.picking.asr.lexicon import normalise
 from otemachi.picking.episodes import Episode
 
@@ -62,13 +60,13 @@ def hear(ears: Ears, ep: Episode, index: int) -> Heard | None:
 
 def summary(heard: list[Heard]) -> dict[str, object]:
     """WER of instructions and answers, recognition time and real-time factor."""
-    ms = np.array([m for h in heard for m in h.ms] or [0.0])
+    times = timing([m for h in heard for m in h.ms], sum(h.seconds for h in heard))
     return {
         "wer": _rate([h.errors for h in heard]),
         "wer_clarification": _rate([h.clarification_errors for h in heard]),
-        "asr_ms_p50": round(float(np.percentile(ms, 50)), 1),
-        "asr_ms_p95": round(float(np.percentile(ms, 95)), 1),
-        "rtf": round(float(ms.sum() / 1000 / max(sum(h.seconds for h in heard), 1e-9)), 4),
+        "asr_ms_p50": times["ms_p50"],
+        "asr_ms_p95": times["ms_p95"],
+        "rtf": times["rtf"],
     }
 
 

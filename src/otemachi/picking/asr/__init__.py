@@ -46,6 +46,17 @@ class Recogniser(Protocol):
     def transcribe(self, samples: np.ndarray) -> Transcript: ...
 
 
+def timing(ms: list[float], seconds: float) -> dict[str, float]:
+    """Median and 95th-percentile recognition time, and the real-time factor (recognition time
+    over audio time)."""
+    a = np.array(ms or [0.0])
+    return {
+        "ms_p50": round(float(np.percentile(a, 50)), 1),
+        "ms_p95": round(float(np.percentile(a, 95)), 1),
+        "rtf": round(float(a.sum() / 1000 / max(seconds, 1e-9)), 4),
+    }
+
+
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     """(substitutions + deletions + insertions, reference words) between two normalised texts."""
     ref, hyp = reference.split(), hypothesis.split()

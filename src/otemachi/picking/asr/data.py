@@ -34,8 +34,8 @@ def reverb(x: np.ndarray, rt60: float, g: np.random.Generator) -> np.ndarray:
 def augment(x: np.ndarray, g: np.random.Generator) -> np.ndarray:
     """Speed 0.9-1.1x, reverberation (half the time), gain -12..+3 dB, and white or brown
     noise at 5-30 dB SNR (most of the time)."""
-    speed = g.uniform(0.9, 1.1)
-    x = audio.resample(x, int(audio.RATE * speed))
+    speed = round(g.uniform(0.9, 1.1) * 50) / 50  # steps of 2%: a short resampling filter
+    x = audio.resample(x, round(audio.RATE * speed))
     if g.random() < 0.5:
         x = reverb(x, g.uniform(0.1, 0.5), g)
     x = x * 10 ** (g.uniform(-12, 3) / 20)
@@ -47,6 +47,11 @@ def augment(x: np.ndarray, g: np.random.Generator) -> np.ndarray:
             noisy = x + n / (np.abs(n).max() + 1e-9) * np.abs(noisy - x).max()
         x = noisy
     return np.clip(x, -1, 1).astype(np.float32)
+
+
+def noisy(utts: list[Utterance], snr: float, g: np.random.Generator) -> list[Utterance]:
+    """The utterances with white noise at ``snr`` dB."""
+    return [Utterance(u.text, u.voice, audio.with_noise(u.samples, snr, g)) for u in utts]
 
 
 def random_voice(split: str, g: np.random.Generator) -> speech.Voice:

@@ -2,6 +2,7 @@
 with the core epoch loop: length-sorted batches, SpecAugment masks, early stopping on utterances
 of training voices that were held back (test voices are never seen)."""
 
+import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -10,12 +11,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from otemachi.core.errors import ModelNotTrained
+from otemachi.core.errors import InvalidInput, ModelNotTrained
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.core.training import Plan, fit
 from otemachi.picking import audio
-from otemachi.picking.asr import Recogniser, beam, ctc, data, lexicon, models, wer
+from otemachi.picking.asr import Recogniser, beam, ctc, data, lexicon, models, timing, wer
 from otemachi.picking.asr.data import Utterance
 from otemachi.picking.asr.ngram import NGram
 from otemachi.picking.asr.sphinx import PocketSphinx
@@ -114,13 +115,10 @@ def evaluate(recognisers: list[Recogniser], utts: list[Utterance]) -> dict[str, 
     out = {}
     for r in recognisers:
         got = [r.transcribe(u.samples) for u in track(utts, f"transcribing with {r.name}")]
-        ms = np.array([t.ms for t in got])
         seconds = sum(len(u.samples) for u in utts) / audio.RATE
         out[r.name] = {
             "wer": round(wer([(u.text, t.text) for u, t in zip(utts, got, strict=True)]), 4),
-            "ms_p50": round(float(np.percentile(ms, 50)), 1),
-            "ms_p95": round(float(np.percentile(ms, 95)), 1),
-            "rtf": round(float(ms.sum() / 1000 / seconds), 4),
+            **timing([t.ms for t in got], seconds),
         }
     return out
 
@@ -135,7 +133,7 @@ def tune(
     texts: list[str],
 ) -> models.Decoding:
     """The language-model weight and word bonus with the lowest WER on the validation
-    utterances (training voices; the test voices play no part)."""
+    utterances (training voices; the test voices play no part); ``texts`` are what they say."""
     with torch.no_grad():
         logps = [model(f.float()[None], torch.tensor([len(f)]))[0].numpy() for f, _ in val]
     best, best_wer = models.Decoding(), float("inf")
@@ -156,9 +154,16 @@ def train_asr(cfg: ASRConfig = ASRConfig(), retrain: bool = False) -> dict[str, 
     if not retrain:
         try:
             models.load_lm(lm_cfg)
-            return dict(models.ARTIFACT.load(lm_cfg).metrics)
+            stored = dict(models.ARTIFACT.load(lm_cfg).metrics)
         except ModelNotTrained:
             pass
+        else:
+            if stored.get("config") != json.loads(json.dumps(asdict(cfg))):
+                raise InvalidInput(
+                    "a recogniser trained with other settings is stored; add --retrain to "
+                    f"replace it (stored: {stored.get('config')})"
+                )
+            return stored
     models.build_lm(lm_cfg)
     arpa, dictionary = models.load_lm(lm_cfg)
     said = texts(cfg)
@@ -166,14 +171,15 @@ def train_asr(cfg: ASRConfig = ASRConfig(), retrain: bool = False) -> dict[str, 
     pick = [said[int(i)] for i in g.integers(len(said), size=cfg.utterances)]
     train_set = featurise(data.spoken(pick, "train", cfg.seed), cfg.model.mels)
     held = lexicon.sentences(cfg.checks, cfg.seed + 1, holdout=frozenset())[: cfg.checks]
-    val = featurise(data.spoken(held, "train", cfg.seed + 1), cfg.model.mels)
+    val = featurise(data.spoken(held, "train", cfg.seed + 1, fillers=0.0), cfg.model.mels)
     model = train(cfg, train_set, val)
     lm = NGram(arpa)
     decoding = tune(model, lm, val, held)
-    test = data.spoken(held, "test", cfg.seed + 2, augmented=False)
-    noisy = [Utterance(u.text, u.voice, audio.with_noise(u.samples, 20.0, g)) for u in test]
-    scores = evaluate([models.RNN(model, lm, decoding), PocketSphinx(arpa, dictionary)], noisy)
+    test = data.spoken(held, "test", cfg.seed + 2, augmented=False, fillers=0.0)
+    rnn = models.RNN(model, lm, decoding)
+    scores = evaluate([rnn, PocketSphinx(arpa, dictionary)], data.noisy(test, 20.0, g))
     metrics = {
+        "config": asdict(cfg),
         "heldout_20db": scores,
         "default": min(scores, key=lambda k: scores[k]["wer"]),
         "decoding": asdict(decoding),
