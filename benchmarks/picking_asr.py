@@ -24,7 +24,7 @@ from pocketsphinx import get_model_path
 from otemachi.core.seeding import rng
 from otemachi.picking import audio, detect, episodes, evaluate, model, speech
 from otemachi.picking.asr import lexicon, models, train
-from otemachi.picking.asr.data import Utterance, spoken
+from otemachi.picking.asr.data import Utterance, noisy, spoken
 from otemachi.picking.hearing import Ears
 
 SEED = 20261127  # its own sentence and episode streams, never a training one
@@ -33,13 +33,6 @@ SEED = 20261127  # its own sentence and episode streams, never a training one
 def _mb(*paths: Path) -> float:
     files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
     return sum(f.stat().st_size for f in files) / 2**20
-
-
-def _noisy(utts: list[Utterance], snr: float | None) -> list[Utterance]:
-    if snr is None:
-        return utts
-    g = rng(SEED, "bench-noise", str(snr))
-    return [Utterance(u.text, u.voice, audio.with_noise(u.samples, snr, g)) for u in utts]
 
 
 def main() -> None:
@@ -79,7 +72,8 @@ def main() -> None:
     head = ("condition", "backend", "WER", "p50 ms", "p95 ms", "RTF")
     print("\n{:18s} {:13s} {:>7s} {:>8s} {:>8s} {:>7s}".format(*head))
     for name, utts, snr in conditions:
-        scores = train.evaluate([rnn, sphinx], _noisy(utts, snr))
+        heard = utts if snr is None else noisy(utts, snr, rng(SEED, "bench-noise", str(snr)))
+        scores = train.evaluate([rnn, sphinx], heard)
         for backend, s in scores.items():
             print(
                 f"{name:18s} {backend:13s} {s['wer']:7.3f} {s['ms_p50']:8.1f} {s['ms_p95']:8.1f} "

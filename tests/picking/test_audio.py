@@ -76,5 +76,12 @@ def test_espeak_speaks_and_refuses_an_unknown_voice(tmp_path: Path) -> None:
     assert len(audio.read(path)) > 0
     with pytest.raises(InvalidInput, match="could not speak with voice 'xx-nope'"):
         speech.say("hello", "xx-nope")
-    assert speech.split_of("en-us+m1") == "train" and speech.split_of("en-gb-x-rp+f4") == "test"
-    assert all(speech.split_of(v) == "test" for v in speech.TEST_VOICES)
+    assert not set(speech.TRAIN_ACCENTS) & set(speech.TEST_ACCENTS)
+    assert not set(speech.TRAIN_VARIANTS) & set(speech.TEST_VARIANTS)
+    for v in speech.TEST_VOICES:
+        accent, variant = v.split("+")
+        assert accent in speech.TEST_ACCENTS and variant in speech.TEST_VARIANTS
+    assert all(speech.known(v) for v in speech.TEST_VOICES)
+    assert not speech.known("en-us+typo") and not speech.known("xx-nope")
+    with pytest.raises(InvalidInput, match="no voice 'en-us\\+typo'"):
+        speech.voices("test,en-us+typo")

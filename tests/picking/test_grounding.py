@@ -259,7 +259,7 @@ def test_spoken_episodes_are_heard_end_to_end(
     got = json.loads(capsys.readouterr().out)
     assert set(got["by_voice"]) == {"file", "en-us-nyc+m6", "en-029+f3"}
     assert main([*args, "--speak", "xx-nope"]) == 2
-    assert "could not speak with voice 'xx-nope'" in capsys.readouterr().err
+    assert "espeak-ng has no voice 'xx-nope'" in capsys.readouterr().err
 
 
 def test_cli_transcribe_and_run_from_audio(

@@ -3,6 +3,7 @@ uploaded audio file), the system's questions as speech, and the HTML page."""
 
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -21,6 +22,8 @@ from otemachi.picking.dialog import MAX_QUESTIONS, Picker, replies
 from otemachi.picking.scenes import Scene, SceneIn, parse, type_problem
 
 QUESTIONS_KEPT = 256  # questions whose speech can be fetched
+MAX_INSTRUCTION = 500  # characters
+_state_lock = threading.Lock()  # guards the recognisers and questions kept on the app
 
 router = APIRouter()
 pages = APIRouter()
@@ -33,7 +36,7 @@ class DecideRequest(BaseModel):
     model_config = ConfigDict(strict=True)
 
     scene: SceneIn = Field(description="A scene spec: {'objects': [...]}")
-    instruction: str = Field(min_length=1, max_length=500)
+    instruction: str = Field(min_length=1, max_length=MAX_INSTRUCTION)
     answers: list[str] = Field(default_factory=list, max_length=MAX_QUESTIONS)
     oracle_boxes: bool = False
 
@@ -54,6 +57,8 @@ def _models(request: Request, oracle: bool) -> tuple[model.Grounder, detect.SSD 
     return state.picking_grounder, None if oracle else state.picking_detector
 
 
+# where the JSON body's schema sits in openapi.json, so its internal references resolve
+JSON_BODY = "#/paths/~1api~1picking~1decide/post/requestBody/content/application~1json/schema"
 MULTIPART = {
     "multipart/form-data": {
         "schema": {
@@ -77,7 +82,11 @@ MULTIPART = {
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": DecideRequest.model_json_schema()},
+                "application/json": {
+                    "schema": DecideRequest.model_json_schema(
+                        ref_template=JSON_BODY + "/$defs/{model}"
+                    )
+                },
                 **MULTIPART,
             },
         }
@@ -93,7 +102,9 @@ async def decide(request: Request) -> dict[str, Any]:
         body, clip, backend = await _spoken(request)
         recogniser = await run_in_threadpool(_recogniser, request, backend)
         heard = await run_in_threadpool(recogniser.transcribe, clip)
-        body = body.model_copy(update={"instruction": heard.text})
+        if not heard.text.strip():
+            raise InvalidInput("nothing was heard in the audio; say what to move and where")
+        body = body.model_copy(update={"instruction": heard.text[:MAX_INSTRUCTION]})
     else:
         raw = await request.body()
         try:
@@ -118,44 +129,47 @@ def _problem(exc: ValidationError, raw: bytes) -> str:
 
 
 async def _spoken(request: Request) -> tuple[DecideRequest, Any, str | None]:
-    form = await request.form(max_files=1, max_fields=MAX_QUESTIONS + 4)
-    upload = form.get("audio")
-    if not isinstance(upload, UploadFile):
-        raise InvalidInput("a multipart request needs a file field 'audio' (WAV, FLAC or OGG)")
-    clip = audio.read(await upload.read(), f"the upload {upload.filename or 'audio'}")
-    try:
-        scene = json.loads(str(form.get("scene", "")))
-    except ValueError:
-        raise InvalidInput("the field 'scene' must be the scene spec as JSON text") from None
-    fields = {
-        "scene": scene,
-        "instruction": "(spoken)",
-        "answers": [str(a) for a in form.getlist("answers")],
-        "oracle_boxes": str(form.get("oracle_boxes", "false")).lower() in ("1", "true", "yes"),
-    }
+    """The form of a spoken request: the decoded audio, the other fields as a DecideRequest."""
+    async with request.form(max_files=1, max_fields=MAX_QUESTIONS + 4) as form:
+        upload = form.get("audio")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("a multipart request needs a file field 'audio' (WAV, FLAC or OGG)")
+        name = f"the upload {upload.filename or 'audio'}"
+        if (upload.size or 0) > audio.MAX_BYTES:
+            raise InvalidInput(f"{name} is larger than 50 MB")
+        clip = await run_in_threadpool(audio.read, await upload.read(), name)
+        try:
+            scene = json.loads(str(form.get("scene", "")))
+        except (ValueError, RecursionError):
+            raise InvalidInput("the field 'scene' must be the scene spec as JSON text") from None
+        fields = {
+            "scene": scene,
+            "instruction": "(spoken)",
+            "answers": [str(a) for a in form.getlist("answers")],
+            "oracle_boxes": str(form.get("oracle_boxes", "")).lower() in ("1", "true", "yes"),
+        }
+        backend = form.get("asr")
     try:
         body = DecideRequest.model_validate(fields)
     except ValidationError as exc:
         raise InvalidInput(type_problem(exc, DecideRequest, fields)) from None
-    backend = form.get("asr")
     return body, clip, None if backend is None else str(backend)
 
 
 def _recogniser(request: Request, backend: str | None) -> Recogniser:
     """The stored recogniser of ``backend``, loaded once and kept on the app."""
     state = request.app.state
-    kept = getattr(state, "picking_recognisers", None)
-    if kept is None:
-        kept = state.picking_recognisers = {}
-    if backend not in kept:
-        kept[backend] = asr_models.load(backend)
-    return kept[backend]
+    with _state_lock:
+        kept = getattr(state, "picking_recognisers", None)
+        if kept is None:
+            kept = state.picking_recognisers = {}
+        if backend not in kept:
+            kept[backend] = asr_models.load(backend)
+        return kept[backend]
 
 
 def _decide(request: Request, body: DecideRequest) -> dict[str, Any]:
     spec = parse(body.scene)
-    if not body.instruction.strip():
-        raise InvalidInput("nothing was heard in the audio; say what to move and where")
     grounder, det = _models(request, body.oracle_boxes)
     with Scene(spec) as scene:
         picker = Picker(scene, grounder, det, body.oracle_boxes)
@@ -178,21 +192,23 @@ def _keep_question(request: Request, question: str | None) -> str | None:
     if question is None:
         return None
     state = request.app.state
-    kept = getattr(state, "picking_questions", None)
-    if kept is None:
-        kept = state.picking_questions = OrderedDict()
     key = hashlib.sha256(question.encode()).hexdigest()[:16]
-    kept[key] = question
-    kept.move_to_end(key)
-    while len(kept) > QUESTIONS_KEPT:
-        kept.popitem(last=False)
+    with _state_lock:
+        kept = getattr(state, "picking_questions", None)
+        if kept is None:
+            kept = state.picking_questions = OrderedDict()
+        kept[key] = question
+        kept.move_to_end(key)
+        while len(kept) > QUESTIONS_KEPT:
+            kept.popitem(last=False)
     return f"/api/picking/questions/{key}.wav"
 
 
 @router.get("/questions/{key}.wav", response_class=Response)
 def question_audio(key: str, request: Request) -> Response:
     """A question the system asked, spoken by espeak-ng as a 16 kHz WAV."""
-    question = (getattr(request.app.state, "picking_questions", None) or {}).get(key)
+    with _state_lock:
+        question = (getattr(request.app.state, "picking_questions", None) or {}).get(key)
     if question is None:
         raise NotFound(f"no question {key!r} was asked recently; ask /api/picking/decide again")
     return Response(audio.to_wav(speech.say(question)), media_type="audio/wav")

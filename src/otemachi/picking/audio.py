@@ -73,11 +73,13 @@ def _truncated(data: bytes) -> bool:
     """A WAV whose data chunk declares more bytes than the file holds (libsndfile quietly reads
     what is there). Streaming writers that cannot seek back (espeak-ng --stdout) declare 0 or a
     size near 2 GiB: that means "unknown", not truncated."""
-    at = data.find(b"data", 12)
-    if at < 0 or at + 8 > len(data):
-        return True
-    declared = int.from_bytes(data[at + 4 : at + 8], "little")
-    return 0 < declared < 0x7F000000 and at + 8 + declared > len(data)
+    at = 12  # after "RIFF", its size and "WAVE": walk the chunks (id, size, body padded to even)
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at + 4 : at + 8], "little")
+        if data[at : at + 4] == b"data":
+            return 0 < size < 0x7F000000 and at + 8 + size > len(data)
+        at += 8 + size + size % 2
+    return True  # no data chunk before the end
 
 
 def to_wav(samples: np.ndarray, rate: int = RATE) -> bytes:

@@ -225,8 +225,11 @@ def evaluate(
         raise InvalidInput(f"{path} holds no episodes")
     voices = speech.voices(speak)
     ears = None
-    if voices or any(e.audio is not None for e in eps):
+    if voices or any(hearing.has_audio(e) for e in eps):
         ears = hearing.Ears(asr_models.load(asr), voices, snr)
+    elif asr is not None or snr is not None:
+        raise InvalidInput("--asr and --snr apply to speech: add --speak VOICES, or give "
+                           "episodes with audio")  # fmt: skip
     grounder, det = _models(oracle)
     result, _ = evaluate_.run(eps, grounder, det, not no_clarify, execute, ears)
     if as_json:
@@ -272,7 +275,7 @@ def run(
     files.output_file(out, suffixes=IMAGES)
     s = _spec(spec, seed)
     ears = listen.Listener(asr, out.with_suffix(".question.wav"))
-    text: str | None = ears.heard(str(said)) if said is not None else instruction
+    text: str | None = ears.transcribe(said) if said is not None else instruction
     grounder, det = _models(oracle)
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)

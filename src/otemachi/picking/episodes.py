@@ -104,10 +104,10 @@ def _episode(raw: Any, where: str, folder: Path = Path()) -> Episode:
 
 def read(path: Path) -> Iterator[Episode]:
     """Episodes of a JSONL file; a malformed line is an InvalidInput naming it. Audio paths are
-    taken relative to the file's folder."""
+    taken relative to the file's folder (and held, and written by to_dict, as absolute paths)."""
     path = input_file(Path(path), "episodes file")
     for where, raw in jsonl(path):
-        yield _episode(raw, where, path.parent)
+        yield _episode(raw, where, path.parent.resolve())
 
 
 def is_unseen(tags: dict[str, str], holdout: set[str] | frozenset[str], text: str = "") -> bool:

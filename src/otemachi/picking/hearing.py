@@ -29,11 +29,16 @@ class Heard:
     seconds: float  # audio heard
 
 
+def has_audio(ep: Episode) -> bool:
+    return ep.audio is not None or ep.clarification_audio is not None
+
+
 def hear(ears: Ears, ep: Episode, index: int) -> Heard | None:
-    """The episode as transcribed; None when it has no audio and no voice is given."""
-    if ep.audio is None and not ears.voices:
+    """The episode as transcribed; None when it has no audio and no voice is given. What has
+    neither an audio file nor a voice to speak it stays typed."""
+    if not has_audio(ep) and not ears.voices:
         return None
-    voice = "file" if ep.audio is not None else ears.voices[index % len(ears.voices)]
+    voice = "file" if has_audio(ep) else ears.voices[index % len(ears.voices)]
     g = rng(index, "picking", "hearing-noise")
     ms, seconds = [], 0.0
     said: list[tuple[str | None, tuple[int, int]]] = []
@@ -45,7 +50,7 @@ def hear(ears: Ears, ep: Episode, index: int) -> Heard | None:
             samples = audio.read(path)
         elif text is not None and voice != "file":
             samples = speech.say(text, voice)
-        else:  # a typed answer in an episode whose instruction is a file
+        else:  # typed text in an episode whose other utterance is a file
             said.append((text, (0, 0)))
             continue
         if ears.snr is not None:

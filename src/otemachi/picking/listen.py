@@ -5,7 +5,7 @@ when a sound device exists."""
 from collections.abc import Callable
 from pathlib import Path
 
-from otemachi.core.errors import SetupError
+from otemachi.core.errors import OtemachiError
 from otemachi.core.progress import console
 from otemachi.picking import audio, speech
 from otemachi.picking.asr import Recogniser
@@ -30,7 +30,11 @@ class Listener:
         """The text of a turn: itself, or the transcript of the audio file it names."""
         if not turn.strip().lower().endswith(AUDIO):
             return turn
-        got = self.recogniser().transcribe(audio.read(Path(turn.strip())))
+        return self.transcribe(Path(turn.strip()))
+
+    def transcribe(self, path: Path) -> str:
+        """The transcript of an audio file, shown with its confidence."""
+        got = self.recogniser().transcribe(audio.read(path))
         console.print(
             f'heard ({got.backend}, confidence {got.confidence:.2f}, {got.ms:.0f} ms): "{got.text}"'
         )
@@ -43,6 +47,6 @@ class Listener:
             played = speech.play(self.question_wav)
             where = f"{self.question_wav}" + (" and played" if played else "")
             console.print(f"question spoken to {where}")
-        except SetupError as exc:
+        except (OtemachiError, OSError) as exc:  # the question is still asked in text
             console.print(f"question not spoken: {exc}")
         return prompt(question)

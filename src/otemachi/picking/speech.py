@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,6 @@ TRAIN_VARIANTS = (
 )  # fmt: skip
 TEST_VARIANTS = ("m6", "m7", "f4", "f5", "klatt3", "anika", "belinda", "caleb", "quincy", "shelby")
 TEST_VOICES = tuple(f"{a}+{v}" for a, v in zip(TEST_ACCENTS * 4, TEST_VARIANTS, strict=False))
-ESPEAK_RATE = 22_050  # what espeak-ng writes
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,25 @@ class Voice:
     pitch: int = 50  # 0..99
 
 
-def split_of(voice: str) -> str:
-    """'train', 'test' or 'other' for a voice name (accent[+variant])."""
+@cache
+def _installed() -> tuple[frozenset[str], frozenset[str]]:
+    """(accents, variants) espeak-ng knows: language codes, voice names and file names."""
+
+    def listing(flag: str) -> list[list[str]]:
+        out = subprocess.run([_espeak(), flag], capture_output=True, check=False, timeout=30)
+        return [line.split() for line in out.stdout.decode().splitlines()[1:] if line.split()]
+
+    accents = {n for r in listing("--voices") for n in (r[1], r[3], r[4].split("/")[-1])}
+    variants = {r[4].split("/")[-1] for r in listing("--voices=variant") if len(r) > 4}
+    return frozenset(accents), frozenset(variants)
+
+
+def known(voice: str) -> bool:
+    """Whether espeak-ng has this accent (and variant): it would quietly ignore an unknown
+    variant."""
     accent, _, variant = voice.partition("+")
-    if accent in TRAIN_ACCENTS and (not variant or variant in TRAIN_VARIANTS):
-        return "train"
-    if accent in TEST_ACCENTS and (not variant or variant in TEST_VARIANTS):
-        return "test"
-    return "other"
+    accents, variants = _installed()
+    return accent in accents and (not variant or variant in variants)
 
 
 def _espeak() -> str:
@@ -55,13 +66,16 @@ def say(text: str, voice: Voice | str = Voice()) -> np.ndarray:
     v = Voice(voice) if isinstance(voice, str) else voice
     if not text.strip():
         raise InvalidInput("nothing to say: the text is empty")
-    done = subprocess.run(
-        [_espeak(), "-v", v.name, "-s", str(v.rate), "-p", str(v.pitch), "--stdout"],
-        input=text.encode(),
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [_espeak(), "-v", v.name, "-s", str(v.rate), "-p", str(v.pitch), "--stdout"],
+            input=text.encode(),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise InvalidInput(f"espeak-ng took over 60 s to speak {len(text)} characters") from None
     if done.returncode != 0 or len(done.stdout) <= 44:
         why = done.stderr.decode(errors="replace").strip() or "no audio"
         raise InvalidInput(f"espeak-ng could not speak with voice {v.name!r}: {why}")
@@ -79,20 +93,26 @@ def flite(text: str, voice: str = "slt") -> np.ndarray:
         raise SetupError("flite is not installed; run scripts/sysdeps.sh (Debian: flite)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "said.wav"
-        subprocess.run(
-            [exe, "-voice", voice, "-o", str(out)], input=text.encode(), capture_output=True,
-            check=True, timeout=60,
-        )  # fmt: skip
+        try:
+            subprocess.run(
+                [exe, "-voice", voice, "-o", str(out)], input=text.encode(),
+                capture_output=True, check=True, timeout=60,
+            )  # fmt: skip
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            raise InvalidInput(f"flite could not speak with voice {voice!r} ({exc})") from None
         return audio.read(out, f"flite's audio for voice {voice}")
 
 
 def voices(spec: str) -> tuple[str, ...]:
-    """Voices from a comma list ('test': the held-out test voices); each is tried once, so an
-    unknown name is refused before any work."""
+    """Voices from a comma list ('test': the held-out test voices); an unknown name is refused
+    before any work."""
     names = [v.strip() for v in spec.split(",") if v.strip()]
     out = tuple(n for v in names for n in (TEST_VOICES if v == "test" else (v,)))
-    for v in out:
-        say("ok", v)
+    unknown = [v for v in out if not known(v)]
+    if unknown:
+        raise InvalidInput(
+            f"espeak-ng has no voice {unknown[0]!r}; `espeak-ng --voices` lists them"
+        )
     return out
 
 

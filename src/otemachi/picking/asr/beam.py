@@ -101,10 +101,12 @@ def decode(
     for (lm_score, words), b in finals:
         end = alpha * lm.score(("<s>", *words), "</s>") if lm is not None and words else 0.0
         scored.append((b.ctc + lm_score + end, words, b.steps))
-    scored.sort(key=lambda s: -s[0])
-    best = scored[0]
-    share = 1.0 / sum(math.exp(s[0] - best[0]) for s in scored)
-    return Hypothesis(best[1], best[2], best[0], share)
+    best = max(scored, key=lambda s: s[0])
+    total = same = NEG
+    for score, words, _ in scored:  # "ab" and "ab " say the same words: their shares add up
+        total = _add(total, score)
+        same = _add(same, score) if words == best[1] else same
+    return Hypothesis(best[1], best[2], best[0], math.exp(same - total))
 
 
 def _copy(b: _Beam) -> _Beam:

@@ -87,10 +87,3 @@ class CTCModel(nn.Module):
 
 def build(cfg: CTCConfig) -> CTCModel:
     return CTCModel(cfg)
-
-
-def greedy(logp: torch.Tensor) -> str:
-    """Best path: the likeliest class per step, repeats merged, blanks dropped."""
-    best = logp.argmax(-1).tolist()
-    out = [c for i, c in enumerate(best) if c != BLANK and (i == 0 or c != best[i - 1])]
-    return " ".join("".join(CHARS[c - 1] for c in out).split())

@@ -17,6 +17,7 @@ from otemachi.core.store import Artifact, module_from
 from otemachi.picking.asr import BACKENDS, Recogniser, Transcript, Word, beam, ctc, lexicon
 from otemachi.picking.asr.ngram import NGram
 from otemachi.picking.asr.sphinx import PocketSphinx
+from otemachi.picking.audio import RATE
 
 COMMAND = "otemachi picking train-asr"
 LM_REVISION = "asr-lm/1"
@@ -98,7 +99,7 @@ class RNN:
             logp = self.model(feats[None], torch.tensor([len(feats)]))[0].numpy()
         d = self.decoding
         hyp = beam.decode(logp, self.lm, d.width, d.alpha, d.beta)
-        step = ctc.HOP / 16000 * self.model.cfg.stack
+        step = ctc.HOP / RATE * self.model.cfg.stack
         words, at = [], 0
         best = logp.max(1)
         for w in hyp.words:

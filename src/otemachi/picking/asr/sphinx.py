@@ -2,6 +2,7 @@
 language model and pronunciations (not a fixed grammar: any word sequence of the vocabulary
 decodes, likelier ones first)."""
 
+import threading
 import time
 from pathlib import Path
 
@@ -25,19 +26,21 @@ class PocketSphinx:
             lw=LANGUAGE_WEIGHT,
             loglevel="FATAL",
         )
+        self.lock = threading.Lock()  # one utterance at a time per decoder
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         t0 = time.perf_counter()
         pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes()
         d = self.decoder
-        d.start_utt()
-        d.process_raw(pcm, full_utt=True)
-        d.end_utt()
-        words = tuple(
-            Word(s.word.split("(")[0], s.start_frame * FRAME, (s.end_frame + 1) * FRAME, s.prob)
-            for s in d.seg()
-            if not s.word.startswith(("<", "[")) and s.word != "<sil>"
-        )
+        with self.lock:
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+            words = tuple(
+                Word(s.word.split("(")[0], s.start_frame * FRAME, (s.end_frame + 1) * FRAME, s.prob)
+                for s in d.seg()
+                if not s.word.startswith(("<", "["))  # <s>, </s>, <sil>, [NOISE]
+            )
         text = " ".join(w.text for w in words)
         conf = float(np.mean([w.confidence for w in words])) if words else 0.0
         return Transcript(text, words, conf, self.name, (time.perf_counter() - t0) * 1000)
