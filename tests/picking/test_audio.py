@@ -62,6 +62,17 @@ def test_bad_files_are_refused_with_the_reason(tmp_path: Path) -> None:
         audio.read(tmp_path)
 
 
+def test_truncation_is_judged_by_the_data_chunk_not_by_stray_bytes() -> None:
+    wav = _encode(_tone(0.5, 16_000), 16_000, "WAV")
+    fmt_end = 12 + 8 + int.from_bytes(wav[16:20], "little")
+    note = b"INFOICMT\x0c\x00\x00\x00metadata: ok"  # a LIST chunk whose text says "data"
+    listed = wav[:fmt_end] + b"LIST" + len(note).to_bytes(4, "little") + note + wav[fmt_end:]
+    listed = listed[:4] + (len(listed) - 8).to_bytes(4, "little") + listed[8:]
+    assert len(audio.read(listed)) == 8_000
+    with pytest.raises(InvalidInput, match="is truncated"):
+        audio.read(listed[:-1000])
+
+
 def test_noise_is_added_at_the_asked_snr() -> None:
     x = _tone(1.0, 16_000).astype(np.float32)
     noisy = audio.with_noise(x, 10.0, np.random.default_rng(0))
