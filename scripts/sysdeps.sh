@@ -10,9 +10,9 @@ if [ "${1:-}" = venv ]; then
   PACKAGES=("${need[@]+"${need[@]}"}")
 else
   # Debian packages the systems use: markets' Redis bus, signatures' PostgreSQL store,
-  # picking's voice (espeak-ng speaks questions and the recogniser's training speech; flite is
-  # a second synthesiser the speech benchmark tests on)
-  PACKAGES=(redis-server postgresql espeak-ng flite)
+  # picking's voices (espeak-ng speaks questions; espeak-ng and festival speak the recogniser's
+  # training speech; flite is a third synthesiser the speech benchmark tests on)
+  PACKAGES=(redis-server postgresql espeak-ng festival festvox-kallpc16k festvox-us-slt-hts flite)
 fi
 
 missing=()

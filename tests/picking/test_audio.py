@@ -96,3 +96,12 @@ def test_espeak_speaks_and_refuses_an_unknown_voice(tmp_path: Path) -> None:
     assert not speech.known("en-us+typo") and not speech.known("xx-nope")
     with pytest.raises(InvalidInput, match="no voice 'en-us\\+typo'"):
         speech.voices("test,en-us+typo")
+
+
+def test_festival_and_flite_speak() -> None:
+    for voice in speech.FESTIVAL_VOICES:
+        assert 0.5 < len(speech.festival("the blue one", voice)) / audio.RATE < 3.0
+    for voice in speech.FLITE_VOICES:
+        assert 0.5 < len(speech.flite("the blue one", voice)) / audio.RATE < 3.0
+    with pytest.raises(InvalidInput, match="festival voice must be one of"):
+        speech.festival("hello", "(system \"rm -rf /\")")

@@ -177,7 +177,9 @@ def train_asr(
 ) -> None:
     """Build the domain language model and train the recurrent recogniser (or load the stored
     ones); print both backends' WER on held-out voices at 20 dB SNR."""
-    cfg = asr_train.ASRConfig(sentences, utterances, checks, epochs, seed=seed)
+    cfg = asr_train.ASRConfig(
+        sentences=sentences, utterances=utterances, checks=checks, epochs=epochs, seed=seed
+    )
     metrics = asr_train.train_asr(cfg, retrain)
     table = Table("backend", "WER", "p50 ms", "p95 ms", "real-time factor")
     for name, m in metrics["heldout_20db"].items():

@@ -82,25 +82,44 @@ def say(text: str, voice: Voice | str = Voice()) -> np.ndarray:
     return audio.read(done.stdout, f"espeak-ng's audio for voice {v.name}")
 
 
-FLITE_VOICES = ("kal16", "awb", "rms", "slt")  # CMU Flite: a synthesiser recognisers never heard
+# Festival (Debian's festival with two voices) also speaks training utterances: a second engine
+# and two recorded speakers. CMU Flite speaks only in tests, with the two speakers neither
+# engine has (Flite's kal16 and slt are Festival's kal and slt speakers).
+FESTIVAL_VOICES = ("kal_diphone", "cmu_us_slt_arctic_hts")
+FLITE_VOICES = ("awb", "rms")
 
 
-def flite(text: str, voice: str = "slt") -> np.ndarray:
-    """16 kHz mono samples of ``text`` spoken by CMU Flite (Debian's ``flite``), a second,
-    independent synthesiser used only to test recognisers."""
-    exe = shutil.which("flite")
+def festival(text: str, voice: str = "kal_diphone") -> np.ndarray:
+    """16 kHz mono samples of ``text`` spoken by Festival's ``voice``."""
+    return _synthesise("text2wave", ["-eval", f"({_festival_voice(voice)})"], text, voice)
+
+
+def flite(text: str, voice: str = "awb") -> np.ndarray:
+    """16 kHz mono samples of ``text`` spoken by CMU Flite, a synthesiser no recogniser here
+    trains on."""
+    return _synthesise("flite", ["-voice", voice], text, voice)
+
+
+def _festival_voice(voice: str) -> str:
+    if voice not in FESTIVAL_VOICES:
+        raise InvalidInput(f"festival voice must be one of {list(FESTIVAL_VOICES)}, got {voice!r}")
+    return f"voice_{voice}"
+
+
+def _synthesise(program: str, args: list[str], text: str, voice: str) -> np.ndarray:
+    exe = shutil.which(program)
     if exe is None:
-        raise SetupError("flite is not installed; run scripts/sysdeps.sh (Debian: flite)")
+        raise SetupError(f"{program} is not installed; run scripts/sysdeps.sh")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "said.wav"
         try:
             subprocess.run(
-                [exe, "-voice", voice, "-o", str(out)], input=text.encode(),
-                capture_output=True, check=True, timeout=60,
+                [exe, *args, "-o", str(out)], input=text.encode(), capture_output=True,
+                check=True, timeout=60,
             )  # fmt: skip
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            raise InvalidInput(f"flite could not speak with voice {voice!r} ({exc})") from None
-        return audio.read(out, f"flite's audio for voice {voice}")
+            raise InvalidInput(f"{program} could not speak with voice {voice!r} ({exc})") from None
+        return audio.read(out, f"{program}'s audio for voice {voice}")
 
 
 def voices(spec: str) -> tuple[str, ...]:

@@ -49,6 +49,15 @@ def augment(x: np.ndarray, g: np.random.Generator) -> np.ndarray:
     return np.clip(x, -1, 1).astype(np.float32)
 
 
+def by_flite(texts: list[str]) -> list[Utterance]:
+    """Each text spoken by CMU Flite, its voices in turn: a synthesiser never trained on."""
+    voices = speech.FLITE_VOICES
+    return [
+        Utterance(t, f"flite:{voices[i % len(voices)]}", speech.flite(t, voices[i % len(voices)]))
+        for i, t in enumerate(track(texts, "speaking with flite"))
+    ]
+
+
 def noisy(utts: list[Utterance], snr: float, g: np.random.Generator) -> list[Utterance]:
     """The utterances with white noise at ``snr`` dB."""
     return [Utterance(u.text, u.voice, audio.with_noise(u.samples, snr, g)) for u in utts]
@@ -63,16 +72,25 @@ def random_voice(split: str, g: np.random.Generator) -> speech.Voice:
 
 
 def spoken(
-    texts: list[str], split: str, seed: int, augmented: bool = True, fillers: float = 0.15
+    texts: list[str],
+    split: str,
+    seed: int,
+    augmented: bool = True,
+    fillers: float = 0.15,
+    festival: float = 0.0,
 ) -> list[Utterance]:
-    """Each text spoken once by a random voice of ``split``; with ``fillers`` of them opened by a
-    filler ("um", "okay", ...)."""
+    """Each text spoken once by a random espeak-ng voice of ``split``, or with probability
+    ``festival`` by a Festival voice; ``fillers`` of them opened by a filler ("um", ...)."""
     out = []
     for i, text in enumerate(track(texts, f"speaking {split} utterances")):
         g = rng(seed, "picking", "asr-speech", split, str(i))
         if g.random() < fillers:
             text = f"{g.choice(FILLERS)} {text}"
-        voice = random_voice(split, g)
-        x = speech.say(text, voice)
-        out.append(Utterance(text, voice.name, augment(x, g) if augmented else x))
+        if g.random() < festival:
+            name = str(g.choice(speech.FESTIVAL_VOICES))
+            x = speech.festival(text, name)
+        else:
+            voice = random_voice(split, g)
+            name, x = voice.name, speech.say(text, voice)
+        out.append(Utterance(text, name, augment(x, g) if augmented else x))
     return out
