@@ -86,11 +86,14 @@ def main() -> None:
     typed, _ = evaluate.run(eps, grounder, detector)
     rows = [("typed", typed)]
     for recogniser in (rnn, sphinx):
-        ears = Ears(recogniser, speech.TEST_VOICES, 20.0)
+        ears = Ears(recogniser, speech.HELD_OUT_VOICES, 20.0)
         rows.append(
             (f"spoken, {recogniser.name}", evaluate.run(eps, grounder, detector, ears=ears)[0])
         )
-    print(f"\n{len(eps)} episodes, the same for every row; spoken by the test voices at 20 dB")
+    print(
+        f"\n{len(eps)} episodes, the same for every row; spoken at 20 dB SNR by the ten espeak-ng "
+        "test voices and the two Flite voices in turn"
+    )
     print("{:22s} {:>12s} {:>16s} {:>11s} {:>6s}".format(
         "input", "target acc.", "after questions", "dest. acc.", "WER"))  # fmt: skip
     for name, r in rows:

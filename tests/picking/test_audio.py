@@ -103,5 +103,8 @@ def test_festival_and_flite_speak() -> None:
         assert 0.5 < len(speech.festival("the blue one", voice)) / audio.RATE < 3.0
     for voice in speech.FLITE_VOICES:
         assert 0.5 < len(speech.flite("the blue one", voice)) / audio.RATE < 3.0
+    assert speech.voices("flite:rms,festival:kal_diphone") == ("flite:rms", "festival:kal_diphone")
+    assert not speech.known("flite:kal16") and not speech.known("mary:tts")
+    assert len(speech.speak("the blue one", "flite:awb")) > audio.RATE // 2
     with pytest.raises(InvalidInput, match="festival voice must be one of"):
-        speech.festival("hello", "(system \"rm -rf /\")")
+        speech.festival("hello", '(system "rm -rf /")')

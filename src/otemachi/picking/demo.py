@@ -85,7 +85,7 @@ def spoken(
     default recogniser (trained on first use); the system's questions saved as speech."""
     metrics = asr_train.train_asr()
     recogniser = asr_models.load()
-    ears = Ears(recogniser, speech.TEST_VOICES, SNR)
+    ears = Ears(recogniser, speech.HELD_OUT_VOICES, SNR)
     heard, rows = evaluate.run(eps, model, detector, ears=ears)
     lines = []
     for r, e in zip(rows, eps, strict=True):
@@ -114,8 +114,8 @@ def spoken(
          for k, v in metrics["heldout_20db"].items()],
     )  # fmt: skip
     text = (
-        f"The same {len(eps)} episodes, spoken by espeak-ng voices the recogniser never heard "
-        f"({', '.join(speech.TEST_VOICES)}) with white noise at {SNR:.0f} dB SNR. Both "
+        f"The same {len(eps)} episodes, spoken by voices the recogniser never heard "
+        f"({', '.join(speech.HELD_OUT_VOICES)}) with white noise at {SNR:.0f} dB SNR. Both "
         f"recognisers on the held-out check set of `train-asr`:\n\n{held}\n\n{compare}\n\n{table}"
     )
     report.add("picking: spoken instructions", text)

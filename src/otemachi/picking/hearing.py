@@ -49,7 +49,7 @@ def hear(ears: Ears, ep: Episode, index: int) -> Heard | None:
         if path is not None:
             samples = audio.read(path)
         elif text is not None and voice != "file":
-            samples = speech.say(text, voice)
+            samples = speech.speak(text, voice)
         else:  # typed text in an episode whose other utterance is a file
             said.append((text, (0, 0)))
             continue

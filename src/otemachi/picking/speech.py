@@ -47,8 +47,11 @@ def _installed() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def known(voice: str) -> bool:
-    """Whether espeak-ng has this accent (and variant): it would quietly ignore an unknown
-    variant."""
+    """Whether the voice exists: ``flite:NAME``, ``festival:NAME``, or an espeak-ng accent (and
+    variant; espeak-ng would quietly ignore an unknown variant)."""
+    engine, _, name = voice.rpartition(":")
+    if engine:
+        return name in {"flite": FLITE_VOICES, "festival": FESTIVAL_VOICES}.get(engine, ())
     accent, _, variant = voice.partition("+")
     accents, variants = _installed()
     return accent in accents and (not variant or variant in variants)
@@ -87,6 +90,7 @@ def say(text: str, voice: Voice | str = Voice()) -> np.ndarray:
 # engine has (Flite's kal16 and slt are Festival's kal and slt speakers).
 FESTIVAL_VOICES = ("kal_diphone", "cmu_us_slt_arctic_hts")
 FLITE_VOICES = ("awb", "rms")
+HELD_OUT_VOICES = (*TEST_VOICES, *(f"flite:{v}" for v in FLITE_VOICES))  # what `test` names
 
 
 def festival(text: str, voice: str = "kal_diphone") -> np.ndarray:
@@ -122,11 +126,21 @@ def _synthesise(program: str, args: list[str], text: str, voice: str) -> np.ndar
         return audio.read(out, f"{program}'s audio for voice {voice}")
 
 
+def speak(text: str, voice: str) -> np.ndarray:
+    """``text`` spoken by a voice named as ``known`` takes it."""
+    engine, _, name = voice.rpartition(":")
+    if engine == "flite":
+        return flite(text, name)
+    if engine == "festival":
+        return festival(text, name)
+    return say(text, voice)
+
+
 def voices(spec: str) -> tuple[str, ...]:
-    """Voices from a comma list ('test': the held-out test voices); an unknown name is refused
-    before any work."""
+    """Voices from a comma list of espeak-ng voices, ``flite:NAME`` and ``festival:NAME`` ('test':
+    every held-out voice); an unknown name is refused before any work."""
     names = [v.strip() for v in spec.split(",") if v.strip()]
-    out = tuple(n for v in names for n in (TEST_VOICES if v == "test" else (v,)))
+    out = tuple(n for v in names for n in (HELD_OUT_VOICES if v == "test" else (v,)))
     unknown = [v for v in out if not known(v)]
     if unknown:
         raise InvalidInput(
