@@ -1,6 +1,6 @@
 """Speech to train and test recognisers on: texts spoken by espeak-ng voices at random rates and
-pitches, then changed as a room and a microphone change real speech (speed, reverberation, gain,
-background noise)."""
+pitches or by Festival's voices (Flite's for tests), then changed as a room and a microphone
+change real speech (speed, reverberation, gain, background noise)."""
 
 from dataclasses import dataclass
 

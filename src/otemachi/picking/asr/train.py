@@ -1,6 +1,7 @@
-"""Training the recurrent recogniser with CTC on speech espeak-ng made from the domain's texts,
-with the core epoch loop: length-sorted batches, SpecAugment masks, early stopping on utterances
-of training voices that were held back (test voices are never seen)."""
+"""Training the recurrent recogniser with CTC on speech espeak-ng and Festival made from the
+domain's texts, with the core epoch loop: length-sorted batches, SpecAugment masks, and the
+weights of the epoch with the lowest loss on held-back utterances of training voices (test voices
+are never seen)."""
 
 import json
 from collections.abc import Iterator
