@@ -318,3 +318,15 @@ def test_http_decide_hears_an_upload_and_speaks_its_question(tiny: model.Grounde
         bad = client.post("/api/picking/decide", data=data, files=files or {"x": ("x", b"")})
         assert bad.status_code == 422 and reason in bad.json()["detail"], bad.text
     assert client.get("/api/picking/questions/0123.wav").status_code == 404
+    answer = audio.to_wav(speech.say("the one in the bottom right box"))
+    both = client.post(
+        "/api/picking/decide", data=form,
+        files=[("audio", ("said.wav", wav)), ("answer_audio", ("answer.wav", answer))],
+    )  # fmt: skip
+    assert both.status_code == 200, both.text
+    assert [a["backend"] for a in both.json()["answer_transcripts"]] == ["pocketsphinx"]
+    too_many = client.post(
+        "/api/picking/decide", data={**form, "answers": ["the red one", "the left one"]},
+        files=[("audio", ("said.wav", wav)), ("answer_audio", ("answer.wav", answer))],
+    )  # fmt: skip
+    assert too_many.status_code == 422 and "at most 2 answers" in too_many.json()["detail"]

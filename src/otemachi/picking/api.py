@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 
 from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.picking import audio, detect, model, speech
-from otemachi.picking.asr import Recogniser
+from otemachi.picking.asr import Recogniser, Transcript
 from otemachi.picking.asr import models as asr_models
 from otemachi.picking.catalog import CATALOG, COLORS
 from otemachi.picking.dialog import MAX_QUESTIONS, Picker, replies
@@ -68,6 +68,7 @@ MULTIPART = {
                 "audio": {"type": "string", "format": "binary", "description": "WAV/FLAC/OGG"},
                 "scene": {"type": "string", "description": "the scene spec as JSON"},
                 "answers": {"type": "array", "items": {"type": "string"}},
+                "answer_audio": {"type": "array", "items": {"type": "string", "format": "binary"}},
                 "asr": {"type": "string", "enum": ["rnn", "pocketsphinx"]},
                 "oracle_boxes": {"type": "boolean"},
             },
@@ -96,15 +97,21 @@ async def decide(request: Request) -> dict[str, Any]:
     """Render the scene, decide what the instruction means, and apply the given answers while
     the system keeps asking. The reply carries the question still open, if any, and where its
     speech is. A JSON body types the instruction; a multipart body uploads it spoken (field
-    ``audio``, with ``scene`` as JSON text, optional ``answers`` and ``asr``), and the reply
-    adds the transcript."""
+    ``audio``, with ``scene`` as JSON text, optional ``answers`` typed and ``answer_audio``
+    spoken, and ``asr``), and the reply adds the transcripts."""
+    answers: list[Transcript] = []
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        body, clip, backend = await _spoken(request)
+        body, clips, backend = await _spoken(request)
+        if len(body.answers) + len(clips) - 1 > MAX_QUESTIONS:
+            raise InvalidInput(f"give at most {MAX_QUESTIONS} answers, typed and spoken together")
         recogniser = await run_in_threadpool(_recogniser, request, backend)
-        heard = await run_in_threadpool(recogniser.transcribe, clip)
+        heard, *answers = [await run_in_threadpool(recogniser.transcribe, c) for c in clips]
         if not heard.text.strip():
             raise InvalidInput("nothing was heard in the audio; say what to move and where")
-        body = body.model_copy(update={"instruction": heard.text[:MAX_INSTRUCTION]})
+        said = [*body.answers, *(a.text[:MAX_INSTRUCTION] for a in answers)]
+        body = body.model_copy(
+            update={"instruction": heard.text[:MAX_INSTRUCTION], "answers": said}
+        )
     else:
         raw = await request.body()
         try:
@@ -115,6 +122,7 @@ async def decide(request: Request) -> dict[str, Any]:
     out = await run_in_threadpool(_decide, request, body)
     if heard is not None:
         out["transcript"] = heard.to_dict()
+        out["answer_transcripts"] = [a.to_dict() for a in answers]
     return out
 
 
@@ -128,16 +136,16 @@ def _problem(exc: ValidationError, raw: bytes) -> str:
     return type_problem(exc, DecideRequest, data)
 
 
-async def _spoken(request: Request) -> tuple[DecideRequest, Any, str | None]:
-    """The form of a spoken request: the decoded audio, the other fields as a DecideRequest."""
-    async with request.form(max_files=1, max_fields=MAX_QUESTIONS + 4) as form:
+async def _spoken(request: Request) -> tuple[DecideRequest, list[Any], str | None]:
+    """The form of a spoken request: the decoded audio (the instruction, then any spoken
+    answers), the other fields as a DecideRequest."""
+    fields_max = 2 * MAX_QUESTIONS + 4
+    async with request.form(max_files=1 + MAX_QUESTIONS, max_fields=fields_max) as form:
         upload = form.get("audio")
         if not isinstance(upload, UploadFile):
             raise InvalidInput("a multipart request needs a file field 'audio' (WAV, FLAC or OGG)")
-        name = f"the upload {upload.filename or 'audio'}"
-        if (upload.size or 0) > audio.MAX_BYTES:
-            raise InvalidInput(f"{name} is larger than 50 MB")
-        clip = await run_in_threadpool(audio.read, await upload.read(), name)
+        uploads = [upload, *(f for f in form.getlist("answer_audio") if isinstance(f, UploadFile))]
+        clips = [await _clip(f) for f in uploads]
         try:
             scene = json.loads(str(form.get("scene", "")))
         except (ValueError, RecursionError):
@@ -153,7 +161,14 @@ async def _spoken(request: Request) -> tuple[DecideRequest, Any, str | None]:
         body = DecideRequest.model_validate(fields)
     except ValidationError as exc:
         raise InvalidInput(type_problem(exc, DecideRequest, fields)) from None
-    return body, clip, None if backend is None else str(backend)
+    return body, clips, None if backend is None else str(backend)
+
+
+async def _clip(upload: UploadFile) -> Any:
+    name = f"the upload {upload.filename or 'audio'}"
+    if (upload.size or 0) > audio.MAX_BYTES:
+        raise InvalidInput(f"{name} is larger than 50 MB")
+    return await run_in_threadpool(audio.read, await upload.read(), name)
 
 
 def _recogniser(request: Request, backend: str | None) -> Recogniser:
