@@ -36,7 +36,7 @@ class Episode:
     clarification_audio: Path | None = None  # the answer spoken
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "scene": self.scene.to_dict(),
             "instruction": self.instruction,
@@ -45,9 +45,11 @@ class Episode:
             "clarification": self.clarification,
             "tags": self.tags,
             "split": self.split,
-            **{k: str(v) for k, v in (("audio", self.audio),
-               ("clarification_audio", self.clarification_audio)) if v is not None},
-        }  # fmt: skip
+        }
+        for key in ("audio", "clarification_audio"):
+            if (path := getattr(self, key)) is not None:
+                out[key] = str(path)
+        return out
 
 
 class EpisodeIn(BaseModel):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from otemachi.core.seeding import rng
 from otemachi.picking import audio, speech
-from otemachi.picking.asr import Recogniser, timing, word_errors
+from otemachi.picking.asr import Recogniser, error_rate, timing, word_errors
 from otemachi.picking.asr.lexicon import normalise
 from otemachi.picking.episodes import Episode
 
@@ -67,14 +67,13 @@ def summary(heard: list[Heard]) -> dict[str, object]:
     """WER of instructions and answers, recognition time and real-time factor."""
     times = timing([m for h in heard for m in h.ms], sum(h.seconds for h in heard))
     return {
-        "wer": _rate([h.errors for h in heard]),
-        "wer_clarification": _rate([h.clarification_errors for h in heard]),
+        "wer": _rounded(error_rate([h.errors for h in heard])),
+        "wer_clarification": _rounded(error_rate([h.clarification_errors for h in heard])),
         "asr_ms_p50": times["ms_p50"],
         "asr_ms_p95": times["ms_p95"],
         "rtf": times["rtf"],
     }
 
 
-def _rate(pairs: list[tuple[int, int]]) -> float | None:
-    words = sum(n for _, n in pairs)
-    return round(sum(e for e, _ in pairs) / words, 4) if words else None
+def _rounded(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 4)

@@ -38,7 +38,9 @@ def _installed() -> tuple[frozenset[str], frozenset[str]]:
     """(accents, variants) espeak-ng knows: language codes, voice names and file names."""
 
     def listing(flag: str) -> list[list[str]]:
-        out = subprocess.run([_espeak(), flag], capture_output=True, check=False, timeout=30)
+        out = subprocess.run(
+            [program("espeak-ng"), flag], capture_output=True, check=False, timeout=30
+        )
         return [line.split() for line in out.stdout.decode().splitlines()[1:] if line.split()]
 
     accents = {n for r in listing("--voices") for n in (r[1], r[3], r[4].split("/")[-1])}
@@ -57,32 +59,19 @@ def known(voice: str) -> bool:
     return accent in accents and (not variant or variant in variants)
 
 
-def _espeak() -> str:
-    exe = shutil.which("espeak-ng")
+def program(name: str) -> str:
+    """The path of a Debian program the speech code runs; SetupError when it is missing."""
+    exe = shutil.which(name)
     if exe is None:
-        raise SetupError("espeak-ng is not installed; run scripts/sysdeps.sh (Debian: espeak-ng)")
+        raise SetupError(f"{name} is not installed; run scripts/sysdeps.sh")
     return exe
 
 
 def say(text: str, voice: Voice | str = Voice()) -> np.ndarray:
-    """16 kHz mono samples of ``text`` spoken by ``voice``."""
+    """16 kHz mono samples of ``text`` spoken by the espeak-ng ``voice``."""
     v = Voice(voice) if isinstance(voice, str) else voice
-    if not text.strip():
-        raise InvalidInput("nothing to say: the text is empty")
-    try:
-        done = subprocess.run(
-            [_espeak(), "-v", v.name, "-s", str(v.rate), "-p", str(v.pitch), "--stdout"],
-            input=text.encode(),
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise InvalidInput(f"espeak-ng took over 60 s to speak {len(text)} characters") from None
-    if done.returncode != 0 or len(done.stdout) <= 44:
-        why = done.stderr.decode(errors="replace").strip() or "no audio"
-        raise InvalidInput(f"espeak-ng could not speak with voice {v.name!r}: {why}")
-    return audio.read(done.stdout, f"espeak-ng's audio for voice {v.name}")
+    args = ["-v", v.name, "-s", str(v.rate), "-p", str(v.pitch)]
+    return _synthesise("espeak-ng", args, text, v.name, out="-w")
 
 
 # Festival (Debian's festival with two voices) also speaks training utterances: a second engine
@@ -110,20 +99,25 @@ def _festival_voice(voice: str) -> str:
     return f"voice_{voice}"
 
 
-def _synthesise(program: str, args: list[str], text: str, voice: str) -> np.ndarray:
-    exe = shutil.which(program)
-    if exe is None:
-        raise SetupError(f"{program} is not installed; run scripts/sysdeps.sh")
+def _synthesise(name: str, args: list[str], text: str, voice: str, out: str = "-o") -> np.ndarray:
+    """Run a synthesiser that reads the text on stdin and writes a WAV file (``out`` names the
+    option that says where); its audio at 16 kHz mono."""
+    if not text.strip():
+        raise InvalidInput("nothing to say: the text is empty")
+    exe = program(name)
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "said.wav"
+        wav = Path(tmp) / "said.wav"
         try:
             subprocess.run(
-                [exe, *args, "-o", str(out)], input=text.encode(), capture_output=True,
+                [exe, *args, out, str(wav)], input=text.encode(), capture_output=True,
                 check=True, timeout=60,
             )  # fmt: skip
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            raise InvalidInput(f"{program} could not speak with voice {voice!r} ({exc})") from None
-        return audio.read(out, f"{program}'s audio for voice {voice}")
+        except subprocess.CalledProcessError as exc:
+            why = exc.stderr.decode(errors="replace").strip() or f"exit status {exc.returncode}"
+            raise InvalidInput(f"{name} could not speak with voice {voice!r}: {why}") from None
+        except subprocess.TimeoutExpired:
+            raise InvalidInput(f"{name} took over 60 s to speak {len(text)} characters") from None
+        return audio.read(wav, f"{name}'s audio for voice {voice}")
 
 
 def speak(text: str, voice: str) -> np.ndarray:

@@ -69,7 +69,12 @@ def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     return row[-1], len(ref)
 
 
+def error_rate(counts: list[tuple[int, int]]) -> float | None:
+    """Word errors over reference words, from (errors, words) counts; None without words."""
+    words = sum(n for _, n in counts)
+    return sum(e for e, _ in counts) / words if words else None
+
+
 def wer(pairs: list[tuple[str, str]]) -> float:
-    """Word error rate over (reference, hypothesis) pairs."""
-    errors = [word_errors(r, h) for r, h in pairs]
-    return sum(e for e, _ in errors) / max(1, sum(n for _, n in errors))
+    """Word error rate over (reference, hypothesis) pairs (0 when they hold no words)."""
+    return error_rate([word_errors(r, h) for r, h in pairs]) or 0.0

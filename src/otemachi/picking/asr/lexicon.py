@@ -26,7 +26,7 @@ from otemachi.picking.language import (
 )
 from otemachi.picking.model import HOLDOUT
 from otemachi.picking.scenes import random_scene
-from otemachi.picking.speech import _espeak
+from otemachi.picking.speech import program
 from otemachi.picking.world import BOXES
 
 FILLERS = (
@@ -141,7 +141,7 @@ def spoken(words: list[str]) -> dict[str, list[str]]:
     if missing:
         ipa = (
             subprocess.run(
-                [_espeak(), "-q", "--ipa", "-v", "en-us"],
+                [program("espeak-ng"), "-q", "--ipa", "-v", "en-us"],
                 input="\n".join(missing).encode(),
                 capture_output=True,
                 check=True,

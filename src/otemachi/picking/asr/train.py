@@ -170,6 +170,7 @@ def train_asr(cfg: ASRConfig = ASRConfig(), retrain: bool = False) -> dict[str, 
     models.build_lm(lm_cfg)
     arpa, dictionary = models.load_lm(lm_cfg)
     said = texts(cfg)
+    heard = set(said)  # for the share of check sentences that training also spoke
     g = rng(cfg.seed, "picking", "asr-texts")
     pick = [said[int(i)] for i in g.integers(len(said), size=cfg.utterances)]
     train_set = featurise(
@@ -191,7 +192,7 @@ def train_asr(cfg: ASRConfig = ASRConfig(), retrain: bool = False) -> dict[str, 
         "default": min(scores, key=lambda k: scores[k]["wer"]),
         "decoding": asdict(decoding),
         "train_utterances": len(train_set),
-        "test_sentences_in_training": round(float(np.mean([s in set(said) for s in held])), 3),
+        "test_sentences_in_training": round(float(np.mean([s in heard for s in held])), 3),
     }
     models.ARTIFACT.save(lm_cfg, dict(model.state_dict()), metrics, rebuild=cfg.model)
     return metrics
