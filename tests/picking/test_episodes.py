@@ -75,3 +75,32 @@ def test_cli_generates_episodes(tmp_path: Path) -> None:
     )
     assert len(list(episodes.read(out))) == 5
     assert main(["picking", "generate", "--out", str(out)]) == 2
+
+
+HANDWRITTEN = Path(__file__).parents[2] / "benchmarks" / "data" / "picking" / "handwritten.jsonl"
+
+
+def test_named_scenes_are_looked_up_beside_the_file(tmp_path: Path) -> None:
+    spec = json.loads(_line())["scene"]
+    (tmp_path / "scenes.json").write_text(json.dumps({"kitchen": spec}))
+    path = tmp_path / "ep.jsonl"
+    path.write_text(_line(scene="kitchen") + "\n")
+    (got,) = episodes.read(path)
+    assert got.scene.by_id("o1").category == "mug"
+    path.write_text(_line(scene="garage") + "\n")
+    with pytest.raises(InvalidInput, match="no scene named 'garage'"):
+        list(episodes.read(path))
+    (tmp_path / "scenes.json").unlink()
+    with pytest.raises(InvalidInput, match=r"scenes\.json does not exist"):
+        list(episodes.read(path))
+
+
+def test_the_handwritten_set_is_whole() -> None:
+    eps = list(episodes.read(HANDWRITTEN))
+    assert len(eps) >= 150 and len({e.id for e in eps}) == len(eps)
+    kinds = {e.tags["template"] for e in eps}
+    assert kinds == {"plain", "relation", "negation", "comparison", "position", "description",
+                     "typo", "chatty"}  # fmt: skip
+    for e in eps:
+        assert e.split == "handwritten" and e.clarification
+        assert e.destination != e.scene.by_id(e.target).box, e.id

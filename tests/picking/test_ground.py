@@ -1,9 +1,12 @@
 """The scorer's arithmetic on hand-made candidates and slots (no training)."""
 
+import dataclasses
+
 import numpy as np
 import torch
 
 from otemachi.picking.catalog import CATEGORIES, LOOKS
+from otemachi.picking.dialog import ask, settled
 from otemachi.picking.ground import Candidates, Scorer, answer_score
 from otemachi.picking.reading import VOCAB
 from otemachi.picking.world import BOXES
@@ -84,3 +87,40 @@ def test_ambiguous_words_split_the_belief_and_an_answer_settles_it() -> None:
             after = (p.log() + answer_score(answer, SCENE, p / p.max())).softmax(0)
             assert int(after.argmax()) == want and float(after.max()) > 0.9
     assert set(BOXES) == set(VOCAB["box"][1:])
+
+
+def test_negation_excludes_what_the_words_deny() -> None:
+    assert _best(_slots(cat="block", not_look="red")) == 1
+    assert _best(_slots(cat="block", look="red", not_box="br")) == 0
+    assert _best(_slots(cat="block", look="red", not_box="tl")) == 3
+    assert (
+        _best(_slots(box="br", not_cat="block")) == 4
+    )  # "the thing in the br box that isn't a block"
+    assert _best(_slots(box="tl", not_cat="block")) == 2
+
+
+def test_size_comparison_corners_and_extremes_inside_a_box() -> None:
+    big = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.1, 0.9], [1.0, 0.0]])
+    scene = dataclasses.replace(SCENE, size=big)
+    with torch.no_grad():
+        best = lambda **said: int(Scorer()(_slots(**said), scene).argmax())  # noqa: E731
+        assert best(cat="block", ord="largest") == 1
+        assert best(cat="block", look="red", ord="largest") == 3
+        assert best(cat="block", look="red", ord="smallest") == 0
+        # a vague noun: the extreme of everything in the named box
+        assert best(box="tl", ord="rightmost") == 1
+        assert best(box="br", ord="leftmost") == 4
+        assert best(cat="block", ord="bottom right") == 3
+        assert best(cat="block", ord="top left") == 0
+
+
+def test_a_question_never_asks_what_the_instruction_settled() -> None:
+    assert ask(SCENE, [0, 3]) == (
+        "Do you mean the block in the top left box or the block in the bottom right box?"
+    )
+    assert "red" in ask(SCENE, [0, 1]) and "blue" in ask(SCENE, [0, 1])
+    # "the red block" said the look: asking "the red or the blue one?" would not help
+    asked = ask(SCENE, [0, 1], frozenset({"look"}))
+    assert "blue" not in asked and "on the left" in asked and "on the right" in asked
+    assert settled(_slots(cat="block", look="red")) == {"look"}
+    assert settled(_slots(cat="block", box="br", size="small")) == {"box", "size"}

@@ -151,6 +151,13 @@ def test_question_on_ambiguous_instruction_and_the_answer_resolves_it(picker: Pi
     assert d.destination == "tr"
 
 
+def test_no_the_other_one_corrects_a_decision(picker: Picker) -> None:
+    first = picker.instruct("Put the block into the top right box").target
+    assert first in ("a", "b")
+    d = picker.answer("no, the other one")
+    assert d.target in ("a", "b") and d.target != first
+
+
 def test_cli_evaluate_prints_the_documented_json(
     tiny: model.Grounder,
     tmp_path: Path,

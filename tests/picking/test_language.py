@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from otemachi.core.seeding import rng
-from otemachi.picking import language, scenes
+from otemachi.picking import instructions, language, scenes
+from otemachi.picking.catalog import CATALOG
 
 
 def _obj(
@@ -25,35 +26,36 @@ SPEC = scenes.parse(
 
 def test_unique_references_and_destinations() -> None:
     g = np.random.default_rng(0)
-    attr = language.generate(SPEC, "a", "br", g, "attribute")
+    attr = instructions.generate(SPEC, "a", "br", g, "attribute")
     assert attr is not None and "red" in attr.text and not attr.ambiguous
     assert any(w in attr.text for w in language.BOX_WORDS["br"])
-    mug = language.generate(SPEC, "c", "tl", g, "attribute")
+    mug = instructions.generate(SPEC, "c", "tl", g, "attribute")
     assert mug is not None and "white" not in mug.text  # the only mug needs no colour
 
 
 def test_ordinal_picks_the_extreme() -> None:
     made = [
-        language.generate(SPEC, "a", "br", np.random.default_rng(s), "ordinal") for s in range(20)
+        instructions.generate(SPEC, "a", "br", np.random.default_rng(s), "ordinal")
+        for s in range(20)
     ]
     found = [got for got in made if got is not None]
     assert found, "block a is the leftmost block: some seed must describe it by an ordinal"
     for got in found:
         assert got.tags["ordinal"] == "leftmost", got.text  # a is left of b, same height
-        assert "leftmost" in got.text and got.slots["ord"] == "leftmost"
+        assert got.slots["ord"] == "leftmost" and "left" in got.text
 
 
 def test_ambiguous_instruction_comes_with_its_answer() -> None:
-    amb = language.generate(SPEC, "b", "bl", np.random.default_rng(1), "ambiguous")
+    amb = instructions.generate(SPEC, "b", "bl", np.random.default_rng(1), "ambiguous")
     assert amb is not None and amb.ambiguous and amb.clarification is not None
     assert "blue" in amb.clarification and amb.answer_slots == {"look": "blue"}
-    assert language.generate(SPEC, "c", "bl", np.random.default_rng(1), "ambiguous") is None
+    assert instructions.generate(SPEC, "c", "bl", np.random.default_rng(1), "ambiguous") is None
 
 
 def test_relation_left_of() -> None:
     texts = []
     for seed in range(60):
-        got = language.generate(SPEC, "a", "br", np.random.default_rng(seed), "relation")
+        got = instructions.generate(SPEC, "a", "br", np.random.default_rng(seed), "relation")
         if got is not None:
             texts.append(got)
     assert texts, "some relation should single out block a"
@@ -64,13 +66,78 @@ def test_relation_left_of() -> None:
 @pytest.mark.parametrize("seed", range(5))
 def test_every_instruction_is_tagged_and_deterministic(seed: int) -> None:
     spec = scenes.random_scene(rng(seed, "test-language"))
-    a = [language.instructions_for(spec, o.id, "tl", rng(seed, "l", o.id)) for o in spec.objects]
-    b = [language.instructions_for(spec, o.id, "tl", rng(seed, "l", o.id)) for o in spec.objects]
+    a = [
+        instructions.instructions_for(spec, o.id, "tl", rng(seed, "l", o.id)) for o in spec.objects
+    ]
+    b = [
+        instructions.instructions_for(spec, o.id, "tl", rng(seed, "l", o.id)) for o in spec.objects
+    ]
     assert a == b
     flat = [i for group in a for i in group]
     assert len({i.tags["template"] for i in flat}) >= 3
     for i in flat:
         assert {"template", "noun", "verb", "dest_form", "sentence"} <= set(i.tags)
         assert i.ambiguous == (i.clarification is not None)
-        assert i.slots["cat"] == spec.by_id(i.target).category
+        assert i.slots["cat"] in (spec.by_id(i.target).category, "none")  # "the thing ..."
         assert set(i.slots) <= set(language.SLOTS)
+
+
+def _all(template: str, target: str, seeds: int = 40) -> list[language.Instruction]:
+    made = [
+        instructions.generate(SPEC, target, "bl", np.random.default_rng(s), template)
+        for s in range(seeds)
+    ]
+    return [m for m in made if m is not None]
+
+
+def test_negation_names_what_only_the_others_are() -> None:
+    found = _all("negation", "b")  # the blue block, beside the red one in the same box
+    assert found
+    for got in found:
+        assert got.slots.get("not_look") == "red" or got.slots.get("not_cat") == "mug", got.text
+        assert "not" in got.text or "n't" in got.text or "non-" in got.text
+    assert not _all("negation", "d")  # the only duck, alone in its box: nothing to deny
+
+
+def test_comparison_and_position_inside_a_box() -> None:
+    bigger = scenes.parse(
+        {
+            "objects": [
+                *SPEC.to_dict()["objects"][:3],
+                {**_obj("e", "duck", None, "small", "tl", 0.5)},
+                {**_obj("d", "duck", None, "large", "tr", 0.5)},
+            ]
+        }
+    )
+    got = instructions.generate(bigger, "d", "bl", np.random.default_rng(0), "comparison")
+    assert got is not None and got.slots["ord"] == "largest", got
+    assert instructions.generate(bigger, "a", "bl", np.random.default_rng(0), "comparison") is None
+    for got in _all("position", "b"):
+        assert got.slots["box"] == "tl", got.text
+        assert got.slots["ord"] in ("rightmost", "top right", "bottom right"), got.text
+
+
+def test_descriptions_name_the_category_without_its_noun() -> None:
+    found = _all("description", "c")
+    assert found
+    for got in found:
+        assert got.slots["cat"] == "mug" and got.tags["description"] in CATALOG["mug"].description()
+        assert got.tags["description"] in got.text and "mug" not in got.text
+
+
+def test_two_attributes_may_be_coordinated() -> None:
+    spec = scenes.parse(
+        {
+            "objects": [
+                _obj("a", "mug", "red", "large", "tl", 0.2),
+                _obj("b", "mug", "red", "small", "tl", 0.8),
+                _obj("c", "mug", "blue", "large", "tr", 0.5),
+            ]
+        }
+    )
+    made = [instructions.generate(spec, "a", "bl", rng(s, "and"), "attribute") for s in range(30)]
+    said = [m for m in made if m is not None and m.tags.get("coordination")]
+    assert said, "some seed must say 'the mug that is large and red'"
+    for m in said:
+        assert "large and red" in m.text or "red and large" in m.text
+        assert m.slots["look"] == "red" and m.slots["size"] == "large"

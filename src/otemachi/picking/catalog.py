@@ -32,6 +32,10 @@ class Category:
     describe: str = ""  # what people also say about its look, e.g. "black and white"
     squash: float = 1.0  # meshes: vertical scale relative to horizontal (keeps tall ones upright)
 
+    def description(self) -> tuple[str, ...]:
+        """Every phrase of its description (see DESCRIPTIONS)."""
+        return tuple(p for part in DESCRIPTIONS[self.name].values() for p in part)
+
 
 CATALOG: dict[str, Category] = {
     c.name: c
@@ -84,3 +88,83 @@ CATALOG: dict[str, Category] = {
 CATEGORIES = tuple(sorted(CATALOG))
 LOOKS = (*COLORS, "black and white", "colorful")
 SIZES = tuple(SIZE_SCALES)  # small, large
+
+
+# What each kind of object is like, for people who describe it instead of naming it: its shape
+# and material (said before a vague noun: "the triangular thing"), its parts ("the thing with a
+# handle") and its use ("the thing that holds coffee or tea").
+DESCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "duck": {
+        "shape": ("bird-shaped", "duck-shaped"),
+        "material": ("rubber", "squeaky"),
+        "parts": ("a beak", "a flat bill", "a little tail"),
+        "use": ("that floats in a bathtub", "that children play with at bath time"),
+    },
+    "teddy bear": {
+        "shape": ("bear-shaped", "fluffy"),
+        "material": ("plush", "furry"),
+        "parts": ("little ears and paws", "stitched eyes", "fuzzy paws"),
+        "use": ("that a child cuddles in bed", "that kids hug"),
+    },
+    "mug": {
+        "shape": ("cup-shaped", "hollow"),
+        "material": ("ceramic", "porcelain"),
+        "parts": ("a handle", "a handle on one side"),
+        "use": ("that holds coffee or tea", "for hot drinks", "for drinking"),
+    },
+    "soccer ball": {
+        "shape": ("round", "spherical"),
+        "material": ("leather", "stitched"),
+        "parts": ("black pentagons", "black and white patches"),
+        "use": ("for playing football", "that players kick around a pitch"),
+    },
+    "ball": {
+        "shape": ("round", "spherical"),
+        "material": ("smooth", "bouncy"),
+        "parts": ("no corners", "no edges"),
+        "use": ("that rolls away", "for throwing and catching"),
+    },
+    "block": {
+        "shape": ("cube-shaped", "square", "boxy"),
+        "material": ("solid", "wooden"),
+        "parts": ("six flat faces", "sharp corners"),
+        "use": ("for building towers", "that kids stack up"),
+    },
+    "can": {
+        "shape": ("cylindrical", "round-topped"),
+        "material": ("metal", "aluminium"),
+        "parts": ("a flat lid", "a rim around the top"),
+        "use": ("that holds beans", "for canned food", "for storing food"),
+    },
+    "prism": {
+        "shape": ("triangular", "three-sided", "ramp-shaped"),
+        "material": ("wooden", "plastic"),
+        "parts": ("a sloped side", "three rectangular faces"),
+        "use": ("for building ramps", "that props a door open"),
+    },
+    "ring": {
+        "shape": ("ring-shaped", "doughnut-shaped", "hoop-shaped"),
+        "material": ("inflatable", "rubber"),
+        "parts": ("a hole through it", "a hollow centre"),
+        "use": ("that keeps a swimmer afloat", "that you toss onto a peg"),
+    },
+    "lego brick": {
+        "shape": ("rectangular", "studded"),
+        "material": ("plastic", "hard plastic"),
+        "parts": ("studs on top", "bumps on top"),
+        "use": ("that snaps onto others", "for building models"),
+    },
+    "rabbit": {
+        "shape": ("rabbit-shaped", "hare-shaped"),
+        "material": ("porcelain", "ceramic"),
+        "parts": ("long floppy ears", "a fluffy tail", "a twitchy nose"),
+        "use": ("that hops around", "that eats carrots"),
+    },
+    "jenga block": {
+        "shape": ("long", "stick-shaped", "bar-shaped"),
+        "material": ("wooden", "pine"),
+        "parts": ("flat long sides", "grain lines"),
+        "use": ("from a tower game", "that you pull out of a wobbly tower"),
+    },
+}
+assert set(DESCRIPTIONS) == set(CATALOG)

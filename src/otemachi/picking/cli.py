@@ -102,6 +102,12 @@ def generate(
         help="Comma list of templates or phrasings to mark unseen; 'default': those the "
         "grounding model never trained on.",
     ),
+    templates: str = typer.Option(
+        "all",
+        "--templates",
+        help=f"Comma list of templates for --episodes, of {', '.join(episodes.TEMPLATES)}; "
+        "'all', or 'basic' (the first five).",
+    ),
     seed: int = typer.Option(0, "--seed", min=0, max=SEED_MAX, help="Seed."),
 ) -> None:
     """Generate a PFN-PIC-style dataset (--scenes) or an episodes file (--episodes)."""
@@ -117,7 +123,9 @@ def generate(
     else:
         held = frozenset(t.strip() for t in holdout.split(",") if t.strip())
     files.output_file(out)
-    made = episodes.make(n_episodes, seed, held)
+    named = {"all": episodes.TEMPLATES, "basic": episodes.BASIC_TEMPLATES}
+    chosen = named.get(templates.strip()) or tuple(t.strip() for t in templates.split(","))
+    made = episodes.make(n_episodes, seed, held, chosen)
     episodes.write(made, out)
     unseen = sum(e.split == "unseen" for e in made)
     console.print(f"wrote {len(made)} episodes ({unseen} with held-out phrasing) to {out}")

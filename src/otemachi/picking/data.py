@@ -14,7 +14,7 @@ from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.core.files import input_file
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
-from otemachi.picking.language import instructions_for
+from otemachi.picking.instructions import instructions_for
 from otemachi.picking.scenes import Scene, random_scene
 from otemachi.picking.world import BOXES
 

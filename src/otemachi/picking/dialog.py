@@ -2,6 +2,7 @@
 answer, and run the robot. ``Picker(scene).instruct(text)`` returns a Decision; ``answer(text)``
 refines it; ``clarify(reply)`` asks while a question is open; ``execute()`` moves the object."""
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from torchvision.ops import box_iou
 from otemachi.core.errors import InvalidInput
 from otemachi.picking import detect
 from otemachi.picking.catalog import CATALOG, CATEGORIES, LOOKS, SIZES
-from otemachi.picking.ground import Candidates, answer_score
+from otemachi.picking.ground import EPS, Candidates, answer_score
 from otemachi.picking.language import BOX_WORDS
 from otemachi.picking.model import Grounder
 from otemachi.picking.model import load as load_grounder
@@ -23,6 +24,7 @@ from otemachi.picking.world import BOXES
 ASK_BELOW = 0.75  # ask when the best candidate's probability is below this
 MIN_SCORE = 0.15  # detections kept as candidates (duplicates are dropped after)
 MAX_QUESTIONS = 2
+OTHER = re.compile(r"\b(other|another|different|not that)\b")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Picker:
     _logp: torch.Tensor | None = None
     _decision: Decision | None = None
     _asked_about: list[int] = field(default_factory=list)  # the options the last question named
+    _settled: frozenset[str] = frozenset()  # what the instruction already said (look, size, box)
 
     def __post_init__(self) -> None:
         if self.model is None:
@@ -94,12 +97,14 @@ class Picker:
             raise InvalidInput("no object is visible in the scene")
         slots = self.grounder.read(text)
         self._logp = self.grounder.score(slots, c)
+        self._settled = settled(slots)
         dest = {b: float(p) for b, p in zip(BOXES, slots["dest"], strict=True)}
         self._decision = self._decide(dest, asked=0)
         return self._decision
 
     def answer(self, text: str) -> Decision:
-        """Take a free-form answer to the last question and decide again."""
+        """Take a free-form answer to the last question (or a correction of the last decision:
+        "no, the other one") and decide again."""
         if self._decision is None or self._logp is None:
             raise InvalidInput("give an instruction before an answer")
         if not text.strip():
@@ -111,6 +116,8 @@ class Picker:
         plausible[self._asked_about] = 1.0  # "the left one" is among the options named
         with torch.no_grad():
             fit = answer_score(slots, c, plausible)
+        if OTHER.search(text.lower()):  # not the one chosen so far
+            fit[int(p.argmax())] = float(np.log(EPS))
         self._logp = (self._logp + fit).log_softmax(0)
         self._decision = self._decide(self._decision.destination_scores, self._decision.asked)
         return self._decision
@@ -135,7 +142,7 @@ class Picker:
         question = None
         if float(p[best]) < self.ask_below and asked < MAX_QUESTIONS and len(p) > 1:
             self._asked_about = options(p)
-            question = ask(self._cands, self._asked_about)
+            question = ask(self._cands, self._asked_about, self._settled)
             asked += 1
         return Decision(
             self._ids[best],
@@ -198,12 +205,18 @@ def options(p: torch.Tensor, k: int = 3) -> list[int]:
     return order if len(order) > 1 else top[:2]
 
 
-def ask(c: Candidates, order: list[int]) -> str:
-    """A question naming what tells the candidates ``order`` apart."""
+def settled(slots: dict[str, torch.Tensor]) -> frozenset[str]:
+    """What the words already said about the target: its look, size or box."""
+    return frozenset(k for k in ("look", "size", "box") if float(slots[k][0]) < 0.5)
+
+
+def ask(c: Candidates, order: list[int], said: frozenset[str] = frozenset()) -> str:
+    """A question naming what tells the candidates ``order`` apart, never what the instruction
+    already ``said`` (asking "the red mug or the orange mug?" after "the red mug" is no help)."""
     parts = {
         name
         for name, probs in (("look", c.look), ("size", c.size), ("box", c.box))
-        if len({int(probs[i].argmax()) for i in order}) > 1
+        if name not in said and len({int(probs[i].argmax()) for i in order}) > 1
     }
     if parts:
         options = [describe(c, i, parts) for i in order]

@@ -3,8 +3,9 @@ give if the system asks. JSONL, one episode per line."""
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ from otemachi.core.files import input_file
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.picking.data import jsonl
-from otemachi.picking.language import generate
+from otemachi.picking.instructions import generate
 from otemachi.picking.scenes import SceneSpec, parse, random_scene, type_problem
 from otemachi.picking.world import BOXES
 
-TEMPLATES = ("attribute", "box", "relation", "ordinal", "ambiguous")
+BASIC_TEMPLATES = ("attribute", "box", "relation", "ordinal", "ambiguous")
+TEMPLATES = (*BASIC_TEMPLATES, "comparison", "position", "negation", "description")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ class EpisodeIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
     id: str | int | None = Field(None, description="a string or null")
-    scene: dict[str, Any] = Field(description='a scene spec object {"objects": [...]}')
+    scene: dict[str, Any] | str = Field(
+        description='a scene spec object {"objects": [...]}, or the name of one in scenes.json'
+    )
     instruction: str = Field(description="a non-empty string")
     target: str | int = Field(description="the id (a string) of an object of the scene")
     destination: str = Field(description=f"one of {list(BOXES)}")
@@ -69,14 +73,18 @@ class EpisodeIn(BaseModel):
     clarification_audio: str | None = Field(None, description="a path, or null")
 
 
-def _episode(raw: Any, where: str, folder: Path = Path()) -> Episode:
+def _episode(
+    raw: Any, where: str, folder: Path = Path(), named: Callable[[], dict[str, Any]] = dict
+) -> Episode:
     if not isinstance(raw, dict):
         raise InvalidInput(f"{where}: an episode must be a JSON object")
     missing = [k for k in ("scene", "instruction", "target", "destination") if k not in raw]
     if missing:
         raise InvalidInput(f"{where}: missing {missing}")
     try:
-        scene = parse(raw["scene"])
+        scene = parse(
+            _named(raw["scene"], named) if isinstance(raw["scene"], str) else raw["scene"]
+        )
     except InvalidInput as exc:
         raise InvalidInput(f"{where}: scene: {exc}") from exc
     try:
@@ -104,12 +112,35 @@ def _episode(raw: Any, where: str, folder: Path = Path()) -> Episode:
     )
 
 
+def _named(name: str, named: Callable[[], dict[str, Any]]) -> Any:
+    scenes = named()
+    if name not in scenes:
+        raise InvalidInput(f"no scene named {name!r} in scenes.json beside the episodes file")
+    return scenes[name]
+
+
 def read(path: Path) -> Iterator[Episode]:
     """Episodes of a JSONL file; a malformed line is an InvalidInput naming it. Audio paths are
-    taken relative to the file's folder (and held, and written by to_dict, as absolute paths)."""
+    taken relative to the file's folder (and held, and written by to_dict, as absolute paths).
+    A scene given by name is looked up in ``scenes.json`` in the same folder."""
     path = input_file(Path(path), "episodes file")
+    folder = path.parent.resolve()
+
+    @cache
+    def named() -> dict[str, Any]:
+        scenes = folder / "scenes.json"
+        if not scenes.is_file():
+            raise InvalidInput(f"{path} names its scenes, but {scenes} does not exist")
+        try:
+            found = json.loads(scenes.read_bytes().decode("utf-8-sig"))
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise InvalidInput(f"{scenes}: not valid JSON ({exc})") from None
+        if not isinstance(found, dict):
+            raise InvalidInput(f"{scenes} must map scene names to scene specs")
+        return found
+
     for where, raw in jsonl(path):
-        yield _episode(raw, where, path.parent.resolve())
+        yield _episode(raw, where, folder, named)
 
 
 def is_unseen(tags: dict[str, str], holdout: set[str] | frozenset[str], text: str = "") -> bool:
@@ -121,8 +152,16 @@ def is_unseen(tags: dict[str, str], holdout: set[str] | frozenset[str], text: st
     )
 
 
-def make(n: int, seed: int = 0, holdout: frozenset[str] = frozenset()) -> list[Episode]:
-    """``n`` episodes from random scenes; each is marked unseen if it uses a held-out tag value."""
+def make(
+    n: int,
+    seed: int = 0,
+    holdout: frozenset[str] = frozenset(),
+    templates: tuple[str, ...] = TEMPLATES,
+) -> list[Episode]:
+    """``n`` episodes from random scenes, each with one of ``templates``; each is marked unseen if
+    it uses a held-out tag value."""
+    if not templates or set(templates) - set(TEMPLATES):
+        raise InvalidInput(f"templates must be some of {list(TEMPLATES)}, got {list(templates)}")
     out: list[Episode] = []
     attempt = 0
     for _ in track(range(n), "generating episodes"):
@@ -132,7 +171,7 @@ def make(n: int, seed: int = 0, holdout: frozenset[str] = frozenset()) -> list[E
             spec = random_scene(g)
             target = spec.objects[int(g.integers(len(spec.objects)))]
             dest = str(g.choice([b for b in BOXES if b != target.box]))
-            ins = generate(spec, target.id, dest, g, str(g.choice(TEMPLATES)))
+            ins = generate(spec, target.id, dest, g, str(g.choice(templates)))
             if ins is not None:
                 break
         said = f"{ins.text} {ins.clarification or ''}"

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from otemachi.picking.catalog import SIZES
+from otemachi.picking.language import CORNERS
 from otemachi.picking.looks import Looks, image
 from otemachi.picking.reading import VOCAB
 from otemachi.picking.world import BOXES, VIEW_HALF, Frame
@@ -56,17 +58,25 @@ def _empty() -> dict[str, torch.Tensor]:
     return {k: torch.zeros(0, len(VOCAB[k]) - 1) for k in ("cat", "look", "size")}
 
 
-def _agree(q: torch.Tensor, p: torch.Tensor, optional: bool = True) -> torch.Tensor:
+def _agree(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """log P(words and looks agree), (N,): q over (none, values...), p (N, values)."""
     hit = p @ q[1:]
-    return torch.log((q[0] if optional else 0) + hit + EPS)
+    return torch.log(q[0] + hit + EPS)
+
+
+def _differ(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """log P(the candidate is not what the words deny), (N,): q over (none, values...)."""
+    return torch.log1p(-(p @ q[1:]).clamp(max=1 - EPS))
 
 
 def describes(q: Slots, c: Candidates, role: str = "") -> torch.Tensor:
-    """log-probability that each candidate is what the words for ``role`` describe, (N,)."""
-    s = _agree(q[f"{role}cat"], c.cat, optional=bool(role)) + _agree(q[f"{role}look"], c.look)
+    """log-probability that each candidate is what the words for ``role`` describe, (N,). The
+    target's words may also say what it is not ("the mug that isn't blue")."""
+    s = _agree(q[f"{role}cat"], c.cat) + _agree(q[f"{role}look"], c.look)
     if not role:
         s = s + _agree(q["size"], c.size) + _agree(q["box"], c.box)
+        for what, p in (("cat", c.cat), ("look", c.look), ("size", c.size), ("box", c.box)):
+            s = s + _differ(q[f"not_{what}"], p)
     return s
 
 
@@ -105,13 +115,21 @@ def extreme(key: torch.Tensor, weight: torch.Tensor, sharp: torch.Tensor) -> tor
 
 
 def _axis_key(c: Candidates, word: str) -> torch.Tensor:
+    """How far each candidate goes in the direction (metres) or size that ``word`` names; a
+    size is P(large) in tenths, so that a sure difference weighs like 10 cm."""
+    x, y, large = c.xy[:, 0], c.xy[:, 1], c.size[:, SIZES.index("large")] / 10
+    if word in CORNERS:
+        sx, sy = CORNERS[word]
+        return (sx * x + sy * y) / 2**0.5
     return {
-        "leftmost": -c.xy[:, 0],
-        "rightmost": c.xy[:, 0],
-        "topmost": c.xy[:, 1],
-        "bottommost": -c.xy[:, 1],
-        "left": -c.xy[:, 0],
-        "right": c.xy[:, 0],
+        "leftmost": -x,
+        "rightmost": x,
+        "topmost": y,
+        "bottommost": -y,
+        "largest": large,
+        "smallest": -large,
+        "left": -x,
+        "right": x,
     }[word]
 
 

@@ -1,15 +1,14 @@
-"""Instruction generator: varied English that names the target uniquely where it can (by
-category or synonym, colour, size, box, a spatial relation to a landmark, or an ordinal), varied
-destination phrasing, deliberately ambiguous instructions with the answer that resolves them, and
-a tag on every instruction naming the template and phrasings that made it."""
+"""The words of instructions: the phrasings of boxes, verbs, relations and extremes, how an object
+is named ("[size] [colour] noun", or a vague "thing" when where it lies says which), spatial
+relations, answers to "which one?", and whole sentences, plain or chatty (filler, politeness, the
+destination first, two sentences). ``instructions`` builds instructions from these."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from otemachi.picking.catalog import CATALOG
-from otemachi.picking.scenes import ObjectSpec, SceneSpec, layout
+from otemachi.picking.scenes import ObjectSpec, SceneSpec
 
 BOX_WORDS = {
     "tl": ("top left", "upper left", "top-left", "left top"),
@@ -25,8 +24,17 @@ SENTENCES = (
     "pick up {ref} and put it {dest}",
     "could you {verb} {ref} {dest}?",
     "{ref} goes {dest}",
+    "{dest}, {verb} {ref}",
+    "{ref}, {verb} it {dest}",
+    "see {ref}? {verb} it {dest}",
+    "{ref}. {verb} it {dest}.",
+    "can you {verb} {ref} {dest} for me",
+    "i'd like {ref} moved {dest}",
 )
+OPENINGS = ("um", "uh", "ok so", "hey robot,", "hi there,", "right,", "so basically", "alright,")
+CLOSINGS = ("please", "thanks", "thank you", "if you can", "for me please", "cheers")
 VERBS = ("move", "put", "place", "bring", "take", "drop", "transfer")
+VAGUE = ("thing", "object", "one", "item", "toy")  # nouns that say nothing about the category
 RELATIONS = {  # the relation -> the ways people say it
     "next to": ("next to", "beside", "near"),
     "left of": ("left of", "to the left of"),
@@ -37,6 +45,15 @@ RELATIONS = {  # the relation -> the ways people say it
     "between": ("between", "in between"),
 }
 ORDINALS = {"leftmost": (0, -1), "rightmost": (0, 1), "topmost": (1, 1), "bottommost": (1, -1)}
+CORNERS = {
+    "top left": (-1, 1),
+    "top right": (1, 1),
+    "bottom left": (-1, -1),
+    "bottom right": (1, -1),
+}
+SIZE_EXTREMES = ("largest", "smallest")
+# the values of the "ord" slot: the extreme of the target's kind along a direction or in size
+EXTREMES = (*ORDINALS, *SIZE_EXTREMES, *CORNERS)
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,10 @@ SLOTS = (
     "rel",
     "ord",
     "side",
+    "not_cat",
+    "not_look",
+    "not_size",
+    "not_box",
     "l1_cat",
     "l1_look",
     "l2_cat",
@@ -69,7 +90,7 @@ SLOTS = (
 
 
 @dataclass
-class _Ctx:
+class Ctx:
     spec: SceneSpec
     rng: np.random.Generator
     where: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -85,7 +106,7 @@ def colour_word(o: ObjectSpec) -> str | None:
     return o.color or (cat.describe or cat.natural)
 
 
-def _matches(o: ObjectSpec, cat: str, color: str | None, size: str | None) -> bool:
+def matches(o: ObjectSpec, cat: str, color: str | None, size: str | None) -> bool:
     return (
         o.category == cat
         and (color is None or colour_word(o) == color)
@@ -93,49 +114,63 @@ def _matches(o: ObjectSpec, cat: str, color: str | None, size: str | None) -> bo
     )
 
 
-def _minimal(target: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str | None, str | None] | None:
+def minimal(target: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str | None, str | None] | None:
     """The fewest attributes (colour, size) that single out ``target`` in ``pool``."""
     col, size = colour_word(target), target.size or "small"
     for c, s in ((None, None), (col, None), (None, size), (col, size)):
-        if sum(_matches(o, target.category, c, s) for o in pool) == 1:
+        if sum(matches(o, target.category, c, s) for o in pool) == 1:
             return c, s
     return None
 
 
-def _phrase(
-    ctx: _Ctx,
+def phrase(
+    ctx: Ctx,
     o: ObjectSpec,
     color: str | None,
     size: str | None,
     tags: dict[str, str],
     role: str = "",
+    vague: bool = False,
+    noun: str | None = None,
 ) -> str:
-    """ "[size] [colour] noun" for ``o``; its slots are recorded under ``role`` ("" = target)."""
+    """ "[size] [colour] noun" for ``o``; its slots are recorded under ``role`` ("" = target).
+    ``vague``: "thing" or the like instead of its noun; ``noun``: these words instead."""
     cat = CATALOG[o.category]
-    noun = ctx.pick((cat.name, *cat.synonyms))
+    noun = noun or ctx.pick(VAGUE if vague else (cat.name, *cat.synonyms))
     tags.setdefault("noun", noun)
-    ctx.slots.update({f"{role}cat": o.category, f"{role}look": color or "none"})
+    ctx.slots.update(
+        {f"{role}cat": "none" if vague else o.category, f"{role}look": color or "none"}
+    )
     if not role:
         ctx.slots["size"] = size or "none"
     words = [w for w in (size, color, noun) if w]
     return " ".join(words)
 
 
-def _ref_attribute(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
-    m = _minimal(t, list(ctx.spec.objects))
-    return None if m is None else "the " + _phrase(ctx, t, *m, tags)
+def ref_attribute(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
+    m = minimal(t, list(ctx.spec.objects))
+    if m is None:
+        return None
+    color, size = m
+    if color and size and ctx.rng.random() < 0.4:  # "the mug that is red and large"
+        noun = phrase(ctx, t, None, None, tags)
+        ctx.slots.update(look=color, size=size)
+        first, second = (color, size) if ctx.rng.random() < 0.5 else (size, color)
+        tags["coordination"] = "and"
+        return f"the {noun} that is {first} and {second}"
+    return "the " + phrase(ctx, t, color, size, tags)
 
 
-def _ref_box(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
-    m = _minimal(t, [o for o in ctx.spec.objects if o.box == t.box])
+def ref_box(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
+    m = minimal(t, [o for o in ctx.spec.objects if o.box == t.box])
     if m is None:
         return None
     where = f"{ctx.pick(BOX_WORDS[t.box])} {ctx.pick(CONTAINERS[:3])}"
     ctx.slots["box"] = t.box
-    return f"the {_phrase(ctx, t, *m, tags)} in the {where}"
+    return f"the {phrase(ctx, t, *m, tags)} in the {where}"
 
 
-def _holds(
+def holds(
     rel: str, t: tuple[float, float], a: tuple[float, float], b: tuple[float, float] | None
 ) -> bool:
     dx, dy = t[0] - a[0], t[1] - a[1]
@@ -157,13 +192,14 @@ def _holds(
     return False
 
 
-def _ref_relation(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
+def ref_relation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     objs = list(ctx.spec.objects)
     rel = ctx.pick(list(RELATIONS))
     # landmarks that their noun and at most a colour single out
-    others = [o for o in objs if o.id != t.id and (_minimal(o, objs) or (0, 0))[1] is None]
+    others = [o for o in objs if o.id != t.id and (minimal(o, objs) or (0, 0))[1] is None]
     ctx.rng.shuffle(others)
-    same = [o for o in objs if o.category == t.category]
+    vague = bool(ctx.rng.random() < 0.3)  # "the thing next to ...": the relation alone says which
+    same = objs if vague else [o for o in objs if o.category == t.category]
     for a in others[:6]:
         b = (
             next((o for o in others if o.id not in (a.id, t.id)), None)
@@ -183,43 +219,20 @@ def _ref_relation(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
                 o
                 for o in same
                 if o.id not in (a.id, b.id if b else "")
-                and _holds(rel, ctx.where[o.id], ctx.where[a.id], second)
+                and holds(rel, ctx.where[o.id], ctx.where[a.id], second)
             ]
             ok = [o.id for o in hits] == [t.id]
         if ok:
             said = ctx.pick(RELATIONS[rel])
             tags.update(relation=rel, relation_phrase=said)
             ctx.slots["rel"] = rel
-            land = "the " + _phrase(ctx, a, (_minimal(a, objs) or (None,))[0], None, {}, "l1_")
+            land = "the " + phrase(ctx, a, (minimal(a, objs) or (None,))[0], None, {}, "l1_")
             if b is not None:
-                land += " and the " + _phrase(
-                    ctx, b, (_minimal(b, objs) or (None,))[0], None, {}, "l2_"
+                land += " and the " + phrase(
+                    ctx, b, (minimal(b, objs) or (None,))[0], None, {}, "l2_"
                 )
-            return f"the {_phrase(ctx, t, None, None, tags)} {said} {land}"
+            return f"the {phrase(ctx, t, None, None, tags, vague=vague)} {said} {land}"
     return None
-
-
-def _ref_ordinal(ctx: _Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
-    word = ctx.pick(list(ORDINALS))
-    axis, sign = ORDINALS[word]
-    for color in (None, colour_word(t)):
-        pool = [o for o in ctx.spec.objects if _matches(o, t.category, color, None)]
-        if len(pool) >= 2:
-            best = max(pool, key=lambda o: sign * ctx.where[o.id][axis])
-            vals = sorted(sign * ctx.where[o.id][axis] for o in pool)
-            if best.id == t.id and vals[-1] - vals[-2] > 0.02:
-                tags["ordinal"] = word
-                ctx.slots["ord"] = word
-                return f"the {word} {_phrase(ctx, t, color, None, tags)}"
-    return None
-
-
-REFERENCES: dict[str, Callable[[_Ctx, ObjectSpec, dict[str, str]], str | None]] = {
-    "attribute": _ref_attribute,
-    "box": _ref_box,
-    "relation": _ref_relation,
-    "ordinal": _ref_ordinal,
-}
 
 
 ANSWERS = {  # how people answer "which one?"
@@ -230,7 +243,7 @@ ANSWERS = {  # how people answer "which one?"
 }
 
 
-def _clarify(ctx: _Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dict[str, str]]:
+def clarify(ctx: Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dict[str, str]]:
     """A short answer that picks ``t`` out of the confusable ``pool``, and its slots."""
     col, size = colour_word(t), t.size or "small"
     xs = {o.id: ctx.where[o.id][0] for o in pool}
@@ -249,47 +262,17 @@ def _clarify(ctx: _Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dic
     return text, {slot: value}
 
 
-def _sentence(ctx: _Ctx, ref: str, dest: str, tags: dict[str, str]) -> str:
+def sentence(ctx: Ctx, ref: str, dest: str, tags: dict[str, str]) -> str:
+    """A whole instruction moving what ``ref`` names to the box ``dest``; a third of them open
+    or close with filler or politeness."""
     form, cont, word = ctx.pick(DEST_FORMS), ctx.pick(CONTAINERS), ctx.pick(BOX_WORDS[dest])
-    sentence, verb = ctx.pick(SENTENCES), ctx.pick(VERBS)
-    tags.update(dest_form=form, container=cont, box_word=word, sentence=sentence, verb=verb)
-    text = sentence.format(verb=verb, ref=ref, dest=form.format(b=word, c=cont))
+    frame, verb = ctx.pick(SENTENCES), ctx.pick(VERBS)
+    tags.update(dest_form=form, container=cont, box_word=word, sentence=frame, verb=verb)
+    text = frame.format(verb=verb, ref=ref, dest=form.format(b=word, c=cont))
+    if ctx.rng.random() < 0.2:
+        tags["opening"] = ctx.pick(OPENINGS)
+        text = f"{tags['opening']} {text}"
+    if ctx.rng.random() < 0.2:
+        tags["closing"] = ctx.pick(CLOSINGS)
+        text = f"{text.rstrip('.?')}, {tags['closing']}"
     return text[0].upper() + text[1:]
-
-
-def generate(
-    spec: SceneSpec, target: str, dest: str, rng: np.random.Generator, template: str | None = None
-) -> Instruction | None:
-    """One instruction moving ``target`` to ``dest`` with ``template`` ("attribute", "box",
-    "relation", "ordinal" or "ambiguous"; random if None). None if that template cannot refer to
-    the target in this scene."""
-    ctx = _Ctx(spec, rng, layout(spec))
-    t = spec.by_id(target)
-    chosen = template or ctx.pick([*REFERENCES, "ambiguous"])
-    tags = {"template": chosen}
-    if chosen == "ambiguous":
-        pool = [o for o in spec.objects if o.category == t.category]
-        if len(pool) < 2:
-            return None
-        ref = "the " + _phrase(ctx, t, None, None, tags)
-        text = _sentence(ctx, ref, dest, tags)
-        answer, said = _clarify(ctx, t, pool)
-        return Instruction(text, target, dest, tags, True, answer, dict(ctx.slots), said)
-    found = REFERENCES[chosen](ctx, t, tags)
-    if found is None:
-        return None
-    return Instruction(_sentence(ctx, found, dest, tags), target, dest, tags, slots=dict(ctx.slots))
-
-
-def instructions_for(
-    spec: SceneSpec, target: str, dest: str, rng: np.random.Generator, k: int = 3
-) -> list[Instruction]:
-    """Up to ``k`` instructions for one target, each from a different template that works."""
-    out = []
-    for template in rng.permutation([*REFERENCES, "ambiguous"]):
-        got = generate(spec, target, dest, rng, str(template))
-        if got is not None:
-            out.append(got)
-        if len(out) == k:
-            break
-    return out

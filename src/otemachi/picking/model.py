@@ -13,18 +13,20 @@ from otemachi.core.checkpoint import config_from
 from otemachi.core.store import Artifact, rebuilding
 from otemachi.picking import looks, reading
 from otemachi.picking.ground import Candidates, Scorer, candidates
+from otemachi.picking.spelling import respell
 from otemachi.picking.world import Frame
 
 ARTIFACT = Artifact(
     "picking",
     "grounder",
     "picking.grounder",
-    revision="grounder/4",
+    revision="grounder/5",
     command="otemachi picking train",
     title="grounding model",
 )
-# Phrasings no part of the model trains on: synonyms, relation phrasings, a verb, a sentence
-# frame, a destination form, a container word and an answer form.
+# Phrasings no part of the model trains on: synonyms, relation phrasings, a verb, sentence
+# frames, a destination form, a container word, an answer form, an opening and a closing,
+# forms of extremes and of negation, and parts of the categories' descriptions.
 HOLDOUT = (
     "beside",
     "nearest to",
@@ -38,13 +40,26 @@ HOLDOUT = (
     "over to the {b} {c}",
     "tray",
     "the one further",
+    "i'd like {ref} moved {dest}",
+    "alright,",
+    "cheers",
+    "the tiniest {n}",
+    "the {n} further up",
+    "the {n} closest to the {e} edge of the {b}",
+    "the {n} which isn't {v}",
+    "that floats in a bathtub",
+    "ramp-shaped",
+    "a hole through it",
+    "studs on top",
+    "long floppy ears",
+    "for hot drinks",
 )
 
 
 @dataclass(frozen=True)
 class GroundConfig:
     seed: int = 0
-    text_examples: int = 8000
+    text_examples: int = 12000
     reader_epochs: int = 6
     looks_scenes: int = 400
     looks_epochs: int = 25
@@ -68,7 +83,8 @@ class Grounder:
         return candidates(self.looks, frame, boxes)
 
     def read(self, text: str) -> dict[str, torch.Tensor]:
-        return {k: v[0] for k, v in self.reader.read([text]).items()}
+        """Slot probabilities of ``text``, misspelt words put right first."""
+        return {k: v[0] for k, v in self.reader.read([respell(text)]).items()}
 
     def score(self, slots: dict[str, torch.Tensor], c: Candidates) -> torch.Tensor:
         """log P(target) per candidate, (N,)."""

@@ -14,7 +14,8 @@ from otemachi.core.seeding import rng
 from otemachi.picking import sentence
 from otemachi.picking.catalog import CATEGORIES, LOOKS, SIZES
 from otemachi.picking.episodes import is_unseen
-from otemachi.picking.language import ORDINALS, RELATIONS, SLOTS, generate, instructions_for
+from otemachi.picking.instructions import generate, instructions_for
+from otemachi.picking.language import EXTREMES, RELATIONS, SLOTS
 from otemachi.picking.scenes import random_scene
 from otemachi.picking.world import BOXES
 
@@ -25,8 +26,12 @@ VOCAB: dict[str, tuple[str, ...]] = {
     "size": (NONE, *SIZES),
     "box": (NONE, *BOXES),
     "rel": (NONE, *RELATIONS),
-    "ord": (NONE, *ORDINALS),
+    "ord": (NONE, *EXTREMES),
     "side": (NONE, "left", "right"),
+    "not_cat": (NONE, *CATEGORIES),
+    "not_look": (NONE, *LOOKS),
+    "not_size": (NONE, *SIZES),
+    "not_box": (NONE, *BOXES),
     "l1_cat": (NONE, *CATEGORIES),
     "l1_look": (NONE, *LOOKS),
     "l2_cat": (NONE, *CATEGORIES),
@@ -90,7 +95,7 @@ def examples(n: int, seed: int, holdout: frozenset[str]) -> list[Example]:
         for o in g.permutation(len(spec.objects))[:3]:
             target = spec.objects[int(o)]
             dest = str(g.choice([b for b in BOXES if b != target.box]))
-            for ins in instructions_for(spec, target.id, dest, g, k=2):
+            for ins in instructions_for(spec, target.id, dest, g, k=3):
                 if not is_unseen(ins.tags, holdout, ins.text):
                     out.append((ins.text, {**ins.slots, "dest": dest}, False))
             amb = generate(spec, target.id, dest, g, "ambiguous")  # for its answer

@@ -17,7 +17,7 @@ from otemachi.core.training import Plan, add_up, fit
 from otemachi.picking import detect, looks, reading, sentence
 from otemachi.picking.episodes import is_unseen
 from otemachi.picking.ground import Candidates, Scorer
-from otemachi.picking.language import instructions_for
+from otemachi.picking.instructions import instructions_for
 from otemachi.picking.model import GroundConfig, Grounder
 from otemachi.picking.model import load as load_grounder
 from otemachi.picking.model import save as save_grounder

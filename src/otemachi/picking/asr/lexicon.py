@@ -15,6 +15,7 @@ from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.picking.catalog import CATALOG, COLORS, LOOKS, SIZES
 from otemachi.picking.episodes import TEMPLATES, is_unseen
+from otemachi.picking.instructions import generate
 from otemachi.picking.language import (
     ANSWERS,
     BOX_WORDS,
@@ -22,7 +23,6 @@ from otemachi.picking.language import (
     ORDINALS,
     RELATIONS,
     VERBS,
-    generate,
 )
 from otemachi.picking.model import HOLDOUT
 from otemachi.picking.scenes import random_scene

@@ -1,0 +1,249 @@
+"""Instructions: every way of referring to the target (by its words, its box, a relation to a
+landmark, an extreme of its kind in the scene or in its box, what it is not, or a description of
+its shape, material, parts or use), wrapped in a sentence that names the destination. Each comes
+with the slots the reader learns and tags naming the phrasings that made it."""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from otemachi.picking.catalog import CATALOG, DESCRIPTIONS
+from otemachi.picking.language import (
+    BOX_WORDS,
+    CONTAINERS,
+    CORNERS,
+    ORDINALS,
+    VAGUE,
+    Ctx,
+    Instruction,
+    clarify,
+    colour_word,
+    matches,
+    minimal,
+    phrase,
+    ref_attribute,
+    ref_box,
+    ref_relation,
+    sentence,
+)
+from otemachi.picking.scenes import ObjectSpec, SceneSpec, layout
+
+
+def _corner(c: str) -> tuple[str, ...]:
+    return (f"the {{n}} in the {c} corner", f"the {c} {{n}}", f"the {{n}} nearest the {c} corner")
+
+
+# How people say "the extreme one": forms for any number of candidates, and for exactly two.
+EXTREME_FORMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "leftmost": (
+        ("the leftmost {n}", "the left-most {n}", "the {n} furthest to the left",
+         "the {n} on the far left"),
+        ("the {n} further to the left", "the {n} on the left", "the left {n}"),
+    ),
+    "rightmost": (
+        ("the rightmost {n}", "the right-most {n}", "the {n} furthest to the right",
+         "the {n} on the far right"),
+        ("the {n} further to the right", "the {n} on the right", "the right {n}"),
+    ),
+    "topmost": (
+        ("the topmost {n}", "the highest {n}", "the uppermost {n}", "the {n} nearest the top"),
+        ("the higher of the two {ns}", "the upper {n}", "the {n} further up"),
+    ),
+    "bottommost": (
+        ("the bottommost {n}", "the lowest {n}", "the {n} nearest the bottom"),
+        ("the lower of the two {ns}", "the {n} further down", "the lower {n}"),
+    ),
+    "largest": (
+        ("the largest {n}", "the biggest {n}", "the largest of the {ns}"),
+        ("the bigger {n}", "the larger of the two {ns}", "the bigger of the two {ns}"),
+    ),
+    "smallest": (
+        ("the smallest {n}", "the tiniest {n}", "the smallest of the {ns}"),
+        ("the smaller {n}", "the smaller of the two {ns}", "the littler {n}"),
+    ),
+    **{c: (_corner(c),) * 2 for c in CORNERS},
+}  # fmt: skip
+# "the block at the top of the top left box": where an extreme lies inside a box
+EDGES = {"leftmost": "left", "rightmost": "right", "topmost": "top", "bottommost": "bottom"}
+EDGE_FORMS = ("the {n} at the {e} of the {b}", "the {n} closest to the {e} edge of the {b}",
+              "the {n} on the {e} side of the {b}")  # fmt: skip
+
+
+def plural(noun: str) -> str:
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def _key(ctx: Ctx, o: ObjectSpec, word: str) -> float:
+    """How far ``o`` goes in the direction (or size) that ``word`` names."""
+    x, y = ctx.where[o.id]
+    if word in ORDINALS:
+        axis, sign = ORDINALS[word]
+        return sign * (x, y)[axis]
+    if word in CORNERS:
+        sx, sy = CORNERS[word]
+        return (sx * x + sy * y) / np.sqrt(2)
+    large = float((o.size or "small") == "large")
+    return large if word == "largest" else -large
+
+
+def _extreme(ctx: Ctx, t: ObjectSpec, tags: dict[str, str], words: tuple[str, ...],
+             in_box: bool) -> str | None:  # fmt: skip
+    """ "the leftmost red mug", "the bigger of the two ducks", "the block at the top of the top
+    left box": ``t`` as the extreme of its kind (in its box when ``in_box``)."""
+    objs = [o for o in ctx.spec.objects if o.box == t.box or not in_box]
+    kinds = [(True, None)] if in_box else []  # "the thing at the top of the top left box"
+    for word in map(str, ctx.rng.permutation(list(words))):
+        margin = 0.5 if word in ("largest", "smallest") else 0.02
+        for vague, color in [*kinds, (False, None), (False, colour_word(t))]:
+            pool = [o for o in objs if vague or matches(o, t.category, color, None)]
+            vals = sorted((_key(ctx, o, word) for o in pool), reverse=True)
+            best = max(pool, key=lambda o: _key(ctx, o, word))
+            if len(pool) >= 2 and best.id == t.id and vals[0] - vals[1] > margin:
+                return _say_extreme(ctx, t, tags, word, (vague, color, len(pool)), in_box)
+    return None
+
+
+def _say_extreme(ctx: Ctx, t: ObjectSpec, tags: dict[str, str], word: str,
+                 kind: tuple[bool, str | None, int], in_box: bool) -> str:  # fmt: skip
+    vague, color, among = kind
+    tags["ordinal"] = word
+    ctx.slots["ord"] = word
+    noun = phrase(ctx, t, color, None, tags, vague=vague)
+    box = ""
+    if in_box:
+        ctx.slots["box"] = t.box
+        box = f"{ctx.pick(BOX_WORDS[t.box])} {ctx.pick(CONTAINERS[:3])}"
+        if word in EDGES and ctx.rng.random() < 0.5:
+            form = tags["extreme_form"] = ctx.pick(EDGE_FORMS)
+            return form.format(n=noun, e=EDGES[word], b=box)
+    many, two = EXTREME_FORMS[word]
+    form = tags["extreme_form"] = ctx.pick(two if among == 2 else many)
+    ref = form.format(n=noun, ns=plural(noun))
+    return f"{ref} in the {box}" if in_box else ref
+
+
+def ref_ordinal(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
+    return _extreme(ctx, t, tags, tuple(ORDINALS), in_box=False)
+
+
+def ref_comparison(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
+    return _extreme(ctx, t, tags, ("largest", "smallest"), in_box=False)
+
+
+def ref_position(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
+    return _extreme(ctx, t, tags, (*ORDINALS, *CORNERS), in_box=True)
+
+
+NEGATIONS = {
+    "look": ("the {n} that isn't {v}", "the {n} that is not {v}", "the non-{v} {n}",
+             "the {n} which isn't {v}"),
+    "size": ("the {n} that isn't {v}", "the {n} that is not {v}", "the {n} which is not {v}"),
+    "box": ("the {n} that isn't in the {v}", "the {n} not in the {v}",
+            "the {n} that is not in the {v}"),
+    "cat": ("the {n} in the {b} that isn't a {v}", "the {n} in the {b} that is not a {v}",
+            "the {n} in the {b} which isn't a {v}"),
+}  # fmt: skip
+
+
+def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
+    """ "the mug that isn't blue": what ``t`` is not singles it out of its kind (or of its box,
+    for "the thing in the top right box that isn't a can")."""
+    same = [o for o in ctx.spec.objects if o.category == t.category]
+    in_box = [o for o in ctx.spec.objects if o.box == t.box]
+    values = {
+        "look": (same, lambda o: colour_word(o)),
+        "size": (same, lambda o: o.size or "small"),
+        "box": (same, lambda o: o.box),
+        "cat": (in_box, lambda o: o.category),
+    }
+    for what in ctx.rng.permutation(list(values)):
+        pool, value = values[str(what)]
+        others = {value(o) for o in pool if o.id != t.id} - {value(t), None}
+        for v in sorted(others):
+            if [o.id for o in pool if value(o) != v] != [t.id]:
+                continue
+            tags["negation"] = str(what)
+            ctx.slots[f"not_{what}"] = v
+            noun = phrase(ctx, t, None, None, tags, vague=what == "cat")
+            box = f"{ctx.pick(BOX_WORDS[t.box])} {ctx.pick(CONTAINERS[:3])}"
+            said = v
+            if what == "box":
+                said = f"{ctx.pick(BOX_WORDS[v])} {ctx.pick(CONTAINERS[:3])}"
+            if what == "cat":
+                said = ctx.pick((v, *CATALOG[v].synonyms))
+                ctx.slots["box"] = t.box
+            form = tags["negation_form"] = ctx.pick(NEGATIONS[str(what)])
+            return form.format(n=noun, v=said, b=box)
+    return None
+
+
+def ref_description(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
+    """ "the triangular thing", "the red thing with a handle": a description of its shape,
+    material, parts or use instead of its noun."""
+    m = minimal(t, list(ctx.spec.objects))
+    if m is None:
+        return None
+    part = ctx.pick(list(DESCRIPTIONS[t.category]))
+    said = ctx.pick(DESCRIPTIONS[t.category][part])
+    tags["description"] = said
+    head = ctx.pick(VAGUE)
+    noun = {
+        "shape": f"{said} {head}",
+        "material": f"{said} {head}",
+        "parts": f"{head} with {said}",
+        "use": f"{head} {said}",
+    }[part]
+    return "the " + phrase(ctx, t, *m, tags, noun=noun)
+
+
+REFERENCES: dict[str, Callable[[Ctx, ObjectSpec, dict[str, str]], str | None]] = {
+    "attribute": ref_attribute,
+    "box": ref_box,
+    "relation": ref_relation,
+    "ordinal": ref_ordinal,
+    "comparison": ref_comparison,
+    "position": ref_position,
+    "negation": ref_negation,
+    "description": ref_description,
+}
+
+
+def generate(
+    spec: SceneSpec, target: str, dest: str, rng: np.random.Generator, template: str | None = None
+) -> Instruction | None:
+    """One instruction moving ``target`` to ``dest`` with ``template`` (a key of REFERENCES or
+    "ambiguous"; random if None). None if that template cannot refer to the target here."""
+    ctx = Ctx(spec, rng, layout(spec))
+    t = spec.by_id(target)
+    chosen = template or ctx.pick([*REFERENCES, "ambiguous"])
+    tags = {"template": chosen}
+    if chosen == "ambiguous":
+        pool = [o for o in spec.objects if o.category == t.category]
+        if len(pool) < 2:
+            return None
+        ref = "the " + phrase(ctx, t, None, None, tags)
+        text = sentence(ctx, ref, dest, tags)
+        answer, said = clarify(ctx, t, pool)
+        return Instruction(text, target, dest, tags, True, answer, dict(ctx.slots), said)
+    found = REFERENCES[chosen](ctx, t, tags)
+    if found is None:
+        return None
+    return Instruction(sentence(ctx, found, dest, tags), target, dest, tags, slots=dict(ctx.slots))
+
+
+def instructions_for(
+    spec: SceneSpec, target: str, dest: str, rng: np.random.Generator, k: int = 3
+) -> list[Instruction]:
+    """Up to ``k`` instructions for one target, each from a different template that works."""
+    out = []
+    for template in rng.permutation([*REFERENCES, "ambiguous"]):
+        got = generate(spec, target, dest, rng, str(template))
+        if got is not None:
+            out.append(got)
+        if len(out) == k:
+            break
+    return out
