@@ -184,11 +184,13 @@ def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
 def ref_description(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     """ "the triangular thing", "the red thing with a handle": a description of its shape,
     material, parts or use instead of its noun."""
-    m = minimal(t, list(ctx.spec.objects))
-    if m is None:
-        return None
     part = ctx.pick(list(DESCRIPTIONS[t.category]))
     said = ctx.pick(DESCRIPTIONS[t.category][part])
+    # "plastic" fits a prism and a lego brick: the words must single it out among both
+    alike = frozenset(c for c, d in DESCRIPTIONS.items() if said in d[part])
+    m = minimal(t, list(ctx.spec.objects), alike)
+    if m is None:
+        return None
     tags["description"] = said
     head = ctx.pick(VAGUE)
     noun = {

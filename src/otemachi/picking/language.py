@@ -114,11 +114,15 @@ def matches(o: ObjectSpec, cat: str, color: str | None, size: str | None) -> boo
     )
 
 
-def minimal(target: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str | None, str | None] | None:
-    """The fewest attributes (colour, size) that single out ``target`` in ``pool``."""
+def minimal(
+    target: ObjectSpec, pool: list[ObjectSpec], kinds: frozenset[str] = frozenset()
+) -> tuple[str | None, str | None] | None:
+    """The fewest attributes (colour, size) that single out ``target`` in ``pool`` among objects
+    of its category (and of ``kinds``: categories the words could also mean)."""
     col, size = colour_word(target), target.size or "small"
+    same = [o for o in pool if o.category == target.category or o.category in kinds]
     for c, s in ((None, None), (col, None), (None, size), (col, size)):
-        if sum(matches(o, target.category, c, s) for o in pool) == 1:
+        if sum(matches(o, o.category, c, s) for o in same) == 1:
             return c, s
     return None
 
@@ -136,7 +140,8 @@ def phrase(
     """ "[size] [colour] noun" for ``o``; its slots are recorded under ``role`` ("" = target).
     ``vague``: "thing" or the like instead of its noun; ``noun``: these words instead."""
     cat = CATALOG[o.category]
-    noun = noun or ctx.pick(VAGUE if vague else (cat.name, *cat.synonyms))
+    said = noun or ctx.pick(VAGUE if vague else (cat.name, *cat.synonyms))
+    noun = cat.name if color and color in said and not noun else said  # no "white white ball"
     tags.setdefault("noun", noun)
     ctx.slots.update(
         {f"{role}cat": "none" if vague else o.category, f"{role}look": color or "none"}
