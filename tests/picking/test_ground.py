@@ -124,3 +124,12 @@ def test_a_question_never_asks_what_the_instruction_settled() -> None:
     assert "blue" not in asked and "on the left" in asked and "on the right" in asked
     assert settled(_slots(cat="block", look="red")) == {"look"}
     assert settled(_slots(cat="block", box="br", size="small")) == {"box", "size"}
+
+
+def test_questions_name_each_option_by_its_own_kind_and_answers_may_deny() -> None:
+    asked = ask(SCENE, [1, 2], frozenset({"look"}))  # a blue block and a white mug, both tl
+    assert "block" in asked and "mug" in asked, asked
+    with torch.no_grad():
+        prior = torch.tensor([0.5, 0.0, 0.0, 0.5, 0.0]) + 1e-6
+        fit = answer_score(_slots(not_box="tl"), SCENE, prior)  # "not the one in the top left"
+        assert int((prior.log() + fit).argmax()) == 3

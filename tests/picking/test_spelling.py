@@ -2,6 +2,8 @@
 
 import pytest
 
+from otemachi.core.seeding import rng
+from otemachi.picking import instructions, scenes
 from otemachi.picking.spelling import distance, respell
 
 
@@ -22,6 +24,8 @@ def test_typos_are_put_right(said: str, meant: str) -> None:
 def test_known_and_english_words_are_left_alone() -> None:
     text = "put the thing you kick or pour soup into, the one on the far left"
     assert respell(text) == text
+    said = "dont take the two mugs, the cuddly long-eared one isnt teal: its littlest"
+    assert respell(said) == said  # contractions, plurals, endings, short English words
     assert respell("Move the Red MUG!") == "move the red mug!"
     assert respell("zzqxv") == "zzqxv"  # nothing near: kept as said
 
@@ -31,3 +35,14 @@ def test_distance_counts_a_swap_as_one_edit() -> None:
     assert distance("blok", "block") == 1
     assert distance("mug", "duck") == 3  # capped at the limit
     assert distance("", "abc") == 3
+
+
+def test_generated_instructions_are_never_changed() -> None:
+    for i in range(60):
+        g = rng(i, "test-spelling")
+        spec = scenes.random_scene(g)
+        for o in spec.objects[:4]:
+            for ins in instructions.instructions_for(spec, o.id, "tl", g, k=9):
+                assert respell(ins.text) == ins.text.lower(), ins.text
+                if ins.clarification:
+                    assert respell(ins.clarification) == ins.clarification.lower()

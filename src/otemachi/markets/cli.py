@@ -12,7 +12,17 @@ from rich.table import Table
 from otemachi.core import files, options
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
-from otemachi.markets import data, evaluate, redis_bus, registry, runner, sources, stream, train
+from otemachi.markets import (
+    challenger,
+    data,
+    evaluate,
+    redis_bus,
+    registry,
+    runner,
+    sources,
+    stream,
+    train,
+)
 from otemachi.markets.model import RNNConfig
 from otemachi.markets.worker import Worker
 
@@ -136,6 +146,13 @@ def stream_cmd(
     ),
     out: Path = typer.Option(None, "--out", help="Write every forecast to this JSONL file."),
     as_json: bool = typer.Option(False, "--json", help="Print one summary object at the end."),
+    retrain_every: int = typer.Option(
+        None,
+        "--retrain-every",
+        min=1,
+        help="Every N bars per symbol, fine-tune a challenger on the bars seen (in the "
+        "background) and promote it if it beats the champion on the newest ones.",
+    ),
     seed: int = SEED,
 ) -> None:
     """Run the live pipeline: bars in, one calibrated forecast per bar out."""
@@ -150,23 +167,33 @@ def stream_cmd(
     for note in feed.notes:
         console.print(f"[yellow]validation:[/yellow] {note}", highlight=False)
     chosen = files.input_file(model, "checkpoint") if model is not None else None
+    if chosen is not None and retrain_every is not None:
+        raise InvalidInput("--retrain-every promotes new champions, which a stream pinned to "
+                           "--model never uses: leave out one of them")  # fmt: skip
     path = chosen or registry.default_model(feed.dataset)
     net, version = train.load_version(path)
+    messages, trainer = feed.messages, None
+    if retrain_every is not None:
+        trainer = challenger.Challenger(retrain_every, path)
+        messages = trainer.tap(messages)
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         sink = stack.enter_context(out.open("w")) if out is not None else None
         follow = None if chosen else registry.follow  # unpinned: swap to a new champion
         if bus == "memory":
             run = runner.in_process(
-                feed.messages, feed.total, net, version, sink, follow, view=not as_json
+                messages, feed.total, net, version, sink, follow, view=not as_json
             )
         else:
             # workers follow the champion when there is one, else run this stream's model
             pinned = chosen or (None if registry.history() else path)
             run = runner.over_redis(
-                bus, feed.messages, feed.total, pinned, workers, shards or 2 * workers, sink
+                bus, messages, feed.total, pinned, workers, shards or 2 * workers, sink
             )
     summary = stream.summary(*run, time.perf_counter() - start, feed.symbols, version)
+    if trainer is not None:
+        summary["challengers"] = len(trainer.contests)
+        summary["promoted"] = sum(c.promoted for c in trainer.contests)
     if as_json:
         typer.echo(json.dumps(summary))
         return

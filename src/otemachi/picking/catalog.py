@@ -95,19 +95,19 @@ SIZES = tuple(SIZE_SCALES)  # small, large
 # handle") and its use ("the thing that holds coffee or tea").
 DESCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "duck": {
-        "shape": ("bird-shaped", "duck-shaped"),
+        "shape": ("bird-shaped", "beaked"),
         "material": ("rubber", "squeaky"),
         "parts": ("a beak", "a flat bill", "a little tail"),
         "use": ("that floats in a bathtub", "that children play with at bath time"),
     },
     "teddy bear": {
-        "shape": ("bear-shaped", "fluffy"),
+        "shape": ("fluffy", "fuzzy"),
         "material": ("plush", "furry"),
         "parts": ("little ears and paws", "stitched eyes", "fuzzy paws"),
         "use": ("that a child cuddles in bed", "that kids hug"),
     },
     "mug": {
-        "shape": ("cup-shaped", "hollow"),
+        "shape": ("hollow", "handled"),
         "material": ("ceramic", "porcelain"),
         "parts": ("a handle", "a handle on one side"),
         "use": ("that holds coffee or tea", "for hot drinks", "for drinking"),
@@ -143,7 +143,7 @@ DESCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "use": ("for building ramps", "that props a door open"),
     },
     "ring": {
-        "shape": ("ring-shaped", "doughnut-shaped", "hoop-shaped"),
+        "shape": ("hoop-shaped", "circular", "tyre-shaped"),
         "material": ("inflatable", "rubber"),
         "parts": ("a hole through it", "a hollow centre"),
         "use": ("that keeps a swimmer afloat", "that you toss onto a peg"),
@@ -155,7 +155,7 @@ DESCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "use": ("that snaps onto others", "for building models"),
     },
     "rabbit": {
-        "shape": ("rabbit-shaped", "hare-shaped"),
+        "shape": ("hare-shaped", "whiskered"),
         "material": ("porcelain", "ceramic"),
         "parts": ("long floppy ears", "a fluffy tail", "a twitchy nose"),
         "use": ("that hops around", "that eats carrots"),

@@ -24,7 +24,7 @@ from otemachi.picking.world import BOXES
 ASK_BELOW = 0.75  # ask when the best candidate's probability is below this
 MIN_SCORE = 0.15  # detections kept as candidates (duplicates are dropped after)
 MAX_QUESTIONS = 2
-OTHER = re.compile(r"\b(other|another|different|not that)\b")
+OTHER = re.compile(r"^\W*(no\b\W*)?(not that one\W*)?(the |a )?(other|another|different)\b")
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Picker:
             raise InvalidInput("no object is visible in the scene")
         slots = self.grounder.read(text)
         self._logp = self.grounder.score(slots, c)
-        self._settled = settled(slots)
+        self._settled, self._asked_about = settled(slots), []
         dest = {b: float(p) for b, p in zip(BOXES, slots["dest"], strict=True)}
         self._decision = self._decide(dest, asked=0)
         return self._decision
@@ -144,6 +144,8 @@ class Picker:
             self._asked_about = options(p)
             question = ask(self._cands, self._asked_about, self._settled)
             asked += 1
+        else:
+            self._asked_about = []
         return Decision(
             self._ids[best],
             tuple(float(v) for v in self._cands.boxes[best]),
@@ -164,7 +166,7 @@ class Picker:
         if d.target is None:
             return Outcome(False, "no_contact", "the chosen box holds no object")
         done = self.scene.robot.pick_and_place(self.scene.bodies[d.target], d.destination)
-        self._cands = None  # the table changed: look again before the next instruction
+        self._cands = self._logp = None  # the table changed: look again, and take a new instruction
         return done
 
 
@@ -218,9 +220,9 @@ def ask(c: Candidates, order: list[int], said: frozenset[str] = frozenset()) -> 
         for name, probs in (("look", c.look), ("size", c.size), ("box", c.box))
         if name not in said and len({int(probs[i].argmax()) for i in order}) > 1
     }
-    if parts:
+    if parts or len({int(c.cat[i].argmax()) for i in order}) > 1:  # each with its own noun
         options = [describe(c, i, parts) for i in order]
-    else:  # same looks, same box: only where they lie tells them apart
+    else:  # same kind, same looks, same box: only where they lie tells them apart
         noun = describe(c, order[0], set())
         where = ("on the left", "in the middle", "on the right")
         options = [f"{noun} {w}" for w in (where[::2] if len(order) == 2 else where)]

@@ -1,9 +1,10 @@
 """Grounding: score every candidate box against what the instruction says. A candidate is its
 looks (category, look, size probabilities from the crop model), its position on the table and
 the box it lies in; the instruction is its slots (from the reader). The score adds, in log space,
-how well the candidate matches the target's words, how well it stands in the named relation to the
-named landmark(s), and whether it is the named extreme (ordinal). Predicates are soft, so the
-scorer's weights and sharpness learn with a softmax over each scene's candidates."""
+how well the candidate matches the target's words (and not what they deny), how well it stands
+in the named relation to the named landmark(s), and whether it is the named extreme (a direction,
+a corner or a size). Predicates are soft, so the scorer's weights and sharpness learn with a
+softmax over each scene's candidates."""
 
 from dataclasses import dataclass
 
@@ -166,7 +167,8 @@ class Scorer(nn.Module):
                 hold = torch.einsum("nab,a,b->n", f * not_self[:, :, None], l1, l2)
             else:
                 if rel == "closest to":  # the nearest of the matching candidates
-                    f = f * match[:, None] / (f * match[:, None]).sum(0, keepdim=True).clamp(EPS)
+                    f = f * not_self * match[:, None]
+                    f = f / f.sum(0, keepdim=True).clamp(EPS)
                 hold = (f * not_self) @ l1
             total = total + q["rel"][k] * hold
         return torch.log(total + EPS)
@@ -186,6 +188,8 @@ def answer_score(
     """How well each candidate fits an answer ("the red one", "the one on the left"), (N,);
     ``prior`` (N,) is the current belief, which decides what "left" is measured among."""
     s = _agree(q["look"], c.look) + _agree(q["size"], c.size) + _agree(q["box"], c.box)
+    for what, p in (("look", c.look), ("size", c.size), ("box", c.box)):  # "not the blue one"
+        s = s + _differ(q[f"not_{what}"], p)
     plausible = prior / prior.max().clamp_min(EPS)  # the likeliest ones count fully
     for k, word in enumerate(VOCAB["side"][1:], start=1):
         s = s + q["side"][k] * extreme(_axis_key(c, word), plausible, torch.tensor(sharp))

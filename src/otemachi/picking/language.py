@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from otemachi.picking.catalog import CATALOG
+from otemachi.picking.catalog import CATALOG, LOOKS
 from otemachi.picking.scenes import ObjectSpec, SceneSpec
 
 BOX_WORDS = {
@@ -140,8 +140,10 @@ def phrase(
     """ "[size] [colour] noun" for ``o``; its slots are recorded under ``role`` ("" = target).
     ``vague``: "thing" or the like instead of its noun; ``noun``: these words instead."""
     cat = CATALOG[o.category]
-    said = noun or ctx.pick(VAGUE if vague else (cat.name, *cat.synonyms))
-    noun = cat.name if color and color in said and not noun else said  # no "white white ball"
+    names = (cat.name, *cat.synonyms)
+    if o.color:  # a red soccer ball is no "black and white ball"
+        names = tuple(n for n in names if not any(look in n for look in LOOKS))
+    noun = noun or ctx.pick(VAGUE if vague else names)
     tags.setdefault("noun", noun)
     ctx.slots.update(
         {f"{role}cat": "none" if vague else o.category, f"{role}look": color or "none"}

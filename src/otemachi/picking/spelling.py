@@ -1,16 +1,17 @@
-"""Spelling: misspelt words of an instruction put right before it is read. A word that is neither a
-word of the instruction language (the catalog, the looks, the boxes, the generator's phrasings)
-nor a whole word of the sentence encoder's English vocabulary is replaced by the nearest word of
-the instruction language (one edit for short words, two for longer ones; a swap of neighbouring
-letters is one edit), and run-together words ("teddybear") are split. Real English words are left
-alone: "kick" is never turned into "pick"."""
+"""Spelling: misspelt words of an instruction put right before it is read. A word that is neither
+a word of the instruction language (the generator's phrasings, the catalog and its descriptions)
+nor an English word (a whole word of the sentence encoder's vocabulary, possibly with a common
+ending such as -s, -ed, -ly or -est, or a contraction written without its apostrophe) is replaced
+by the nearest core word: a category, synonym, colour, size, box word, verb, relation or frame
+word (one edit for short words, never to a shorter word; two for longer ones; a swap of
+neighbouring letters is one edit). Run-together words ("teddybear") are split."""
 
 import re
 from collections import Counter
 from functools import cache
 
 from otemachi.picking.catalog import CATALOG, LOOKS, SIZES
-from otemachi.picking.instructions import EDGE_FORMS, EXTREME_FORMS, NEGATIONS
+from otemachi.picking.instructions import EDGE_FORMS, EXTREME_FORMS, NEGATIONS, plural
 from otemachi.picking.language import (
     ANSWERS,
     BOX_WORDS,
@@ -27,19 +28,37 @@ from otemachi.picking.language import (
 )
 
 WORD = re.compile(r"[a-z]+")
+PLACEHOLDER = re.compile(r"\{\w+\}")
+ENDINGS = ("s", "es", "ed", "ing", "ly", "ish", "er", "est", "y")
+CONTRACTIONS = frozenset((  # written without their apostrophe
+    "dont", "cant", "wont", "isnt", "arent", "wasnt", "werent", "doesnt", "didnt", "hasnt",
+    "havent", "couldnt", "wouldnt", "shouldnt", "im", "ive", "id", "ill", "youre", "youve",
+    "thats", "whats", "theres", "heres", "lets", "its",
+))  # fmt: skip
+
+
+def _words(phrases: list[str]) -> Counter[str]:
+    return Counter(WORD.findall(PLACEHOLDER.sub(" ", " ".join(phrases)).lower()))
 
 
 @cache
-def domain() -> Counter[str]:
-    """The words instructions are made of, with how many phrasings use each."""
+def core() -> Counter[str]:
+    """The words a misspelling is put right to, with how many phrasings use each."""
     phrases = [*OPENINGS, *CLOSINGS, *VERBS, *VAGUE, *CONTAINERS, *LOOKS, *SIZES, *SENTENCES]
-    phrases += [*DEST_FORMS, *EDGE_FORMS, *EXTREMES, *CORNERS]
+    phrases += [*DEST_FORMS, *EDGE_FORMS, *EXTREMES, *CORNERS, *map(plural, VAGUE)]
     for table in (BOX_WORDS, RELATIONS, ANSWERS, NEGATIONS):
         phrases += [w for words in table.values() for w in words]
     phrases += [f for forms in EXTREME_FORMS.values() for group in forms for f in group]
     for cat in CATALOG.values():
-        phrases += [cat.name, *cat.synonyms, *cat.description()]
-    return Counter(WORD.findall(" ".join(phrases).lower()))
+        phrases += [n for noun in (cat.name, *cat.synonyms) for n in (noun, plural(noun))]
+    return _words(phrases)
+
+
+@cache
+def domain() -> frozenset[str]:
+    """Every word of the instruction language: the core and the categories' descriptions."""
+    described = [p for cat in CATALOG.values() for p in cat.description()]
+    return frozenset(core()) | frozenset(_words(described))
 
 
 @cache
@@ -68,20 +87,29 @@ def distance(a: str, b: str, limit: int = 3) -> int:
     return min(prev[-1], limit)
 
 
+def known(word: str) -> bool:
+    """A word of the instruction language or of English (with a common ending)."""
+    if word in domain() or word in english() or word in CONTRACTIONS or len(word) <= 2:
+        return True
+    stems = [word[: -len(e)] for e in ENDINGS if word.endswith(e) and len(word) - len(e) >= 3]
+    return any(s in english() or s in domain() or s + "e" in english() for s in stems)
+
+
 @cache
 def correct(word: str) -> str:
     """``word`` as the instruction language spells it (itself when known or too far off)."""
-    words = domain()
-    if word in words or word in english() or not word.isalpha():
+    if known(word):
         return word
+    words = core()
     for k in range(2, len(word) - 1):
         if word[:k] in words and word[k:] in words:
             return f"{word[:k]} {word[k:]}"
-    allowed = 1 if len(word) <= 4 else 2
+    short = len(word) <= 4
+    fits = [w for w in words if not (short and len(w) < len(word))]
     best = min(
-        words, key=lambda w: (distance(word, w), w[0] != word[0], len(w) != len(word), -words[w])
+        fits, key=lambda w: (distance(word, w), w[0] != word[0], len(w) != len(word), -words[w])
     )
-    return best if distance(word, best) <= allowed else word
+    return best if distance(word, best) <= (1 if short else 2) else word
 
 
 def respell(text: str) -> str:

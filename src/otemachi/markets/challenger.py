@@ -1,0 +1,237 @@
+"""Champion/challenger retraining while a stream runs. The stream records the bars it takes;
+every N bars per symbol a background process fine-tunes the champion on them, holding back each
+symbol's newest bars, and compares the two networks' pinball loss on those held-back bars. The
+challenger is stored as a new version either way and promoted only if it is better; the stream's
+workers follow the champion, so they swap to it between two bar times. Every contest is logged
+to ``OTEMACHI_HOME/markets/challenges.jsonl``."""
+
+import copy
+import json
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from otemachi.core.errors import InvalidInput
+from otemachi.core.paths import artifact_dir
+from otemachi.core.progress import console
+from otemachi.core.seeding import rng
+from otemachi.markets import registry, train
+from otemachi.markets.checks import Bar, check
+from otemachi.markets.features import WARMUP, build_series
+from otemachi.markets.forecast import Series
+from otemachi.markets.model import RNNForecaster
+from otemachi.markets.train import ARTIFACT, Setup, TrainConfig, _loss, _normalised
+
+COLUMNS = ["open", "high", "low", "close", "volume"]
+
+
+@dataclass(frozen=True)
+class FineTune:
+    """How a challenger is made from the champion."""
+
+    holdout: int = 32  # newest bars of each symbol: never trained on, the contest is on them
+    window: int = 128
+    burn_in: int = 32
+    batch: int = 16
+    steps: int = 40
+    lr: float = 1e-3
+    keep: int = 1000  # bars remembered per symbol
+    symbols: int = 16  # symbols fine-tuned on (those with the most bars)
+    seed: int = 0
+
+    @property
+    def needs(self) -> int:
+        """Bars a symbol needs before it can take part."""
+        return WARMUP + self.window + self.holdout
+
+
+DEFAULT = FineTune()
+
+
+@dataclass(frozen=True)
+class Contest:
+    champion: str
+    challenger: str
+    champion_loss: float
+    challenger_loss: float
+    promoted: bool
+    symbols: int
+    bars: int
+
+
+def _held_out_loss(net: RNNForecaster, series: list[Series], holdout: int) -> float:
+    """Mean pinball + BCE loss of ``net`` over each series' newest ``holdout`` bars."""
+    taus = torch.tensor(net.cfg.quantiles)
+    total = 0.0
+    net.eval()
+    with torch.no_grad():
+        for s in series:
+            x = torch.tensor(s.features, dtype=torch.float32)
+            y = _normalised(s, len(x))
+            out, _ = net(x[None])
+            cut = slice(len(x) - holdout, len(x))
+            total += float(_loss({k: v[0, cut] for k, v in out.items()},
+                                 {k: v[cut] for k, v in y.items()}, taus))  # fmt: skip
+    return total / len(series)
+
+
+def _fine_tune(net: RNNForecaster, series: list[Series], cfg: FineTune) -> RNNForecaster:
+    """The champion trained a little further on every series but its newest ``holdout`` bars
+    (targets that would reach into them are masked)."""
+    xs = [torch.tensor(s.features, dtype=torch.float32) for s in series]
+    ys = [_normalised(s, len(x) - cfg.holdout) for s, x in zip(series, xs, strict=True)]
+    taus = torch.tensor(net.cfg.quantiles)
+    gen = rng(cfg.seed, "markets", "challenger")
+    keep = slice(cfg.burn_in, None)
+
+    def windows() -> Iterator[tuple[int, np.ndarray]]:
+        for _ in range(cfg.steps):
+            k = int(gen.integers(len(series)))
+            hi = len(xs[k]) - cfg.holdout - cfg.window
+            yield k, gen.integers(WARMUP, hi + 1, size=cfg.batch)
+
+    def loss(model: RNNForecaster, batch: tuple[int, np.ndarray]) -> torch.Tensor:
+        k, starts = batch
+        idx = torch.tensor(starts)[:, None] + torch.arange(cfg.window)[None, :]
+        out, _ = model(xs[k][idx])
+        y = {name: v[idx][:, keep] for name, v in ys[k].items()}
+        return _loss({name: v[:, keep] for name, v in out.items()}, y, taus)
+
+    torch.manual_seed(cfg.seed)
+    model = copy.deepcopy(net).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    for batch in windows():  # quietly: it runs beside a live stream display
+        opt.zero_grad()
+        loss(model, batch).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+    return model.eval()
+
+
+def challenge(champion: Path, bars: dict[str, pd.DataFrame], cfg: FineTune) -> Contest:
+    """Fine-tune the network of ``champion`` on ``bars`` (one frame per symbol), store the
+    challenger and promote it if its held-out loss is lower; the contest is logged."""
+    net, version = train.load_version(champion)
+    frames = [b for b in bars.values() if len(b) >= cfg.needs]
+    if not frames:
+        raise InvalidInput(f"a challenger needs a symbol with at least {cfg.needs} bars")
+    series = [build_series(b, net.cfg.horizons) for b in frames]
+    challenger = _fine_tune(net, series, cfg)
+    before = _held_out_loss(net, series, cfg.holdout)
+    after = _held_out_loss(challenger, series, cfg.holdout)
+    every = pd.concat(frames)
+    setup = Setup(net.cfg, TrainConfig(seed=cfg.seed, window=cfg.window, burn_in=cfg.burn_in,
+                                       batch=cfg.batch, lr=cfg.lr))  # fmt: skip
+    metrics = {
+        "bars": len(every),
+        "first": str(every.index.min()),
+        "last": str(every.index.max()),
+        "champion": version,
+        "held_out_loss": after,
+        "champion_held_out_loss": before,
+    }
+    path = ARTIFACT.save(setup, challenger.state_dict(), metrics, train.bars_hash(every),
+                         f"stream-{net.cfg.cell}", net.cfg)  # fmt: skip
+    new = train.load_version(path)[1]
+    promoted = after < before
+    if promoted:
+        registry.promote(new)
+    contest = Contest(version, new, before, after, promoted, len(frames), len(every))
+    with (artifact_dir("markets") / "challenges.jsonl").open("a") as log:
+        log.write(
+            json.dumps({"time": pd.Timestamp.now("UTC").isoformat(), **asdict(contest)}) + "\n"
+        )
+    return contest
+
+
+class Challenger:
+    """Records the bars of a stream's messages and starts a contest in a background process
+    every ``every`` bars per symbol (one at a time; bars keep flowing meanwhile)."""
+
+    def __init__(self, every: int, model: Path, cfg: FineTune | None = None) -> None:
+        cfg = cfg or DEFAULT
+        if every < cfg.holdout:
+            raise InvalidInput(f"--retrain-every must be at least {cfg.holdout} bars")
+        self.every, self.cfg = every, cfg
+        if not registry.history():  # the stream's model is the champion a challenger must beat
+            registry.promote(train.load_version(model)[1])
+        self.bars: dict[str, deque[tuple[int, tuple[float, ...]]]] = defaultdict(
+            lambda: deque(maxlen=cfg.keep)
+        )
+        self._since = 0  # bars taken since the last contest started
+        self._pool: ProcessPoolExecutor | None = None
+        self._running: Future[Contest] | None = None
+        self.contests: list[Contest] = []
+
+    def tap(self, messages: Iterable[Any]) -> Iterator[Any]:
+        """``messages`` unchanged, each valid bar recorded on the way."""
+        for message in messages:
+            self.record(message)
+            yield message
+        self.close()
+
+    def record(self, message: Any) -> None:
+        got = check(message)
+        if isinstance(got, str):
+            return
+        if isinstance(got, Bar):
+            rows = [(got.symbol, got.prices)]
+        else:
+            rows = list(zip(got.symbols, map(tuple, got.ohlcv), strict=True))
+        stamp = got.when.value
+        for symbol, prices in rows:
+            seen = self.bars[symbol]
+            if not seen or seen[-1][0] < stamp:
+                seen.append((stamp, tuple(map(float, prices))))
+                self._since += 1
+        self._collect()
+        if self._since >= self.every * max(len(self.bars), 1) and self._running is None:
+            self._start()
+
+    def _frames(self) -> dict[str, pd.DataFrame]:
+        longest = sorted(self.bars, key=lambda s: -len(self.bars[s]))[: self.cfg.symbols]
+        return {
+            s: pd.DataFrame([p for _, p in self.bars[s]], columns=COLUMNS,
+                            index=pd.DatetimeIndex([t for t, _ in self.bars[s]]))
+            for s in longest if len(self.bars[s]) >= self.cfg.needs
+        }  # fmt: skip
+
+    def _start(self) -> None:
+        frames = self._frames()
+        if not frames:
+            return
+        self._since = 0
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+        champion = registry.find(registry.history()[-1]).path
+        self._running = self._pool.submit(challenge, champion, frames, self.cfg)
+
+    def _collect(self, wait: bool = False) -> None:
+        job = self._running
+        if job is None or not (wait or job.done()):
+            return
+        self._running = None
+        try:
+            c = job.result()
+        except Exception as exc:  # a failed contest is logged; the stream goes on
+            console.print(f"[yellow]challenger failed: {exc}[/yellow]")
+            return
+        self.contests.append(c)
+        verdict = "promoted" if c.promoted else "kept the champion"
+        console.print(f"challenger {c.challenger} vs champion {c.champion}: held-out loss "
+                      f"{c.challenger_loss:.4f} vs {c.champion_loss:.4f}, {verdict}")  # fmt: skip
+
+    def close(self) -> None:
+        """Wait for a running contest and stop the background process."""
+        self._collect(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
