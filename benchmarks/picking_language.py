@@ -14,8 +14,8 @@ from typing import Any
 from unittest import mock
 
 from otemachi.picking import detect, episodes, evaluate, model
+from otemachi.picking.demo import HANDWRITTEN
 
-HANDWRITTEN = Path(__file__).parent / "data" / "picking" / "handwritten.jsonl"
 KEYS = ("episodes", "target_accuracy", "target_accuracy_clarified", "questions_asked")
 
 

@@ -6,6 +6,7 @@ import pytest
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.picking import episodes
+from otemachi.picking.demo import HANDWRITTEN
 
 
 def test_generate_write_read(tmp_path: Path) -> None:
@@ -75,9 +76,6 @@ def test_cli_generates_episodes(tmp_path: Path) -> None:
     )
     assert len(list(episodes.read(out))) == 5
     assert main(["picking", "generate", "--out", str(out)]) == 2
-
-
-HANDWRITTEN = Path(__file__).parents[2] / "benchmarks" / "data" / "picking" / "handwritten.jsonl"
 
 
 def test_named_scenes_are_looked_up_beside_the_file(tmp_path: Path) -> None:

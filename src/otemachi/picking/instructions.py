@@ -9,13 +9,13 @@ import numpy as np
 
 from otemachi.picking.catalog import CATALOG, DESCRIPTIONS
 from otemachi.picking.language import (
-    BOX_WORDS,
-    CONTAINERS,
     CORNERS,
     ORDINALS,
+    SIZE_EXTREMES,
     VAGUE,
     Ctx,
     Instruction,
+    box_phrase,
     clarify,
     colour_word,
     matches,
@@ -97,7 +97,7 @@ def _extreme(ctx: Ctx, t: ObjectSpec, tags: dict[str, str], words: tuple[str, ..
     objs = [o for o in ctx.spec.objects if o.box == t.box or not in_box]
     kinds = [(True, None)] if in_box else []  # "the thing at the top of the top left box"
     for word in map(str, ctx.rng.permutation(list(words))):
-        margin = 0.5 if word in ("largest", "smallest") else 0.02
+        margin = 0.5 if word in SIZE_EXTREMES else 0.02
         for vague, color in [*kinds, (False, None), (False, colour_word(t))]:
             pool = [o for o in objs if vague or matches(o, t.category, color, None)]
             vals = sorted((_key(ctx, o, word) for o in pool), reverse=True)
@@ -116,7 +116,7 @@ def _say_extreme(ctx: Ctx, t: ObjectSpec, tags: dict[str, str], word: str,
     box = ""
     if in_box:
         ctx.slots["box"] = t.box
-        box = f"{ctx.pick(BOX_WORDS[t.box])} {ctx.pick(CONTAINERS[:3])}"
+        box = box_phrase(ctx, t.box)
         if word in EDGES and ctx.rng.random() < 0.5:
             form = tags["extreme_form"] = ctx.pick(EDGE_FORMS)
             return form.format(n=noun, e=EDGES[word], b=box)
@@ -131,7 +131,7 @@ def ref_ordinal(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
 
 
 def ref_comparison(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
-    return _extreme(ctx, t, tags, ("largest", "smallest"), in_box=False)
+    return _extreme(ctx, t, tags, SIZE_EXTREMES, in_box=False)
 
 
 def ref_position(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
@@ -169,10 +169,10 @@ def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
             tags["negation"] = str(what)
             ctx.slots[f"not_{what}"] = v
             noun = phrase(ctx, t, None, None, tags, vague=what == "cat")
-            box = f"{ctx.pick(BOX_WORDS[t.box])} {ctx.pick(CONTAINERS[:3])}"
+            box = box_phrase(ctx, t.box)
             said = v
             if what == "box":
-                said = f"{ctx.pick(BOX_WORDS[v])} {ctx.pick(CONTAINERS[:3])}"
+                said = box_phrase(ctx, v)
             if what == "cat":
                 said = ctx.pick((v, *CATALOG[v].synonyms))
                 ctx.slots["box"] = t.box

@@ -168,11 +168,16 @@ def ref_attribute(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     return "the " + phrase(ctx, t, color, size, tags)
 
 
+def box_phrase(ctx: Ctx, box: str) -> str:
+    """ "top left box", "lower right bin": where an object lies (never "corner")."""
+    return f"{ctx.pick(BOX_WORDS[box])} {ctx.pick(CONTAINERS[:3])}"
+
+
 def ref_box(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     m = minimal(t, [o for o in ctx.spec.objects if o.box == t.box])
     if m is None:
         return None
-    where = f"{ctx.pick(BOX_WORDS[t.box])} {ctx.pick(CONTAINERS[:3])}"
+    where = box_phrase(ctx, t.box)
     ctx.slots["box"] = t.box
     return f"the {phrase(ctx, t, *m, tags)} in the {where}"
 
