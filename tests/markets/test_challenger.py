@@ -12,6 +12,7 @@ from otemachi.core.paths import artifact_dir
 from otemachi.markets import challenger, registry, sources, train
 from otemachi.markets.features import build_series
 from otemachi.markets.model import RNNConfig
+from tests.services import RedisServer
 
 TINY = train.Setup(
     RNNConfig(hidden=8, layers=1, horizons=(1, 3)),
@@ -64,3 +65,20 @@ def test_a_stream_retrains_while_it_runs(
     assert main([*args, "--retrain-every", "240", "--model", str(path)]) == 2
     assert "--retrain-every" in capsys.readouterr().err
     assert main([*args, "--retrain-every", "5"]) == 2
+
+
+def test_a_stream_over_redis_retrains_too(
+    garch_bars: pd.DataFrame,
+    redis_server: RedisServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    train.train(garch_bars, "toy", TINY)
+    monkeypatch.setattr(challenger, "DEFAULT", QUICK)
+    args = ["markets", "stream", "--source", "synthetic:3", "--bars", "260", "--json",
+            "--bus", redis_server.url, "--workers", "1", "--retrain-every", "240"]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["bars"] == summary["forecasts"] == 780 and summary["challengers"] == 1
+    (logged,) = (artifact_dir("markets") / "challenges.jsonl").read_text().splitlines()
+    assert json.loads(logged)["bars"] >= 3 * QUICK.needs
