@@ -82,3 +82,30 @@ def test_a_stream_over_redis_retrains_too(
     assert summary["bars"] == summary["forecasts"] == 780 and summary["challengers"] == 1
     (logged,) = (artifact_dir("markets") / "challenges.jsonl").read_text().splitlines()
     assert json.loads(logged)["bars"] >= 3 * QUICK.needs
+
+
+def test_no_promotion_over_a_champion_that_changed_and_interruptions_stop_the_contest(
+    garch_bars: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, _ = train.train(garch_bars, "toy", TINY)
+    second, _ = train.train(garch_bars.iloc[:1200], "other", TINY)
+    registry.promote(train.load_version(second)[1])  # someone promoted another meanwhile
+    books = sources.synthetic(2, 300, seed=4)
+    c = challenger.challenge(first, books, QUICK)
+    assert not c.promoted and registry.history() == [train.load_version(second)[1]]
+
+    trainer = challenger.Challenger(40, first, QUICK)
+    for message in sources.messages(books, columnar=True):
+        trainer.record(message)
+        if trainer._running is not None:
+            break
+    assert trainer._running is not None
+    trainer.close(wait=False)
+    assert trainer._running is None and trainer.contests == []
+    assert "stopped" in capsys.readouterr().err
+
+    trainer = challenger.Challenger(40, first, QUICK)
+    registry._file().write_text("{damaged")  # no contest can start: the stream goes on
+    for message in sources.messages(books, columnar=True):
+        trainer.record(message)
+    assert trainer._running is None and "no challenger this time" in capsys.readouterr().err

@@ -30,6 +30,12 @@ def test_cnn_and_per_person_models_separate_skilled_forgeries_of_unseen_writers(
     assert svdd["5"]["auc"] >= 0.9, svdd  # genuine vs skilled forgeries; chance is 0.5
     assert svdd["5"]["auc"] > svdd["1"]["auc"] and svdd["5"]["eer_global"] < 0.25, svdd
     assert all(p.stat().st_size > 0 for p in figures)
+    assert (tmp_path / "writer_eer.png") in figures
+    own = result.writer_eers["svdd"]["5"]
+    assert len(own) == 30 and ((own >= 0) & (own <= 1)).all()
+    spread = js["writer_eer"]["svdd"]["5"]
+    assert spread["p25"] <= spread["median"] <= spread["p75"] <= spread["max"]
+    assert abs(spread["max"] - own.max()) < 1e-4
 
 
 def test_refuses_writers_the_base_has_seen(tiny_base: base.Base, tmp_path: Path) -> None:

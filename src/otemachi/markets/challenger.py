@@ -1,17 +1,20 @@
 """Champion/challenger retraining while a stream runs. The stream records the bars it takes;
-every N bars per symbol a background process fine-tunes the champion on them, holding back each
-symbol's newest bars, and compares the two networks' pinball loss on those held-back bars. The
-challenger is stored as a new version either way and promoted only if it is better; the stream's
-workers follow the champion, so they swap to it between two bar times. Every contest is logged
-to ``OTEMACHI_HOME/markets/challenges.jsonl``."""
+every N bars per symbol (on average over its symbols) a background process fine-tunes the
+champion on them, holding back each symbol's newest bars, and compares the two networks' loss
+(pinball plus 0.1 BCE on the up-logit) on those held-back bars. The challenger is stored as a new
+version either way and promoted only if it is better and the champion it was made from is still
+the champion; the stream's workers follow the champion, so they swap to it between two bar
+times. Every contest is logged to ``OTEMACHI_HOME/markets/challenges.jsonl``."""
 
 import copy
 import json
+import queue
+import signal
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ from otemachi.markets.model import RNNForecaster
 from otemachi.markets.train import ARTIFACT, Setup, TrainConfig, _loss, _normalised
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
+WEIGHT_DECAY = 1e-4
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ def _fine_tune(net: RNNForecaster, series: list[Series], cfg: FineTune) -> RNNFo
 
     torch.manual_seed(cfg.seed)
     model = copy.deepcopy(net).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=WEIGHT_DECAY)
     for batch in windows():  # quietly: it runs beside a live stream display
         opt.zero_grad()
         loss(model, batch).backward()
@@ -129,27 +133,42 @@ def challenge(champion: Path, bars: dict[str, pd.DataFrame], cfg: FineTune) -> C
     after = _held_out_loss(challenger, series, cfg.holdout)
     every = pd.concat(frames)
     setup = Setup(net.cfg, TrainConfig(seed=cfg.seed, window=cfg.window, burn_in=cfg.burn_in,
-                                       batch=cfg.batch, lr=cfg.lr))  # fmt: skip
+                                       batch=cfg.batch, steps_per_epoch=cfg.steps, max_epochs=1,
+                                       lr=cfg.lr, weight_decay=WEIGHT_DECAY))  # fmt: skip
+    trained = pd.concat([f.iloc[: -cfg.holdout] for f in frames]).index
     metrics = {
-        "bars": len(every),
-        "first": str(every.index.min()),
-        "last": str(every.index.max()),
+        "bars": len(every) - cfg.holdout * len(frames),  # trained on (the rest were held back)
+        "first": str(trained.min()),
+        "last": str(trained.max()),
         "champion": version,
         "held_out_loss": after,
         "champion_held_out_loss": before,
     }
-    path = ARTIFACT.save(setup, challenger.state_dict(), metrics, train.bars_hash(every),
-                         f"stream-{net.cfg.cell}", net.cfg)  # fmt: skip
+    path = ARTIFACT.save(setup, challenger.state_dict(), metrics,
+                         f"{train.bars_hash(every)}-{version}", f"stream-{net.cfg.cell}",
+                         net.cfg)  # fmt: skip
     new = train.load_version(path)[1]
-    promoted = after < before
-    if promoted:
-        registry.promote(new)
+    with registry.locked():  # only against the champion it was made from: a rollback meanwhile wins
+        history = registry.history()
+        promoted = after < before and bool(history) and history[-1] == version
+        if promoted:
+            registry.promote(new)
     contest = Contest(version, new, before, after, promoted, len(frames), len(every))
     with (artifact_dir("markets") / "challenges.jsonl").open("a") as log:
         log.write(
             json.dumps({"time": pd.Timestamp.now("UTC").isoformat(), **asdict(contest)}) + "\n"
         )
     return contest
+
+
+def _contest(champion: Path, frames: dict[str, pd.DataFrame], cfg: FineTune, out: Any) -> None:
+    """A contest in the background process: quiet to Ctrl-C (the stream decides), one thread."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)
+    try:
+        out.put(challenge(champion, frames, cfg))
+    except Exception as exc:  # reported by the stream, which goes on
+        out.put(f"{type(exc).__name__}: {exc}")
 
 
 class Challenger:
@@ -167,16 +186,22 @@ class Challenger:
             lambda: deque(maxlen=cfg.keep)
         )
         self._since = 0  # bars taken since the last contest started
-        self._pool: ProcessPoolExecutor | None = None
-        self._running: Future[Contest] | None = None
+        self._ctx = get_context("spawn")
+        self._results: Any = None
+        self._running: BaseProcess | None = None
         self.contests: list[Contest] = []
 
     def tap(self, messages: Iterable[Any]) -> Iterator[Any]:
-        """``messages`` unchanged, each valid bar recorded on the way."""
-        for message in messages:
-            self.record(message)
-            yield message
-        self.close()
+        """``messages`` unchanged, each valid bar recorded on the way. A running contest is
+        waited for when they end, and stopped when the stream is interrupted."""
+        ended = False
+        try:
+            for message in messages:
+                self.record(message)
+                yield message
+            ended = True
+        finally:
+            self.close(wait=ended)
 
     def record(self, message: Any) -> None:
         got = check(message)
@@ -194,44 +219,66 @@ class Challenger:
                 self._since += 1
         self._collect()
         if self._since >= self.every * max(len(self.bars), 1) and self._running is None:
-            self._start()
+            self._since = 0
+            try:
+                self._start()
+            except Exception as exc:  # a damaged registry, a missing champion: say so, go on
+                console.print(f"[yellow]no challenger this time: {exc}[/yellow]")
 
     def _frames(self) -> dict[str, pd.DataFrame]:
-        longest = sorted(self.bars, key=lambda s: -len(self.bars[s]))[: self.cfg.symbols]
+        """The symbols with the newest bars (then the most), up to ``cfg.symbols``."""
+        ready = [s for s, b in self.bars.items() if len(b) >= self.cfg.needs]
+        chosen = sorted(ready, key=lambda s: (-self.bars[s][-1][0], -len(self.bars[s])))
         return {
             s: pd.DataFrame([p for _, p in self.bars[s]], columns=COLUMNS,
                             index=pd.DatetimeIndex([t for t, _ in self.bars[s]]))
-            for s in longest if len(self.bars[s]) >= self.cfg.needs
+            for s in chosen[: self.cfg.symbols]
         }  # fmt: skip
 
     def _start(self) -> None:
         frames = self._frames()
         if not frames:
             return
-        self._since = 0
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
         champion = registry.find(registry.history()[-1]).path
-        self._running = self._pool.submit(challenge, champion, frames, self.cfg)
+        self._results = self._ctx.Queue()
+        self._running = self._ctx.Process(
+            target=_contest, args=(champion, frames, self.cfg, self._results), daemon=True
+        )
+        self._running.start()
 
     def _collect(self, wait: bool = False) -> None:
+        """Report a finished contest (with ``wait``, the running one once it finishes)."""
         job = self._running
-        if job is None or not (wait or job.done()):
+        if job is None:
             return
-        self._running = None
+        while wait and job.is_alive() and self._results.empty():
+            job.join(0.1)
+        if job.is_alive() and self._results.empty():
+            return
         try:
-            c = job.result()
-        except Exception as exc:  # a failed contest is logged; the stream goes on
-            console.print(f"[yellow]challenger failed: {exc}[/yellow]")
+            got = self._results.get(timeout=5)
+        except queue.Empty:
+            got = f"the background process ended with exit code {job.exitcode}"
+        job.join()
+        self._running = None
+        if isinstance(got, str):
+            console.print(f"[yellow]challenger failed: {got}[/yellow]")
             return
-        self.contests.append(c)
-        verdict = "promoted" if c.promoted else "kept the champion"
-        console.print(f"challenger {c.challenger} vs champion {c.champion}: held-out loss "
-                      f"{c.challenger_loss:.4f} vs {c.champion_loss:.4f}, {verdict}")  # fmt: skip
+        self.contests.append(got)
+        verdict = "promoted" if got.promoted else "kept the champion"
+        console.print(
+            f"challenger {got.challenger} vs champion {got.champion}: held-out loss "
+            f"{got.challenger_loss:.4f} vs {got.champion_loss:.4f}, {verdict}"
+        )
 
-    def close(self) -> None:
-        """Wait for a running contest and stop the background process."""
-        self._collect(wait=True)
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+    def close(self, wait: bool = True) -> None:
+        """Wait for a running contest (``wait``), or stop it; safe to call twice."""
+        if self._running is None:
+            return
+        if wait:
+            self._collect(wait=True)
+            return
+        self._running.terminate()
+        self._running.join()
+        self._running = None
+        console.print("[yellow]interrupted: the running challenger was stopped[/yellow]")

@@ -150,8 +150,8 @@ def stream_cmd(
         None,
         "--retrain-every",
         min=1,
-        help="Every N bars per symbol, fine-tune a challenger on the bars seen (in the "
-        "background) and promote it if it beats the champion on the newest ones.",
+        help="Every N bars per symbol (at least 32), fine-tune a challenger on the bars seen "
+        "(in the background) and promote it if it beats the champion on the newest ones.",
     ),
     seed: int = SEED,
 ) -> None:
@@ -178,6 +178,8 @@ def stream_cmd(
         messages = trainer.tap(messages)
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
+        if trainer is not None:  # on Ctrl-C or an error: stop a running contest
+            stack.callback(trainer.close, False)
         sink = stack.enter_context(out.open("w")) if out is not None else None
         follow = None if chosen else registry.follow  # unpinned: swap to a new champion
         if bus == "memory":

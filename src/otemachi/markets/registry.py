@@ -2,9 +2,13 @@
 (the first 12 hex digits of its file's hash); one of them is the champion that streams use by
 default. Promotions are kept in order, so a rollback returns to the one before."""
 
+import fcntl
 import json
+import os
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,9 +70,34 @@ def history() -> list[str]:
 
 
 def _save(history: list[str]) -> None:
-    tmp = _file().with_suffix(".tmp")
-    tmp.write_text(json.dumps({"history": history}))
-    tmp.replace(_file())
+    """Replace the file atomically (a reader never sees half of it)."""
+    fd, tmp = tempfile.mkstemp(dir=_file().parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps({"history": history}))
+    os.replace(tmp, _file())
+
+
+@contextmanager
+def locked() -> Iterator[None]:
+    """Hold the registry's lock across a read, a decision and a write, so that no other
+    process writes between them (a stream promotes challengers while people promote and roll
+    back). Nested use in one process holds it once."""
+    global _held
+    if _held:
+        yield
+        return
+    _file().parent.mkdir(parents=True, exist_ok=True)
+    with (_file().parent / "registry.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _held = True
+        try:
+            yield
+        finally:
+            _held = False
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+_held = False
 
 
 def find(prefix: str) -> Version:
@@ -88,20 +117,22 @@ def find(prefix: str) -> Version:
 def promote(prefix: str) -> Version:
     """Make a stored version the champion."""
     chosen = find(prefix)
-    past = history()
-    if not past or past[-1] != chosen.version:
-        _save([*past, chosen.version])
+    with locked():
+        past = history()
+        if not past or past[-1] != chosen.version:
+            _save([*past, chosen.version])
     return chosen
 
 
 def rollback() -> Version:
     """Return to the champion before the current one."""
-    past = history()
-    if len(past) < 2:
-        raise InvalidInput(
-            "no earlier champion to roll back to; run `otemachi markets models promote VERSION`"
-        )
-    _save(past[:-1])
+    with locked():
+        past = history()
+        if len(past) < 2:
+            raise InvalidInput(
+                "no earlier champion to roll back to; run `otemachi markets models promote VERSION`"
+            )
+        _save(past[:-1])
     return find(past[-2])
 
 

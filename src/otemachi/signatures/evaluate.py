@@ -127,12 +127,20 @@ class Evaluation:
     writers: int
     results: dict[str, dict[str, dict[str, float]]]  # method -> refs -> metrics
     scores: dict[str, dict[str, dict[str, np.ndarray]]]  # method -> refs -> pooled scores
+    writer_eers: dict[str, dict[str, np.ndarray]]  # method -> refs -> each writer's own EER
 
     def to_json(self) -> dict[str, object]:
-        """Results as JSON: a metric a method does not have is null."""
+        """Results as JSON: a metric a method does not have is null; each writer's own EER
+        (genuine vs skilled forgeries of that writer) summarised by its quartiles and worst."""
         clean = {m: {r: {k: None if math.isnan(v) else v for k, v in ms.items()}
                      for r, ms in by.items()} for m, by in self.results.items()}  # fmt: skip
-        return {"writers": self.writers, "methods": clean}
+        spread = {
+            m: {r: dict(zip(("p25", "median", "p75", "max"),
+                            np.percentile(e, [25, 50, 75, 100]).round(4).tolist(), strict=True))
+                for r, e in by.items()}
+            for m, by in self.writer_eers.items()
+        }  # fmt: skip
+        return {"writers": self.writers, "methods": clean, "writer_eer": spread}
 
 
 def evaluate(
@@ -152,20 +160,24 @@ def evaluate(
     embs = {w: embs[w] for w in usable}
     results: dict[str, dict[str, dict[str, float]]] = {}
     scores: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    writer_eers: dict[str, dict[str, np.ndarray]] = {}
     runs = [(m, r) for m in cfg.methods for r in cfg.refs]
     runs += [(classical.NAME, r) for r in cfg.refs] if hog is not None else []
     for method, r in track(runs, "evaluating"):
         if method == classical.NAME:
             assert hog is not None
             feats = {w: hog[w] for w in usable}
-            sc = run_protocol(feats, r, cfg, classical_fit, 0.0).arrays()  # 0: scores unshifted
+            raw = run_protocol(feats, r, cfg, classical_fit, 0.0)  # 0: scores unshifted
             thr = math.nan
         else:
             thr = base.thresholds[method][str(r)]
-            sc = run_protocol(embs, r, cfg, deep_fit(base, method, cfg.seed), thr).arrays()
+            raw = run_protocol(embs, r, cfg, deep_fit(base, method, cfg.seed), thr)
+        sc = raw.arrays()
         scores.setdefault(method, {})[str(r)] = sc
         results.setdefault(method, {})[str(r)] = summarise(sc, thr)
-    return Evaluation(len(embs), results, scores)
+        own = [eer(g, f)[0] for g, f in zip(raw.genuine, raw.skilled, strict=True)]
+        writer_eers.setdefault(method, {})[str(r)] = np.array(own)
+    return Evaluation(len(embs), results, scores, writer_eers)
 
 
 EVAL_SEED = 1_000_003  # synthetic evaluation writers: a seed the base's corpora never use
@@ -192,6 +204,7 @@ def run(
     figures = [
         plots.det_curves(result, out / "det_curves.png"),
         plots.histograms(result, out / "score_histograms.png"),
+        plots.writer_eers(result, out / "writer_eer.png"),
         plots.examples(
             list(data.iter_genuine(first))[:4],
             list(data.iter_forgery(first))[:4],

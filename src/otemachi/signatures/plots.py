@@ -1,4 +1,5 @@
-"""Evaluation plots: DET curves per method and score histograms, plus example signatures."""
+"""Evaluation plots: DET curves per method, score histograms, each writer's own EER, and
+example signatures."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +47,20 @@ def histograms(ev: "Evaluation", path: Path) -> Path:
         for key in ("genuine", "skilled", "random"):
             ax.hist(sc[key], bins=40, alpha=0.5, density=True, label=key)
         ax.set(title=f"{method}, {refs} refs", xlabel="score")
+        ax.legend()
+    return save_figure(fig, path)
+
+
+def writer_eers(ev: "Evaluation", path: Path) -> Path:
+    """Each writer's own EER (genuine vs that writer's skilled forgeries), one panel per method,
+    one step histogram per number of references: how unevenly the errors fall on people."""
+    methods = list(ev.writer_eers)
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.3 * len(methods), 3.6), squeeze=False)
+    bins = np.linspace(0, 0.6, 25)
+    for ax, method in zip(axes[0], methods, strict=True):
+        for refs, e in ev.writer_eers[method].items():
+            ax.hist(np.clip(e, 0, 0.6), bins=bins, histtype="step", lw=1.6, label=f"{refs} ref(s)")
+        ax.set(title=method, xlabel="the writer's own EER", ylabel="writers")
         ax.legend()
     return save_figure(fig, path)
 
