@@ -137,7 +137,7 @@ def challenge(champion: Path, bars: dict[str, pd.DataFrame], cfg: FineTune) -> C
                                        lr=cfg.lr, weight_decay=WEIGHT_DECAY))  # fmt: skip
     trained = pd.concat([f.iloc[: -cfg.holdout] for f in frames]).index
     metrics = {
-        "bars": len(every) - cfg.holdout * len(frames),  # trained on (the rest were held back)
+        "bars": len(trained),  # trained on (the newest of each symbol were held back)
         "first": str(trained.min()),
         "last": str(trained.max()),
         "champion": version,
