@@ -148,11 +148,7 @@ def challenge(champion: Path, bars: dict[str, pd.DataFrame], cfg: FineTune) -> C
                          f"{train.bars_hash(every)}-{version}", f"stream-{net.cfg.cell}",
                          net.cfg)  # fmt: skip
     new = train.load_version(path)[1]
-    with registry.locked():  # only against the champion it was made from: a rollback meanwhile wins
-        history = registry.history()
-        promoted = after < before and bool(history) and history[-1] == version
-        if promoted:
-            registry.promote(new)
+    promoted = after < before and registry.promote_over(new, version)
     contest = Contest(version, new, before, after, promoted, len(frames), len(every))
     with (artifact_dir("markets") / "challenges.jsonl").open("a") as log:
         log.write(

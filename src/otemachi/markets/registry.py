@@ -78,26 +78,17 @@ def _save(history: list[str]) -> None:
 
 
 @contextmanager
-def locked() -> Iterator[None]:
+def _locked() -> Iterator[None]:
     """Hold the registry's lock across a read, a decision and a write, so that no other
     process writes between them (a stream promotes challengers while people promote and roll
-    back). Nested use in one process holds it once."""
-    global _held
-    if _held:
-        yield
-        return
+    back)."""
     _file().parent.mkdir(parents=True, exist_ok=True)
     with (_file().parent / "registry.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _held = True
         try:
             yield
         finally:
-            _held = False
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-_held = False
 
 
 def find(prefix: str) -> Version:
@@ -117,16 +108,28 @@ def find(prefix: str) -> Version:
 def promote(prefix: str) -> Version:
     """Make a stored version the champion."""
     chosen = find(prefix)
-    with locked():
+    with _locked():
         past = history()
         if not past or past[-1] != chosen.version:
             _save([*past, chosen.version])
     return chosen
 
 
+def promote_over(prefix: str, champion: str) -> bool:
+    """Make a stored version the champion only while ``champion`` still is (a challenger made
+    from it must not override a rollback or another promotion); whether it did."""
+    chosen = find(prefix)
+    with _locked():
+        past = history()
+        if not past or past[-1] != champion:
+            return False
+        _save([*past, chosen.version])
+    return True
+
+
 def rollback() -> Version:
     """Return to the champion before the current one."""
-    with locked():
+    with _locked():
         past = history()
         if len(past) < 2:
             raise InvalidInput(

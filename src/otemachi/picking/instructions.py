@@ -100,9 +100,8 @@ def _extreme(ctx: Ctx, t: ObjectSpec, tags: dict[str, str], words: tuple[str, ..
         margin = 0.5 if word in SIZE_EXTREMES else 0.02
         for vague, color in [*kinds, (False, None), (False, colour_word(t))]:
             pool = [o for o in objs if vague or matches(o, t.category, color, None)]
-            vals = sorted((_key(ctx, o, word) for o in pool), reverse=True)
-            best = max(pool, key=lambda o: _key(ctx, o, word))
-            if len(pool) >= 2 and best.id == t.id and vals[0] - vals[1] > margin:
+            ranked = sorted(((_key(ctx, o, word), o.id) for o in pool), reverse=True)
+            if len(pool) >= 2 and ranked[0][1] == t.id and ranked[0][0] - ranked[1][0] > margin:
                 return _say_extreme(ctx, t, tags, word, (vague, color, len(pool)), in_box)
     return None
 
