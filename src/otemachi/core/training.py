@@ -82,7 +82,10 @@ def fit(
             assert steps_per_epoch, "the one-cycle schedule needs steps_per_epoch"
             total = plan.epochs * steps_per_epoch
             sched = torch.optim.lr_scheduler.OneCycleLR(opt, plan.lr, total_steps=total)
-        best, best_state, stale = math.inf, copy.deepcopy(model.state_dict()), 0
+        # The initial weights are a candidate too (a network built to start as a baseline can
+        # stay one when training never beats it on the validation fold).
+        best = math.inf if validate is None else validate(model)
+        best_state, stale = copy.deepcopy(model.state_dict()), 0
         with progress() as bar:
             task = bar.add_task(description, total=plan.epochs, info="")
             for _ in range(plan.epochs):

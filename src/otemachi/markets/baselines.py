@@ -59,15 +59,19 @@ class VolScaled:
         self.high_z = _nanquantiles(y["high"] / sd, series.quantiles)
         self.low_z = _nanquantiles(y["low"] / sd, series.quantiles)
         self.base_up = np.nanmean(y["up"], axis=0)  # (H,)
+        self.quantiles = series.quantiles
 
     def shape(self) -> Any:
         """The standardised (unit variance) distribution of a return divided by its sigma."""
         return stats.norm()
 
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
-        mean, sd = self.sigma(series, origins)
+        return self.forecast(*self.sigma(series, origins))
+
+    def forecast(self, mean: np.ndarray, sd: np.ndarray) -> Forecast:
+        """The forecast from (N, H) means and standard deviations of the h-bar log return."""
         dist = self.shape()
-        ret_q = mean[..., None] + sd[..., None] * dist.ppf(series.quantiles)
+        ret_q = mean[..., None] + sd[..., None] * dist.ppf(self.quantiles)
         return Forecast(
             ret_q,
             sd[..., None] * self.high_z[None],

@@ -16,6 +16,7 @@ from otemachi.markets import (
     challenger,
     data,
     evaluate,
+    panel,
     redis_bus,
     registry,
     runner,
@@ -32,7 +33,9 @@ app.add_typer(data_app, name="data")
 models_app = typer.Typer(help="Stored forecasters and the champion that streams use.")
 app.add_typer(models_app, name="models")
 
-ALL = [m for m in evaluate.MODELS if m not in ("lstm", "gru-ens")]
+ALL = [m for m in evaluate.MODELS if m not in ("lstm", "gru-ens", "gru-anchored")]
+PANEL_ALL = ["global", "ewma", "garch", "garch-t"]  # a panel backtest's "all"
+PANEL_MODELS = [*evaluate.MODELS, *panel.GLOBAL, panel.TRANSFER]
 # Options shared by the commands that read a series and fit networks on it.
 DATA = typer.Option(..., "--data", help=f"{', '.join(data.DATASETS)} or a CSV/Parquet path.")
 SYMBOL = typer.Option(None, "--symbol", help="Symbol to pick when the file has a symbol column.")
@@ -66,8 +69,9 @@ def backtest_cmd(
     model: str = typer.Option(
         "all",
         "--model",
-        help="gru, gru-ens (3 seeds), lstm, rw, ewma, garch, garch-t, gbm, a comma list, or "
-        "all (all but lstm and gru-ens).",
+        help="gru, gru-anchored, gru-ens (3 seeds), lstm, rw, ewma, garch, garch-t, gbm, a comma "
+        "list, or all (all but lstm, gru-anchored and gru-ens). With several --data: also "
+        "global, global-anchored and transfer; there all is global,ewma,garch,garch-t.",
     ),
     horizons: str = HORIZONS,
     out: Path = typer.Option(
@@ -76,8 +80,14 @@ def backtest_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     seed: int = SEED,
 ) -> None:
-    """Walk-forward backtest: every model refit on the same folds, scored out of sample."""
+    """Walk-forward backtest: every model refit on the same folds, scored out of sample.
+    Several --data (a,b,c): one calendar fold schedule for every series, global models fit on
+    all of them at once, each series scored on its own and the means over series."""
     hs = options.ints(horizons, "--horizons")
+    names = [n.strip() for n in data_name.split(",") if n.strip()]
+    if len(names) > 1:
+        _panel_backtest(names, symbol, model, hs, out, as_json, seed)
+        return
     models = options.choices(model, list(evaluate.MODELS), "model(s)", ALL)
     files.output_folder(out)
     bars = _bars(data_name, symbol)
@@ -98,6 +108,41 @@ def backtest_cmd(
     for line in evaluate.verdicts(bt.scores):
         console.print(line)
     for path in [*saved["figures"], *saved["results"], *saved["checkpoints"]]:
+        console.print(f"saved {path}")
+
+
+def _panel_backtest(
+    names: list[str],
+    symbol: str | None,
+    model: str,
+    hs: tuple[int, ...],
+    out: Path,
+    as_json: bool,
+    seed: int,
+) -> None:
+    if len(set(names)) < len(names):
+        raise InvalidInput(f"--data names a series twice: {','.join(names)}")
+    models = options.choices(model, PANEL_MODELS, "model(s)", PANEL_ALL)
+    files.output_folder(out)
+    result = panel.run({n: _bars(n, symbol) for n in names}, models, hs, seed=seed)
+    saved = panel.save(result, out)
+    if as_json:
+        typer.echo(json.dumps(panel.to_json(result)))
+        return
+    for name, bt in result.backtests.items():
+        table = Table("h", "model", *evaluate.HEADERS,
+                      title=f"{name}: {len(bt.origins)} out-of-sample origins")  # fmt: skip
+        for row in evaluate.rows(bt):
+            table.add_row(*row)
+        console.print(table)
+    mean = Table("h", "model", "crps / rw", "crps bp", "cov80", "cov50",
+                 title=f"mean over {len(result.backtests)} series")  # fmt: skip
+    for h, scores in result.mean_scores().items():
+        for m, s in scores.items():
+            mean.add_row(str(h), m, f"{s['crps_vs_rw']:.4f}", f"{1e4 * s['crps']:.1f}",
+                         f"{s['coverage80']:.3f}", f"{s['coverage50']:.3f}")  # fmt: skip
+    console.print(mean)
+    for path in saved:
         console.print(f"saved {path}")
 
 

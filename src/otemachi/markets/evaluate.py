@@ -22,11 +22,14 @@ from otemachi.markets.train import RNNModel, SeedEnsemble, TrainConfig, bars_has
 Maker = Callable[[int, tuple[int, ...]], Model]  # (seed, horizons) -> a model to fit
 
 
-def _rnn(cell: str) -> Maker:
-    return lambda seed, hs: RNNModel(RNNConfig(cell=cell, horizons=hs), TrainConfig(seed=seed))
+def _rnn(cell: str, anchor: bool = False) -> Maker:
+    return lambda seed, hs: RNNModel(
+        RNNConfig(cell=cell, horizons=hs, anchor=anchor), TrainConfig(seed=seed)
+    )
 
 
 ENSEMBLE = 3  # seeds in the gru-ens model
+NETS = ("gru", "gru-anchored", "lstm")  # the single networks (checkpointed after a backtest)
 
 
 MODELS: dict[str, Maker] = {
@@ -34,6 +37,7 @@ MODELS: dict[str, Maker] = {
     "gru-ens": lambda seed, hs: SeedEnsemble(
         RNNConfig(cell="gru", horizons=hs), TrainConfig(seed=seed), ENSEMBLE
     ),
+    "gru-anchored": _rnn("gru", anchor=True),
     "lstm": _rnn("lstm"),
     "rw": lambda seed, hs: baselines.RandomWalk(),
     "ewma": lambda seed, hs: baselines.EWMA(),
@@ -85,7 +89,7 @@ def folds(n: int, wf: WalkForward) -> list[tuple[int, int, int]]:
     return out
 
 
-def _concat(parts: list[Forecast]) -> Forecast:
+def concat(parts: list[Forecast]) -> Forecast:
     return Forecast(
         *(np.concatenate([getattr(p, k) for p in parts]) for k in Forecast.__dataclass_fields__)
     )
@@ -127,7 +131,7 @@ def run(
         series,
         pd.DatetimeIndex(bars.index),
         origins,
-        {m: _concat(p) for m, p in parts.items()},
+        {m: concat(p) for m, p in parts.items()},
         final=final,
         last_fold_data=bars_hash(bars.iloc[plan[-1][0] : plan[-1][1]]),
     )
@@ -156,10 +160,10 @@ def verdicts(scores: dict[int, dict[str, dict[str, float]]]) -> list[str]:
     """Plain sentences: for each network and horizon, which baselines it fails to beat on CRPS."""
     lines = []
     for h, table in scores.items():
-        for net in (m for m in table if m in ("gru", "lstm")):
+        for net in (m for m in table if m in NETS):
             worse = [
                 b
-                for b in ("rw", "ewma", "garch", "gbm")
+                for b in ("rw", "ewma", "garch", "garch-t", "gbm")
                 if b in table and table[net]["crps"] >= table[b]["crps"]
             ]
             if worse:
@@ -169,12 +173,13 @@ def verdicts(scores: dict[int, dict[str, dict[str, float]]]) -> list[str]:
     return lines
 
 
+def clean(v: float) -> float | None:
+    """A score for JSON: NaN (an undefined test) becomes null."""
+    return None if np.isnan(v) else round(v, 6)
+
+
 def to_json(bt: Backtest, data: str) -> dict[str, object]:
-    """The ``--json`` object: NaN (an undefined test) becomes null."""
-
-    def clean(v: float) -> float | None:
-        return None if np.isnan(v) else round(v, 6)
-
+    """The ``--json`` object."""
     return {
         "data": data,
         "bars": len(bt.index),
@@ -221,7 +226,7 @@ def rows(bt: Backtest) -> list[list[str]]:
 def save(bt: Backtest, data: str, out: Path) -> dict[str, list[Path]]:
     """Write plots and results.json into ``out``; checkpoint each network under OTEMACHI_HOME."""
     out.mkdir(parents=True, exist_ok=True)
-    nets = [m for m in bt.forecasts if m in ("gru", "lstm")]
+    nets = [m for m in bt.forecasts if m in NETS]
     star = ([*nets, *(m for m in bt.forecasts if m != "rw")] or ["rw"])[0]
     figures = plots.all_plots(bt, out, star)
     result = out / "results.json"

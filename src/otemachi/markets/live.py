@@ -37,6 +37,7 @@ class LiveState:
     """
 
     def __init__(self, net: RNNForecaster, capacity: int = 64) -> None:
+        _servable(net)
         self.net = net.eval()
         capacity = max(capacity, 1)
         cfg = net.cfg
@@ -168,6 +169,7 @@ class LiveState:
     def swap(self, net: RNNForecaster) -> None:
         """Use ``net`` from the next bar on, its hidden state warmed on each symbol's recent
         features (the same as running it from a zero state over those bars)."""
+        _servable(net)
         if net.cfg.n_features != self.ring.shape[2]:
             raise InvalidInput(f"the network takes {net.cfg.n_features} features, not "
                                f"{self.ring.shape[2]}")  # fmt: skip
@@ -249,6 +251,15 @@ class LiveState:
                   self.ring, self.head, self.filled)  # fmt: skip
         total = sum(a.nbytes for a in arrays) + self.hidden.numel() * self.hidden.element_size()
         return total / len(self.prev_close)
+
+
+def _servable(net: RNNForecaster) -> None:
+    """Refuse a network the live path cannot feed (an anchored one needs GARCH forecasts)."""
+    if net.cfg.anchor:
+        raise InvalidInput(
+            "this forecaster is anchored on GARCH-t, which the live path does not compute yet; "
+            "serve a free one (`otemachi markets train`)"
+        )
 
 
 def _zeros(net: RNNForecaster, capacity: int) -> torch.Tensor:

@@ -24,12 +24,22 @@ class RNNConfig:
     dropout: float = 0.1
     horizons: tuple[int, ...] = HORIZONS
     quantiles: tuple[float, ...] = QUANTILES
+    # Anchored: quantiles are a learned correction to GARCH-t's (anchor.py), whose volatility
+    # (one input per horizon) the network also reads; with the correction at zero it *is* GARCH-t.
+    anchor: bool = False
+
+    @property
+    def n_inputs(self) -> int:
+        """Features per bar, plus the anchor's inputs when anchored."""
+        return self.n_features + (len(self.horizons) if self.anchor else 0)
 
 
 class RNNForecaster(nn.Module):
     """Maps feature sequences to per-horizon quantiles (in volatility units) and an up-logit.
 
-    Quantiles never cross: the head emits the lowest one plus softplus increments.
+    Quantiles never cross. Free: the head emits the lowest one plus softplus increments.
+    Anchored: q = m + exp(s) * base + d (per target and horizon; the head starts at zero, so the
+    network starts as its anchor), then a running maximum over the quantiles.
     """
 
     x_mean: torch.Tensor
@@ -42,34 +52,50 @@ class RNNForecaster(nn.Module):
         self.cfg = cfg
         rnn = {"gru": nn.GRU, "lstm": nn.LSTM}[cfg.cell]
         self.rnn = rnn(
-            cfg.n_features,
+            cfg.n_inputs,
             cfg.hidden,
             cfg.layers,
             batch_first=True,
             dropout=cfg.dropout if cfg.layers > 1 else 0.0,
         )
         n_h, n_q = len(cfg.horizons), len(cfg.quantiles)
-        self.head = nn.Linear(cfg.hidden, n_h * (len(TARGETS) * n_q + 1))
+        self.width = len(TARGETS) * (n_q + 2 if cfg.anchor else n_q) + 1  # head outputs per horizon
+        self.head = nn.Linear(cfg.hidden, n_h * self.width)
+        if cfg.anchor:
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
         # Input standardisation and P(up) calibration, fit on training data and saved with weights.
-        self.register_buffer("x_mean", torch.zeros(cfg.n_features))
-        self.register_buffer("x_std", torch.ones(cfg.n_features))
+        self.register_buffer("x_mean", torch.zeros(cfg.n_inputs))
+        self.register_buffer("x_std", torch.ones(cfg.n_inputs))
         self.register_buffer("platt", torch.tensor([1.0, 0.0]))  # p = sigmoid(a * logit + b)
         # Per-quantile offsets from conformal recalibration on the validation fold.
         self.register_buffer("shift", torch.zeros(len(TARGETS), n_h, n_q))
 
     def forward(
-        self, x: torch.Tensor, state: State | None = None
+        self,
+        x: torch.Tensor,
+        state: State | None = None,
+        base: dict[str, torch.Tensor] | None = None,
     ) -> tuple[dict[str, torch.Tensor], State]:
-        """x: (B, T, F) raw features -> quantiles (B, T, H, Q) per target, logit (B, T, H)."""
+        """x: (B, T, F) raw inputs -> quantiles (B, T, H, Q) per target, logit (B, T, H).
+
+        ``base``: the anchor's quantiles per target, (B, T, H, Q); required when anchored.
+        """
         z = ((x - self.x_mean) / self.x_std).clamp(-10, 10)
         h, state = self.rnn(z, state)  # (B, T, hidden)
-        n_h, n_q = len(self.cfg.horizons), len(self.cfg.quantiles)
-        raw = self.head(h).unflatten(-1, (n_h, len(TARGETS) * n_q + 1))  # (B, T, H, 3Q+1)
+        n_q = len(self.cfg.quantiles)
+        raw = self.head(h).unflatten(-1, (len(self.cfg.horizons), self.width))  # (B, T, H, W)
         out = {}
         for i, name in enumerate(TARGETS):
-            part = raw[..., i * n_q : (i + 1) * n_q]  # (B, T, H, Q)
-            steps = F.softplus(part[..., 1:])
-            q = torch.cat([part[..., :1], part[..., :1] + steps.cumsum(-1)], dim=-1)
+            if self.cfg.anchor:
+                assert base is not None, "an anchored forecaster needs its anchor's quantiles"
+                part = raw[..., i * (n_q + 2) : (i + 1) * (n_q + 2)]  # (B, T, H, Q + 2)
+                scale = part[..., 1:2].clamp(-3, 3).exp()
+                q = part[..., :1] + scale * base[name] + part[..., 2:]
+            else:
+                part = raw[..., i * n_q : (i + 1) * n_q]  # (B, T, H, Q)
+                steps = F.softplus(part[..., 1:])
+                q = torch.cat([part[..., :1], part[..., :1] + steps.cumsum(-1)], dim=-1)
             out[name] = (q + self.shift[i]).cummax(dim=-1).values
         out["logit"] = raw[..., -1]  # (B, T, H)
         return out, state

@@ -114,3 +114,24 @@ def live_fan(bars: pd.DataFrame, docs: list[dict[str, Any]], path: Path) -> Path
     low.axhline(0.5, color="grey", lw=0.6)
     low.set_ylabel("P(up)")
     return save_figure(fig, path)
+
+
+def panel_crps(ratios: dict[int, dict[str, float]], path: Path) -> Path:
+    """Mean CRPS over the series of a panel backtest, relative to the random walk's, per model and
+    horizon (below 1 beats the naive forecast)."""
+    horizons = list(ratios)
+    models = [m for m in ratios[horizons[0]] if m != "rw"]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    width = 0.8 / max(len(models), 1)
+    for i, model in enumerate(models):
+        xs = np.arange(len(horizons)) + i * width
+        ax.bar(xs, [ratios[h][model] for h in horizons], width, label=model)
+    ax.axhline(1.0, color="k", lw=0.8)
+    ax.set_xticks(np.arange(len(horizons)) + width * (len(models) - 1) / 2)
+    ax.set_xticklabels([f"h = {h}" for h in horizons])
+    low = min(ratios[h][m] for h in horizons for m in models) if models else 0.9
+    ax.set_ylim(min(low, 1.0) - 0.02, 1.02)
+    ax.set_ylabel("CRPS / random walk's (mean over series)")
+    ax.set_title("panel backtest, out of sample")
+    ax.legend(fontsize=8, ncol=3)
+    return save_figure(fig, path)

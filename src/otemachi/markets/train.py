@@ -1,6 +1,7 @@
 """Training the recurrent forecaster: windows from history, pinball + BCE loss, early stopping on a
 purged validation fold, Platt-calibrated P(up), and safetensors checkpoints."""
 
+import copy
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
@@ -18,6 +19,8 @@ from otemachi.core.paths import artifact_dir
 from otemachi.core.seeding import rng
 from otemachi.core.store import Artifact, module_from
 from otemachi.core.training import Plan, fit
+from otemachi.markets import anchor as anchors
+from otemachi.markets.anchor import Anchor
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
 from otemachi.markets.model import TARGETS, RNNConfig, RNNForecaster
@@ -68,16 +71,58 @@ def _loss(
     return total + 0.1 * bce
 
 
+@dataclass(frozen=True)
+class Span:
+    """One series' share of a training run: origins from ``start`` whose targets end before
+    ``stop``."""
+
+    series: Series
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A span made ready: inputs and anchor up to ``stop``, targets purged for the training part
+    (before ``val_start``) and for the validation part (before ``stop``)."""
+
+    x: torch.Tensor  # (stop, F)
+    base: dict[str, torch.Tensor] | None
+    y_train: dict[str, torch.Tensor]
+    y_val: dict[str, torch.Tensor]
+    first: int
+    val_start: int
+
+    def run(self, net: RNNForecaster) -> dict[str, torch.Tensor]:
+        """The network over the whole span, from bar 0: outputs (T, ...) per key."""
+        out, _ = net(self.x[None], base=_take(self.base, slice(None), batch=True))
+        return {k: v[0] for k, v in out.items()}
+
+    def validation(self, net: RNNForecaster) -> tuple[dict[str, torch.Tensor], ...]:
+        """Outputs and targets on the validation part."""
+        sl = slice(self.val_start, None)
+        return {k: v[sl] for k, v in self.run(net).items()}, {
+            k: v[sl] for k, v in self.y_val.items()
+        }
+
+
 class RNNModel:
-    """The GRU/LSTM forecaster behind the walk-forward ``Model`` interface."""
+    """The GRU/LSTM forecaster behind the walk-forward ``Model`` interface. ``fit_many`` trains
+    one network on several series at once (a global model); each is scored in its own
+    volatility units, so no series dominates by its scale."""
 
     def __init__(self, cfg: RNNConfig, train: TrainConfig) -> None:
         self.cfg, self.train_cfg = cfg, train
         self.net: RNNForecaster | None = None
+        self.anchors: list[tuple[Series, Anchor | None]] = []
+        self.tuned = True  # False: a fine-tuning kept the weights it started from
 
     def fit(self, series: Series, start: int, stop: int) -> None:
-        tc = self.train_cfg
-        first = max(start, WARMUP)
+        self.fit_many([Span(series, start, stop)])
+
+    def _part(self, span: Span) -> _Part:
+        tc, stop = self.train_cfg, span.stop
+        first = max(span.start, WARMUP)
         val_start = int(stop - tc.val_frac * (stop - first))
         if not first + tc.window < val_start < stop:
             raise InvalidInput(
@@ -89,79 +134,124 @@ class RNNModel:
                 f"horizon {max(self.cfg.horizons)} is too long for a validation fold of "
                 f"{stop - val_start} bars; use horizons up to {(stop - val_start) // 2}"
             )
-        x = torch.tensor(series.features, dtype=torch.float32)
-        y_train, y_val = _normalised(series, val_start), _normalised(series, stop)
+        anchor = anchors.fit(span.series, span.start, stop) if self.cfg.anchor else None
+        self.anchors.append((span.series, anchor))
+        base = anchor.tensors() if anchor else None
+        return _Part(
+            anchors.inputs(span.series, anchor)[:stop],
+            _take(base, slice(None, stop)),
+            _normalised(span.series, val_start),
+            {k: v[:stop] for k, v in _normalised(span.series, stop).items()},
+            first,
+            val_start,
+        )
+
+    def fit_many(self, spans: list[Span], start_from: RNNForecaster | None = None) -> None:
+        """Train one network on every span; windows are drawn from each span in proportion to
+        how many it holds, and the validation loss pools every span's validation part.
+
+        ``start_from``: a fitted network to go on training (fine-tuning) instead of a new one;
+        its weights as they are stay a candidate, so early stopping keeps them when no epoch
+        beats them on the validation part (``self.tuned`` says which happened).
+        """
+        tc = self.train_cfg
+        self.anchors = []
+        parts = [self._part(span) for span in spans]
+        sizes = np.array([p.val_start - tc.window - p.first for p in parts], dtype=float)
         taus = torch.tensor(self.cfg.quantiles)
         gen = rng(tc.seed, "markets", "windows")
         keep = slice(tc.burn_in, None)  # the first burn_in steps of a window are not scored
+        train_x = torch.cat([p.x[p.first : p.val_start] for p in parts])
 
         def build() -> RNNForecaster:
+            if start_from is not None:
+                return copy.deepcopy(start_from)
             net = RNNForecaster(self.cfg)
-            net.x_mean.copy_(x[first:val_start].mean(0))
-            net.x_std.copy_(x[first:val_start].std(0).clamp_min(1e-6))
+            net.x_mean.copy_(train_x.mean(0))
+            net.x_std.copy_(train_x.std(0).clamp_min(1e-6))
             return net
 
-        def windows() -> Iterator[torch.Tensor]:
+        def windows() -> Iterator[list[tuple[_Part, slice]]]:
             for _ in range(tc.steps_per_epoch):
-                starts = gen.integers(first, val_start - tc.window, size=tc.batch)
-                yield torch.tensor(starts)[:, None] + torch.arange(tc.window)[None, :]  # (B, W)
+                which = gen.choice(len(parts), size=tc.batch, p=sizes / sizes.sum())
+                yield [
+                    (parts[k], slice(s, s + tc.window))
+                    for k in which
+                    for s in [int(gen.integers(parts[k].first, parts[k].val_start - tc.window))]
+                ]
 
-        def loss(net: RNNForecaster, idx: torch.Tensor) -> torch.Tensor:
-            out, _ = net(x[idx])
-            yb = {k: v[idx][:, keep] for k, v in y_train.items()}
+        def loss(net: RNNForecaster, batch: list[tuple[_Part, slice]]) -> torch.Tensor:
+            x = torch.stack([p.x[sl] for p, sl in batch])
+            base = None
+            if self.cfg.anchor:
+                base = {k: torch.stack([p.base[k][sl] for p, sl in batch]) for k in TARGETS}  # type: ignore[index]
+            out, _ = net(x, base=base)
+            yb = {
+                k: torch.stack([p.y_train[k][sl] for p, sl in batch])[:, keep]
+                for k in parts[0].y_train
+            }
             return _loss({k: v[:, keep] for k, v in out.items()}, yb, taus)
+
+        def validate(net: RNNForecaster) -> float:
+            out, y = _validation(net, parts)
+            return float(_loss(out, y, taus))
 
         plan = Plan(tc.max_epochs, tc.lr, "adamw", tc.weight_decay, clip=1.0, patience=tc.patience)
         net = fit(
             build, plan, windows, loss,
-            seed=tc.seed, description=f"train {self.cfg.cell}",
-            validate=lambda net: self._val_loss(net, x[:stop], y_val, val_start, taus),
+            seed=tc.seed, description=f"train {self.cfg.cell}", validate=validate,
         )  # fmt: skip
-        self._calibrate(net, x[:stop], y_val, val_start)
+        self.tuned = start_from is None or any(
+            not torch.equal(a, b)
+            for a, b in zip(net.parameters(), start_from.parameters(), strict=True)
+        )
+        _calibrate(net, *_validation(net, parts))
         self.net = net.eval()
 
-    @staticmethod
-    def _val_loss(
-        net: RNNForecaster,
-        x: torch.Tensor,
-        y: dict[str, torch.Tensor],
-        start: int,
-        taus: torch.Tensor,
-    ) -> float:
-        net.eval()
-        with torch.no_grad():
-            out, _ = net(x[None])
-            sl = slice(start, len(x))
-            return float(
-                _loss({k: v[0, sl] for k, v in out.items()}, {k: v[sl] for k, v in y.items()}, taus)
-            )
-
-    @staticmethod
-    def _calibrate(
-        net: RNNForecaster, x: torch.Tensor, y: dict[str, torch.Tensor], start: int
-    ) -> None:
-        """On the validation fold: shift each quantile so that its empirical level matches the
-        nominal one (conformal recalibration), and Platt-scale the up-logit."""
-        net.eval()
-        with torch.no_grad():
-            out = {k: v[0, start:] for k, v in net(x[None])[0].items()}
-        yv = {k: v[start : len(x)] for k, v in y.items()}
-        taus = torch.tensor(net.cfg.quantiles)
-        for i, name in enumerate(TARGETS):
-            for j in range(len(net.cfg.horizons)):
-                ok = ~torch.isnan(yv[name][:, j])
-                resid = yv[name][ok, j][:, None] - out[name][ok, j]  # (N, Q)
-                if len(resid) >= 50:
-                    net.shift[i, j] += torch.quantile(resid, taus, dim=0).diagonal()
-        logit, up = out["logit"].numpy(), yv["up"].numpy()
-        ok = ~np.isnan(up)
-        if len(np.unique(up[ok])) == 2:
-            fit = LogisticRegression(C=1e4).fit(logit[ok].reshape(-1, 1), up[ok])
-            net.platt.copy_(torch.tensor([fit.coef_[0, 0], fit.intercept_[0]]))
+    def fine_tuned(self, span: Span, tc: TrainConfig) -> "RNNModel":
+        """A copy of this fitted network trained on, and calibrated to, one more span (or kept
+        as is where training does not beat it on the span's validation part)."""
+        assert self.net is not None, "fit() before fine_tuned()"
+        tuned = RNNModel(self.cfg, tc)
+        tuned.fit_many([span], start_from=self.net)
+        return tuned
 
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
         assert self.net is not None, "fit() before predict()"
-        return forecast(self.net, series, origins)
+        found = [a for s, a in self.anchors if s is series]
+        assert found or not self.cfg.anchor, "an anchored network predicts series it was fit on"
+        return forecast(self.net, series, origins, found[0] if found else None)
+
+
+def _validation(
+    net: RNNForecaster, parts: list[_Part]
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Every part's validation outputs and targets, concatenated."""
+    net.eval()
+    with torch.no_grad():
+        runs = [p.validation(net) for p in parts]
+    return tuple(  # type: ignore[return-value]
+        {k: torch.cat([r[i][k] for r in runs]) for k in runs[0][i]} for i in (0, 1)
+    )
+
+
+def _calibrate(
+    net: RNNForecaster, out: dict[str, torch.Tensor], y: dict[str, torch.Tensor]
+) -> None:
+    """On the validation outputs: shift each quantile so that its empirical level matches the
+    nominal one (conformal recalibration), and Platt-scale the up-logit."""
+    taus = torch.tensor(net.cfg.quantiles)
+    for i, name in enumerate(TARGETS):
+        for j in range(len(net.cfg.horizons)):
+            ok = ~torch.isnan(y[name][:, j])
+            resid = y[name][ok, j][:, None] - out[name][ok, j]  # (N, Q)
+            if len(resid) >= 50:
+                net.shift[i, j] += torch.quantile(resid, taus, dim=0).diagonal()
+    logit, up = out["logit"].numpy(), y["up"].numpy()
+    ok = ~np.isnan(up)
+    if len(np.unique(up[ok])) == 2:
+        fit = LogisticRegression(C=1e4).fit(logit[ok].reshape(-1, 1), up[ok])
+        net.platt.copy_(torch.tensor([fit.coef_[0, 0], fit.intercept_[0]]))
 
 
 class SeedEnsemble:
@@ -181,11 +271,24 @@ class SeedEnsemble:
         return Forecast(*(np.mean([getattr(f, k) for f in parts], axis=0) for k in keys))
 
 
-def forecast(net: RNNForecaster, series: Series, origins: np.ndarray) -> Forecast:
+def _take(
+    base: dict[str, torch.Tensor] | None, idx: torch.Tensor | slice, batch: bool = False
+) -> dict[str, torch.Tensor] | None:
+    """The anchor's quantiles at ``idx`` (with a batch axis of one when ``batch``)."""
+    if base is None:
+        return None
+    return {k: v[idx][None] if batch else v[idx] for k, v in base.items()}
+
+
+def forecast(
+    net: RNNForecaster, series: Series, origins: np.ndarray, anchor: Anchor | None = None
+) -> Forecast:
     """Run the network over history once (stateful from bar 0) and read off the origins."""
-    x = torch.tensor(series.features[: int(origins.max()) + 1], dtype=torch.float32)
+    end = int(origins.max()) + 1
+    x = anchors.inputs(series, anchor)[:end]
+    base = _take(anchor.tensors() if anchor else None, slice(None, end), batch=True)
     with torch.no_grad():
-        out, _ = net.eval()(x[None])
+        out, _ = net.eval()(x[None], base=base)
         p_up = net.p_up(out["logit"][0]).numpy()[origins]
     unit = series.unit(origins)[..., None]  # (N, H, 1)
     q = {k: out[k][0].numpy()[origins] * unit for k in TARGETS}

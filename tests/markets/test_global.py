@@ -1,0 +1,143 @@
+"""Global models over several series: the anchored network starts as GARCH-t, one network trains
+on many series and fine-tunes on another, and a panel backtest never trains on a bar at or after
+the start of a test block, in any series."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from otemachi.cli import main
+from otemachi.core.errors import InvalidInput
+from otemachi.core.seeding import rng, torch_seeded
+from otemachi.markets import anchor, panel, synth
+from otemachi.markets.baselines import GarchT
+from otemachi.markets.features import build_series
+from otemachi.markets.forecast import Forecast, Series
+from otemachi.markets.live import LiveState
+from otemachi.markets.model import RNNConfig, RNNForecaster
+from otemachi.markets.train import RNNModel, Span, TrainConfig, forecast
+
+CFG = RNNConfig(hidden=8, layers=1, horizons=(1, 3))
+TINY = TrainConfig(seed=2, window=96, burn_in=32, batch=8, steps_per_epoch=3, max_epochs=2)
+
+
+def _bars(seed: int, n: int, start: str, omega: float = 2e-6) -> pd.DataFrame:
+    bars = synth.garch(n, rng(seed, "global-test"), omega=omega).bars
+    bars.index = pd.bdate_range(start, periods=n, tz="UTC", name="timestamp")
+    return bars
+
+
+def test_an_anchored_network_starts_as_garch_t(garch_bars: pd.DataFrame) -> None:
+    cfg = replace(CFG, anchor=True)
+    series = build_series(garch_bars, cfg.horizons)
+    with torch_seeded(0):
+        net = RNNForecaster(cfg)
+    origins = np.arange(1200, 1300)
+    got = forecast(net, series, origins, anchor.fit(series, 0, 1200))
+    garch = GarchT()
+    garch.fit(series, 0, 1200)
+    want = garch.predict(series, origins)
+    for key in ("ret_q", "high_q", "low_q"):
+        np.testing.assert_allclose(getattr(got, key), getattr(want, key), rtol=1e-4, atol=1e-7)
+
+
+def test_an_anchored_network_trains_and_its_quantiles_stay_in_order() -> None:
+    cfg = replace(CFG, anchor=True)
+    with torch_seeded(1):
+        net = RNNForecaster(cfg)
+        torch.nn.init.normal_(net.head.weight, std=2.0)  # far from the anchor
+        x = torch.randn(3, 50, cfg.n_inputs) * 3
+        base = {k: torch.randn(3, 50, 2, 5).sort(-1).values for k in ("ret", "high", "low")}
+        out, _ = net(x, base=base)
+    for key in ("ret", "high", "low"):
+        assert (out[key].diff(dim=-1) >= 0).all()
+
+
+def test_the_live_path_refuses_an_anchored_network() -> None:
+    with pytest.raises(InvalidInput, match="anchored"):
+        LiveState(RNNForecaster(replace(CFG, anchor=True)))
+
+
+def test_one_network_trains_on_several_series_then_fine_tunes_on_another() -> None:
+    series = [
+        build_series(_bars(i, 1100, "2001-01-01", 2e-6 * (1 + 3 * i)), (1, 3)) for i in range(3)
+    ]
+    model = RNNModel(CFG, TINY)
+    model.fit_many([Span(s, 0, 1000) for s in series[:2]])
+    origins = np.arange(1000, 1090)
+    for s in series[:2]:
+        f = model.predict(s, origins)
+        assert (np.diff(f.ret_q, axis=-1) >= 0).all() and np.isfinite(f.ret_q).all()
+    # A fine-tuning that cannot move (learning rate 0) keeps the weights it started from.
+    still = model.fine_tuned(Span(series[2], 0, 1000), replace(TINY, lr=0.0))
+    assert not still.tuned
+    assert model.net is not None and still.net is not None
+    for a, b in zip(model.net.parameters(), still.net.parameters(), strict=True):
+        assert torch.equal(a, b)
+    moved = model.fine_tuned(Span(series[2], 0, 1000), replace(TINY, lr=3e-2, max_epochs=4))
+    f = moved.predict(series[2], origins)
+    assert (np.diff(f.ret_q, axis=-1) >= 0).all() and np.isfinite(f.ret_q).all()
+
+
+def test_a_panel_never_trains_on_a_bar_of_a_test_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    bars = {
+        "early": _bars(1, 1500, "2000-01-03"),
+        "late": _bars(2, 1300, "2001-06-01", omega=8e-6),
+        "short": _bars(3, 700, "2003-01-01"),
+    }
+    tiny = lambda seed, hs: RNNModel(replace(CFG, horizons=hs), TINY)  # noqa: E731
+    monkeypatch.setitem(panel.GLOBAL, "global", tiny)
+    monkeypatch.setattr(panel, "FINE_TUNE", replace(TINY, max_epochs=1))
+    events: list[
+        tuple[str, list[tuple[int, int]]]
+    ] = []  # ("fit", [(series, stop)]) | ("predict", ...)
+    fit_many, predict = RNNModel.fit_many, RNNModel.predict
+
+    def record_fit(self: RNNModel, spans: list[Span], start_from: object = None) -> None:
+        events.append(("fit", [(id(s.series), s.stop) for s in spans]))
+        fit_many(self, spans, start_from)  # type: ignore[arg-type]
+
+    def record_predict(self: RNNModel, series: Series, origins: np.ndarray) -> Forecast:
+        events.append(("predict", [(id(series), int(origins.min()))]))
+        return predict(self, series, origins)
+
+    monkeypatch.setattr(RNNModel, "fit_many", record_fit)
+    monkeypatch.setattr(RNNModel, "predict", record_predict)
+    result = panel.run(bars, ["global", "transfer", "ewma"], (1, 3), refits=3)
+    assert set(result.backtests) == {"early", "late"}  # "short" never has enough history
+    times = {id(bt.series): bt.index for bt in result.backtests.values()}
+    assert [kind for kind, _ in events].count("fit") >= 4
+    # After every fit, the next forecast starts after the last bar it trained on, in any series.
+    for k, (kind, spans) in enumerate(events):
+        if kind != "fit":
+            continue
+        key, first = next(e[1][0] for e in events[k:] if e[0] == "predict")
+        assert all(times[s][stop - 1] < times[key][first] for s, stop in spans if s in times)
+    for bt in result.backtests.values():
+        assert np.all(np.diff(bt.origins) == 1)  # one contiguous out-of-sample stretch
+        for f in bt.forecasts.values():
+            assert (np.diff(f.ret_q, axis=-1) >= 0).all()
+    mean = result.mean_scores()
+    assert mean[1]["rw"]["crps_vs_rw"] == pytest.approx(1.0)
+    assert set(mean[3]) == {"rw", "global", "transfer", "ewma"}
+
+
+def test_panel_backtest_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = []
+    for i, start in enumerate(("2000-01-03", "2000-09-01")):
+        path = tmp_path / f"s{i}.csv"
+        _bars(10 + i, 1300, start).reset_index().to_csv(path, index=False)
+        paths.append(str(path))
+    args = ["markets", "backtest", "--data", ",".join(paths), "--model", "rw,ewma,garch-t"]
+    assert main([*args, "--horizons", "1,5", "--out", str(tmp_path / "out"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["series"]) == set(paths)
+    assert set(result["mean"]["5"]) == {"rw", "ewma", "garch-t"}
+    assert (tmp_path / "out" / "panel_crps.png").stat().st_size > 0
+    assert main(["markets", "backtest", "--data", f"{paths[0]},{paths[0]}"]) == 2
+    assert "twice" in capsys.readouterr().err
