@@ -55,3 +55,15 @@ def test_a_seed_ensemble_averages_its_members_in_quantile_space(garch_bars: pd.D
     for q in (got.ret_q, got.high_q, got.low_q):
         assert (np.diff(q, axis=-1) >= 0).all()  # quantiles stay in order
     assert ((got.p_up > 0) & (got.p_up < 1)).all()
+
+
+def test_one_global_network_on_several_series_is_stored_once(garch_bars: pd.DataFrame) -> None:
+    many = {"a": garch_bars, "b": garch_bars.iloc[200:]}
+    path, trained = train.train(many, "global", SETUP)
+    assert trained and path.name.startswith("global-gru-")
+    net, _ = train.load_version(path)
+    assert net.cfg == SETUP.model
+    assert train.train(many, "global", SETUP) == (path, False)
+    other, trained = train.train({"a": garch_bars}, "global", SETUP)
+    assert trained and other != path  # other series, another model
+    assert train.newest("global") == other

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +52,14 @@ def _bars(data_name: str, symbol: str | None) -> pd.DataFrame:
     return bars
 
 
+def _names(data_name: str) -> list[str]:
+    """The series named by --data (one, or a comma list), each once."""
+    names = [n.strip() for n in data_name.split(",") if n.strip()]
+    if len(set(names)) < len(names):
+        raise InvalidInput(f"--data names a series twice: {data_name}")
+    return names
+
+
 @data_app.command("list")
 def data_list() -> None:
     """Show the datasets bundled offline inside installed packages, with their date ranges."""
@@ -84,7 +93,7 @@ def backtest_cmd(
     Several --data (a,b,c): one calendar fold schedule for every series, global models fit on
     all of them at once, each series scored on its own and the means over series."""
     hs = options.ints(horizons, "--horizons")
-    names = [n.strip() for n in data_name.split(",") if n.strip()]
+    names = _names(data_name)
     if len(names) > 1:
         _panel_backtest(names, symbol, model, hs, out, as_json, seed)
         return
@@ -120,8 +129,6 @@ def _panel_backtest(
     as_json: bool,
     seed: int,
 ) -> None:
-    if len(set(names)) < len(names):
-        raise InvalidInput(f"--data names a series twice: {','.join(names)}")
     models = options.choices(model, PANEL_MODELS, "model(s)", PANEL_ALL)
     files.output_folder(out)
     result = panel.run({n: _bars(n, symbol) for n in names}, models, hs, seed=seed)
@@ -155,15 +162,20 @@ def train_cmd(
     seed: int = SEED,
     retrain: bool = typer.Option(False, "--retrain", help="Train anew and replace a stored one."),
 ) -> None:
-    """Train the forecaster on every bar of a series and store it (the live path loads it)."""
+    """Train the forecaster on every bar of a series and store it (the live path loads it).
+    Several --data (a,b,c): one global network on all of them, stored as global-<cell>."""
     cell = options.one(cell, ["gru", "lstm"], "--model")
-    bars = _bars(data_name, symbol)
-    setup = train.Setup(
-        RNNConfig(cell=cell, horizons=options.ints(horizons, "--horizons")),
-        train.TrainConfig(seed=seed),
-    )
-    name = data.short_name(data_name)
-    path, trained = train.train(bars, name, setup, retrain)
+    names = _names(data_name)
+    cfg = RNNConfig(cell=cell, horizons=options.ints(horizons, "--horizons"))
+    if len(names) > 1:
+        many = {data.short_name(n): _bars(n, symbol) for n in names}
+        setup = train.Setup(cfg, replace(train.GLOBAL_TRAIN, seed=seed))
+        path, trained = train.train(many, "global", setup, retrain)
+    else:
+        setup = train.Setup(cfg, train.TrainConfig(seed=seed))
+        path, trained = train.train(
+            _bars(data_name, symbol), data.short_name(data_name), setup, retrain
+        )
     console.print(f"{'trained and stored' if trained else 'already stored'}: {path}")
 
 

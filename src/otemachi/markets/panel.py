@@ -19,11 +19,9 @@ from otemachi.markets.evaluate import MODELS, Backtest
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
 from otemachi.markets.model import RNNConfig
-from otemachi.markets.train import RNNModel, Span, TrainConfig
+from otemachi.markets.train import GLOBAL_TRAIN, RNNModel, Span, TrainConfig
 
 GlobalMaker = Callable[[int, tuple[int, ...]], RNNModel]
-
-GLOBAL_TRAIN = TrainConfig(steps_per_epoch=50, max_epochs=40, patience=6)
 
 
 def _global(anchor: bool) -> GlobalMaker:

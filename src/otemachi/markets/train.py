@@ -295,6 +295,10 @@ def forecast(
     return Forecast(q["ret"], q["high"], q["low"], p_up)
 
 
+# A global network sees many series: more steps per epoch, more epochs, more patience.
+GLOBAL_TRAIN = TrainConfig(steps_per_epoch=50, max_epochs=40, patience=6)
+
+
 @dataclass(frozen=True)
 class Setup:
     """What a stored forecaster was made from (with the data's hash, its cache key)."""
@@ -344,17 +348,33 @@ def bars_hash(bars: pd.DataFrame) -> str:
     return hashlib.sha256(values.tobytes() + stamps.tobytes()).hexdigest()[:16]
 
 
-def train(bars: pd.DataFrame, name: str, setup: Setup, retrain: bool = False) -> tuple[Path, bool]:
+def train(
+    bars: pd.DataFrame | Mapping[str, pd.DataFrame],
+    name: str,
+    setup: Setup,
+    retrain: bool = False,
+) -> tuple[Path, bool]:
     """Fit the network on every bar (the last ``val_frac`` of them early-stop and calibrate it)
-    and store it; returns the checkpoint and whether it was trained now (False: already stored)."""
-    data, stored_as = bars_hash(bars), f"{stored_name(name)}-{setup.model.cell}"
+    and store it; returns the checkpoint and whether it was trained now (False: already stored).
+    Several series (name -> bars): one global network on all of them."""
+    if isinstance(bars, Mapping):
+        many = dict(bars)
+        names = "".join(f"{n}:{bars_hash(b)}" for n, b in sorted(many.items()))
+        data = hashlib.sha256(names.encode()).hexdigest()[:16]
+    else:
+        many, data = {name: bars}, bars_hash(bars)
+    stored_as = f"{stored_name(name)}-{setup.model.cell}"
     path = ARTIFACT.path(setup, data, stored_as).with_suffix(".safetensors")
 
     def make() -> bool:
         model = RNNModel(setup.model, setup.train)
-        model.fit(build_series(bars, setup.model.horizons), 0, len(bars))
-        span = {"bars": len(bars), "first": str(bars.index[0]), "last": str(bars.index[-1])}
-        save_model(model, stored_as, data, span)
+        hs = setup.model.horizons
+        model.fit_many([Span(build_series(b, hs), 0, len(b)) for b in many.values()])
+        span = {
+            n: {"bars": len(b), "first": str(b.index[0]), "last": str(b.index[-1])}
+            for n, b in many.items()
+        }
+        save_model(model, stored_as, data, span if len(many) > 1 else span[next(iter(span))])
         return True
 
     def stored() -> bool:
