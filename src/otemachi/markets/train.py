@@ -173,6 +173,11 @@ class RNNModel:
 
         def windows() -> Iterator[list[tuple[_Part, slice]]]:
             for _ in range(tc.steps_per_epoch):
+                if len(parts) == 1:
+                    one = parts[0]
+                    starts = gen.integers(one.first, one.val_start - tc.window, size=tc.batch)
+                    yield [(one, slice(s, s + tc.window)) for s in starts]
+                    continue
                 which = gen.choice(len(parts), size=tc.batch, p=sizes / sizes.sum())
                 yield [
                     (parts[k], slice(s, s + tc.window))
