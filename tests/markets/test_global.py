@@ -46,7 +46,7 @@ def test_an_anchored_network_starts_as_garch_t(garch_bars: pd.DataFrame) -> None
         np.testing.assert_allclose(getattr(got, key), getattr(want, key), rtol=1e-4, atol=1e-7)
 
 
-def test_an_anchored_network_trains_and_its_quantiles_stay_in_order() -> None:
+def test_an_anchored_networks_quantiles_stay_in_order_far_from_its_anchor() -> None:
     cfg = replace(CFG, anchor=True)
     with torch_seeded(1):
         net = RNNForecaster(cfg)
@@ -80,6 +80,7 @@ def test_one_network_trains_on_several_series_then_fine_tunes_on_another() -> No
     for a, b in zip(model.net.parameters(), still.net.parameters(), strict=True):
         assert torch.equal(a, b)
     moved = model.fine_tuned(Span(series[2], 0, 1000), replace(TINY, lr=3e-2, max_epochs=4))
+    assert moved.tuned
     f = moved.predict(series[2], origins)
     assert (np.diff(f.ret_q, axis=-1) >= 0).all() and np.isfinite(f.ret_q).all()
 
@@ -88,36 +89,43 @@ def test_a_panel_never_trains_on_a_bar_of_a_test_block(monkeypatch: pytest.Monke
     bars = {
         "early": _bars(1, 1500, "2000-01-03"),
         "late": _bars(2, 1300, "2001-06-01", omega=8e-6),
-        "short": _bars(3, 700, "2003-01-01"),
+        "short": _bars(3, 760, "2000-01-03"),  # ends before it could be tested
     }
+    by_length = {len(b): name for name, b in bars.items()}  # the lengths differ
     tiny = lambda seed, hs: RNNModel(replace(CFG, horizons=hs), TINY)  # noqa: E731
     monkeypatch.setitem(panel.GLOBAL, "global", tiny)
     monkeypatch.setattr(panel, "FINE_TUNE", replace(TINY, max_epochs=1))
-    events: list[
-        tuple[str, list[tuple[int, int]]]
-    ] = []  # ("fit", [(series, stop)]) | ("predict", ...)
+    events: list[tuple[str, list[tuple[str, int]], bool]] = []  # (kind, [(series, index)], tuning)
     fit_many, predict = RNNModel.fit_many, RNNModel.predict
 
     def record_fit(self: RNNModel, spans: list[Span], start_from: object = None) -> None:
-        events.append(("fit", [(id(s.series), s.stop) for s in spans]))
+        named = [(by_length[len(s.series.scale)], s.stop) for s in spans]
+        events.append(("fit", named, start_from is not None))
         fit_many(self, spans, start_from)  # type: ignore[arg-type]
 
     def record_predict(self: RNNModel, series: Series, origins: np.ndarray) -> Forecast:
-        events.append(("predict", [(id(series), int(origins.min()))]))
+        events.append(("predict", [(by_length[len(series.scale)], int(origins.min()))], False))
         return predict(self, series, origins)
 
     monkeypatch.setattr(RNNModel, "fit_many", record_fit)
     monkeypatch.setattr(RNNModel, "predict", record_predict)
     result = panel.run(bars, ["global", "transfer", "ewma"], (1, 3), refits=3)
-    assert set(result.backtests) == {"early", "late"}  # "short" never has enough history
-    times = {id(bt.series): bt.index for bt in result.backtests.values()}
-    assert [kind for kind, _ in events].count("fit") >= 4
-    # After every fit, the next forecast starts after the last bar it trained on, in any series.
-    for k, (kind, spans) in enumerate(events):
-        if kind != "fit":
-            continue
-        key, first = next(e[1][0] for e in events[k:] if e[0] == "predict")
-        assert all(times[s][stop - 1] < times[key][first] for s, stop in spans if s in times)
+    assert set(result.backtests) == {"early", "late"}
+    dates = [pd.Timestamp(d, tz="UTC") for d in result.dates]
+    fits = [k for k, e in enumerate(events) if e[0] == "fit"]
+    assert any(name == "short" for k in fits for name, _ in events[k][1])  # it trains the globals
+    for k in fits:
+        # The fold of a fit is that of the next forecast; every bar it trained on, in every
+        # series, lies before the fold's first date.
+        name, first = next(e[1][0] for e in events[k:] if e[0] == "predict")
+        start = max(d for d in dates if d <= bars[name].index[first])
+        assert bars[name].index[first] >= start
+        for series, stop in events[k][1]:
+            assert bars[series].index[stop - 1] < start
+        if events[k][2]:  # a fine-tuning: the global fit before it left its series out
+            tuned = events[k][1][0][0]
+            assert all(series != tuned for series, _ in events[k - 1][1])
+    assert any(e[2] for e in events)  # transfer fine-tuned at least once
     for bt in result.backtests.values():
         assert np.all(np.diff(bt.origins) == 1)  # one contiguous out-of-sample stretch
         for f in bt.forecasts.values():
@@ -125,6 +133,24 @@ def test_a_panel_never_trains_on_a_bar_of_a_test_block(monkeypatch: pytest.Monke
     mean = result.mean_scores()
     assert mean[1]["rw"]["crps_vs_rw"] == pytest.approx(1.0)
     assert set(mean[3]) == {"rw", "global", "transfer", "ewma"}
+
+
+def test_bars_after_the_training_span_change_nothing_a_global_network_learns() -> None:
+    cfg = replace(CFG, anchor=True)
+    clean = {i: _bars(20 + i, 1100, "2001-01-01") for i in range(2)}
+    future = {}
+    for i, bars in clean.items():
+        changed = bars.copy()
+        changed.iloc[1000:, :4] *= np.exp(rng(i, "future").normal(0, 0.05, (100, 1)))
+        future[i] = changed
+    weights = []
+    for version in (clean, future):
+        model = RNNModel(cfg, TINY)
+        model.fit_many([Span(build_series(b, cfg.horizons), 0, 1000) for b in version.values()])
+        assert model.net is not None
+        weights.append(model.net.state_dict())
+    for key in weights[0]:
+        assert torch.equal(weights[0][key], weights[1][key]), key
 
 
 def test_panel_backtest_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

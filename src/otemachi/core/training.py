@@ -71,8 +71,9 @@ def fit(
     steps_per_epoch
         Batches per epoch; required by the one-cycle schedule.
     validate
-        ``validate(model)`` -> a loss after each epoch; with ``plan.patience`` it stops early and
-        the weights of the best epoch are restored.
+        ``validate(model)`` -> a loss before training and after each epoch; with
+        ``plan.patience`` it stops early. The best weights are restored, which may be the initial
+        ones (a network built to start as a baseline stays one unless training beats it).
     """
     with torch_seeded(seed):
         model = build()

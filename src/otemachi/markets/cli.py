@@ -169,6 +169,8 @@ def train_cmd(
     cfg = RNNConfig(cell=cell, horizons=options.ints(horizons, "--horizons"))
     if len(names) > 1:
         many = {data.short_name(n): _bars(n, symbol) for n in names}
+        if len(many) < len(names):
+            raise InvalidInput(f"--data names two series with the same short name: {data_name}")
         setup = train.Setup(cfg, replace(train.GLOBAL_TRAIN, seed=seed))
         path, trained = train.train(many, "global", setup, retrain)
     else:

@@ -236,6 +236,8 @@ def save(bt: Backtest, data: str, out: Path) -> dict[str, list[Path]]:
     for net in nets:
         model = bt.final[net]
         assert isinstance(model, RNNModel)
+        if model.cfg.anchor:  # its GARCH fit is not stored, so nothing could load it
+            continue
         metrics = {f"crps_h{h}": bt.scores[h][net]["crps"] for h in bt.scores}
         ckpts.append(save_model(model, f"{name}-{net}-lastfold", bt.last_fold_data, metrics))
     return {"figures": figures, "results": [result], "checkpoints": ckpts}

@@ -25,7 +25,8 @@ class RNNConfig:
     horizons: tuple[int, ...] = HORIZONS
     quantiles: tuple[float, ...] = QUANTILES
     # Anchored: quantiles are a learned correction to GARCH-t's (anchor.py), whose volatility
-    # (one input per horizon) the network also reads; with the correction at zero it *is* GARCH-t.
+    # (one input per horizon) the network also reads; with the correction at zero its quantiles
+    # are GARCH-t's (P(up) starts at 0.5, then Platt scaling).
     anchor: bool = False
 
     @property

@@ -36,7 +36,8 @@ GLOBAL: dict[str, GlobalMaker] = {
     "global-anchored": _global(anchor=True),  # the same, its quantiles a correction to GARCH-t's
 }
 # Leave-one-series-out: per tested series, "global" fit on the *other* series, then fine-tuned on
-# this one's training span (or kept as is where that wins on the span's validation part).
+# this one's training span (its weights kept where fine-tuning does not beat them on the span's
+# validation part; recalibrated on the series either way).
 TRANSFER = "transfer"
 FINE_TUNE = TrainConfig(lr=3e-4, max_epochs=15, patience=3)
 MIN_TRAIN = 600  # bars of history (after WARMUP) before a series is trained on or tested
@@ -62,14 +63,15 @@ class Panel:
                 mean = {k: _mean([r[k] for r in rows]) for k in rows[0]}
                 ratios = [bt.scores[h][model]["crps"] / bt.scores[h]["rw"]["crps"]
                           for bt in self.backtests.values()]  # fmt: skip
-                mean["crps_vs_rw"] = float(np.mean(ratios))
+                mean["crps_vs_rw"] = _mean(ratios)
                 out[h][model] = mean
         return out
 
 
 def fold_dates(stamps: dict[str, np.ndarray], refits: int = 6) -> list[int]:
     """Test-block boundaries (ns since the epoch) from each series' bar times: the first where
-    40% of all bars lie before it, then ``refits`` equal steps in pooled bar count past the end."""
+    40% of all bars lie before it, then ``refits`` blocks of equal pooled bar count, the last
+    ending just after the last bar."""
     pooled = np.sort(np.concatenate(list(stamps.values())))
     cuts = [int(pooled[min(int(c * len(pooled)), len(pooled) - 1)])
             for c in np.linspace(0.4, 1.0, refits + 1)]  # fmt: skip
@@ -182,7 +184,9 @@ def _transfer(
         return net.predict(series[target], origins)
     net.fit_many(others)
     tuned = net.fine_tuned(own, replace(FINE_TUNE, seed=seed))
-    console.print(f"  {target}: {'fine-tuned' if tuned.tuned else 'kept as is (fine-tuning lost)'}")
+    console.print(
+        f"  {target}: {'fine-tuned' if tuned.tuned else 'global weights kept (fine-tuning lost)'}"
+    )
     return tuned.predict(series[target], origins)
 
 

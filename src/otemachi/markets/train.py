@@ -26,7 +26,7 @@ from otemachi.markets.forecast import Forecast, Series
 from otemachi.markets.model import TARGETS, RNNConfig, RNNForecaster
 
 ARTIFACT = Artifact(
-    "markets", "rnn", "markets.rnn", "rnn/1", "otemachi markets train --data NAME", "forecaster"
+    "markets", "rnn", "markets.rnn", "rnn/2", "otemachi markets train --data NAME", "forecaster"
 )
 
 
@@ -214,8 +214,8 @@ class RNNModel:
         self.net = net.eval()
 
     def fine_tuned(self, span: Span, tc: TrainConfig) -> "RNNModel":
-        """A copy of this fitted network trained on, and calibrated to, one more span (or kept
-        as is where training does not beat it on the span's validation part)."""
+        """A copy of this fitted network trained on one more span (its weights kept where no
+        epoch beats them on the span's validation part), then calibrated to that span."""
         assert self.net is not None, "fit() before fine_tuned()"
         tuned = RNNModel(self.cfg, tc)
         tuned.fit_many([span], start_from=self.net)
@@ -224,7 +224,8 @@ class RNNModel:
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
         assert self.net is not None, "fit() before predict()"
         found = [a for s, a in self.anchors if s is series]
-        assert found or not self.cfg.anchor, "an anchored network predicts series it was fit on"
+        if self.cfg.anchor and not found:
+            raise InvalidInput("an anchored network forecasts only the series it was fit on")
         return forecast(self.net, series, origins, found[0] if found else None)
 
 
