@@ -36,7 +36,6 @@ app.add_typer(models_app, name="models")
 
 ALL = [m for m in evaluate.MODELS if m not in ("lstm", "gru-ens", "gru-anchored")]
 PANEL_ALL = ["global", "ewma", "garch", "garch-t"]  # a panel backtest's "all"
-PANEL_MODELS = [*evaluate.MODELS, *panel.GLOBAL, panel.TRANSFER]
 # Options shared by the commands that read a series and fit networks on it.
 DATA = typer.Option(..., "--data", help=f"{', '.join(data.DATASETS)} or a CSV/Parquet path.")
 SYMBOL = typer.Option(None, "--symbol", help="Symbol to pick when the file has a symbol column.")
@@ -129,7 +128,7 @@ def _panel_backtest(
     as_json: bool,
     seed: int,
 ) -> None:
-    models = options.choices(model, PANEL_MODELS, "model(s)", PANEL_ALL)
+    models = options.choices(model, panel.NAMES, "model(s)", PANEL_ALL)
     files.output_folder(out)
     result = panel.run({n: _bars(n, symbol) for n in names}, models, hs, seed=seed)
     saved = panel.save(result, out)

@@ -40,6 +40,7 @@ GLOBAL: dict[str, GlobalMaker] = {
 # validation part; recalibrated on the series either way).
 TRANSFER = "transfer"
 FINE_TUNE = TrainConfig(lr=3e-4, max_epochs=15, patience=3)
+NAMES = [*MODELS, *GLOBAL, TRANSFER]  # every model a panel backtest can run
 MIN_TRAIN = 600  # bars of history (after WARMUP) before a series is trained on or tested
 
 
@@ -88,10 +89,9 @@ def run(
 ) -> Panel:
     """Walk-forward backtest of ``models`` (global ones from GLOBAL, others from
     evaluate.MODELS) on every series in ``bars`` with one calendar fold schedule."""
-    known = [*MODELS, *GLOBAL, TRANSFER]
-    unknown = [m for m in models if m not in known]
+    unknown = [m for m in models if m not in NAMES]
     if unknown:
-        raise InvalidInput(f"unknown model(s) {unknown}; choose from {known}")
+        raise InvalidInput(f"unknown model(s) {unknown}; choose from {NAMES}")
     if len(bars) < 2:
         raise InvalidInput("a panel backtest needs at least two series")
     models = ["rw", *[m for m in models if m != "rw"]]
