@@ -164,6 +164,11 @@ def test_panel_backtest_command(tmp_path: Path, capsys: pytest.CaptureFixture[st
     result = json.loads(capsys.readouterr().out)
     assert set(result["series"]) == set(paths)
     assert set(result["mean"]["5"]) == {"rw", "ewma", "garch-t"}
+    for series in result["series"].values():
+        scores = series["horizons"]["1"]
+        assert scores["garch-t"]["dm_pvalue_vs_garch_t"] is None  # no test against itself
+        assert 0 <= scores["ewma"]["dm_pvalue_vs_garch_t"] <= 1
+    assert "dm_pvalue_vs_rw" not in result["mean"]["1"]["ewma"]
     assert (tmp_path / "out" / "panel_crps.png").stat().st_size > 0
     assert main(["markets", "backtest", "--data", f"{paths[0]},{paths[0]}"]) == 2
     assert "twice" in capsys.readouterr().err

@@ -29,6 +29,7 @@ def _rnn(cell: str, anchor: bool = False) -> Maker:
 
 
 ENSEMBLE = 3  # seeds in the gru-ens model
+STRONGEST = "garch-t"  # the baseline every model is also tested against (Diebold-Mariano)
 NETS = ("gru", "gru-anchored", "lstm")  # the single networks (checkpointed after a backtest)
 
 
@@ -153,6 +154,11 @@ def score(bt: Backtest) -> dict[int, dict[str, dict[str, float]]]:
             )
             for name, f in bt.forecasts.items()
         }
+        if STRONGEST in bt.forecasts:  # also test every model against the strongest baseline
+            ref = metrics.pinball_series(y[ok], bt.forecasts[STRONGEST].ret_q[ok, j], taus)
+            for name, f in bt.forecasts.items():
+                loss = metrics.pinball_series(y[ok], f.ret_q[ok, j], taus)
+                out[h][name]["dm_pvalue_vs_garch_t"] = metrics.diebold_mariano(loss, ref, h)
     return out
 
 

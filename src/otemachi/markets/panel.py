@@ -53,15 +53,16 @@ class Panel:
     dates: list[int]  # fold boundaries, ns since the epoch (UTC)
 
     def mean_scores(self) -> dict[int, dict[str, dict[str, float]]]:
-        """Per horizon and model: each metric averaged over the series, and ``crps_vs_rw``, the
-        mean over series of the model's CRPS divided by the random walk's."""
+        """Per horizon and model: each metric but the p-values averaged over the series, and
+        ``crps_vs_rw``, the mean over series of the model's CRPS divided by the random walk's."""
         first = next(iter(self.backtests.values())).scores
         out: dict[int, dict[str, dict[str, float]]] = {}
         for h, table in first.items():
             out[h] = {}
             for model in table:
                 rows = [bt.scores[h][model] for bt in self.backtests.values()]
-                mean = {k: _mean([r[k] for r in rows]) for k in rows[0]}
+                # p-values are per series: a mean of them is no test
+                mean = {k: _mean([r[k] for r in rows]) for k in rows[0] if "pvalue" not in k}
                 ratios = [bt.scores[h][model]["crps"] / bt.scores[h]["rw"]["crps"]
                           for bt in self.backtests.values()]  # fmt: skip
                 mean["crps_vs_rw"] = _mean(ratios)
