@@ -4,7 +4,7 @@ backtest leaves behind (plots, results.json, tables, checkpoints of the networks
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +22,12 @@ from otemachi.markets.train import RNNModel, SeedEnsemble, TrainConfig, bars_has
 Maker = Callable[[int, tuple[int, ...]], Model]  # (seed, horizons) -> a model to fit
 
 
-def _rnn(cell: str, anchor: bool = False) -> Maker:
+def rnn(
+    cell: str, anchor: bool = False, train: TrainConfig = TrainConfig()
+) -> Callable[[int, tuple[int, ...]], RNNModel]:
+    """A maker of one network: ``train`` with the run's seed, ``cell`` over the run's horizons."""
     return lambda seed, hs: RNNModel(
-        RNNConfig(cell=cell, horizons=hs, anchor=anchor), TrainConfig(seed=seed)
+        RNNConfig(cell=cell, horizons=hs, anchor=anchor), replace(train, seed=seed)
     )
 
 
@@ -34,12 +37,12 @@ NETS = ("gru", "gru-anchored", "lstm")  # the single networks (checkpointed afte
 
 
 MODELS: dict[str, Maker] = {
-    "gru": _rnn("gru"),
+    "gru": rnn("gru"),
     "gru-ens": lambda seed, hs: SeedEnsemble(
         RNNConfig(cell="gru", horizons=hs), TrainConfig(seed=seed), ENSEMBLE
     ),
-    "gru-anchored": _rnn("gru", anchor=True),
-    "lstm": _rnn("lstm"),
+    "gru-anchored": rnn("gru", anchor=True),
+    "lstm": rnn("lstm"),
     "rw": lambda seed, hs: baselines.RandomWalk(),
     "ewma": lambda seed, hs: baselines.EWMA(),
     "garch": lambda seed, hs: baselines.Garch(),

@@ -18,22 +18,12 @@ from otemachi.markets import evaluate, plots
 from otemachi.markets.evaluate import MODELS, Backtest
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
-from otemachi.markets.model import RNNConfig
 from otemachi.markets.train import GLOBAL_TRAIN, RNNModel, Span, TrainConfig
 
-GlobalMaker = Callable[[int, tuple[int, ...]], RNNModel]
-
-
-def _global(anchor: bool) -> GlobalMaker:
-    return lambda seed, hs: RNNModel(
-        RNNConfig(horizons=hs, anchor=anchor),
-        replace(GLOBAL_TRAIN, seed=seed),
-    )
-
-
-GLOBAL: dict[str, GlobalMaker] = {
-    "global": _global(anchor=False),  # one GRU over every series
-    "global-anchored": _global(anchor=True),  # the same, its quantiles a correction to GARCH-t's
+GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel]] = {
+    "global": evaluate.rnn("gru", train=GLOBAL_TRAIN),  # one GRU over every series
+    # the same, its quantiles a correction to GARCH-t's
+    "global-anchored": evaluate.rnn("gru", anchor=True, train=GLOBAL_TRAIN),
 }
 # Leave-one-series-out: per tested series, "global" fit on the *other* series, then fine-tuned on
 # this one's training span (its weights kept where fine-tuning does not beat them on the span's

@@ -87,7 +87,8 @@ class _Part:
     (before ``val_start``) and for the validation part (before ``stop``)."""
 
     x: torch.Tensor  # (stop, F)
-    base: dict[str, torch.Tensor] | None
+    anchor: Anchor | None
+    base: dict[str, torch.Tensor] | None  # the anchor's quantiles up to ``stop``
     y_train: dict[str, torch.Tensor]
     y_val: dict[str, torch.Tensor]
     first: int
@@ -135,10 +136,10 @@ class RNNModel:
                 f"{stop - val_start} bars; use horizons up to {(stop - val_start) // 2}"
             )
         anchor = anchors.fit(span.series, span.start, stop) if self.cfg.anchor else None
-        self.anchors.append((span.series, anchor))
         base = anchor.tensors() if anchor else None
         return _Part(
             anchors.inputs(span.series, anchor)[:stop],
+            anchor,
             _take(base, slice(None, stop)),
             _normalised(span.series, val_start),
             {k: v[:stop] for k, v in _normalised(span.series, stop).items()},
@@ -155,8 +156,8 @@ class RNNModel:
         beats them on the validation part (``self.tuned`` says which happened).
         """
         tc = self.train_cfg
-        self.anchors = []
         parts = [self._part(span) for span in spans]
+        self.anchors = [(span.series, part.anchor) for span, part in zip(spans, parts, strict=True)]
         sizes = np.array([p.val_start - tc.window - p.first for p in parts], dtype=float)
         taus = torch.tensor(self.cfg.quantiles)
         gen = rng(tc.seed, "markets", "windows")
@@ -173,7 +174,7 @@ class RNNModel:
 
         def windows() -> Iterator[list[tuple[_Part, slice]]]:
             for _ in range(tc.steps_per_epoch):
-                if len(parts) == 1:
+                if len(parts) == 1:  # one draw for the batch, as one-series training always did
                     one = parts[0]
                     starts = gen.integers(one.first, one.val_start - tc.window, size=tc.batch)
                     yield [(one, slice(s, s + tc.window)) for s in starts]
@@ -380,7 +381,7 @@ def train(
             n: {"bars": len(b), "first": str(b.index[0]), "last": str(b.index[-1])}
             for n, b in many.items()
         }
-        save_model(model, stored_as, data, span if len(many) > 1 else span[next(iter(span))])
+        save_model(model, stored_as, data, span if len(many) > 1 else next(iter(span.values())))
         return True
 
     def stored() -> bool:
