@@ -11,8 +11,10 @@ if [ "${1:-}" = venv ]; then
 else
   # Debian packages the systems use: markets' Redis bus, signatures' PostgreSQL store,
   # picking's voices (espeak-ng speaks questions; espeak-ng and festival speak the recogniser's
-  # training speech; flite is a third synthesiser the speech benchmark tests on)
-  PACKAGES=(redis-server postgresql espeak-ng festival festvox-kallpc16k festvox-us-slt-hts flite)
+  # training speech; flite is a third synthesiser the speech benchmark tests on), and the browser
+  # the web app's tests drive (Playwright cannot download its own here)
+  PACKAGES=(redis-server postgresql espeak-ng festival festvox-kallpc16k festvox-us-slt-hts flite
+            chromium)
 fi
 
 missing=()

@@ -3,6 +3,7 @@
 RedisServer: redis-server with its append-only file on (so a restart keeps the streams).
 PostgresServer: a throwaway cluster (initdb + pg_ctl). PostgreSQL refuses to run as root, so as
 root the cluster belongs to, and runs as, the unprivileged ``postgres`` user.
+AppServer: ``otemachi serve`` (uvicorn) in its own process.
 """
 
 import glob
@@ -10,10 +11,12 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 
@@ -51,6 +54,36 @@ class RedisServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+class AppServer:
+    """``otemachi serve`` on a free port, with ``env`` added to this process's environment; its
+    log goes to ``log``."""
+
+    def __init__(self, log: Path, env: dict[str, str] | None = None) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        cmd = [sys.executable, "-m", "otemachi.cli", "serve", "--host", "127.0.0.1"]
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [*cmd, "--port", str(self.port)], env={**os.environ, **(env or {})},
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=2).raise_for_status()
+                return
+            except httpx.HTTPError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"no server: {log.read_text()[-2000:]}") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
 
 
 def _free_port() -> int:

@@ -1,13 +1,12 @@
-import socket
-import subprocess
-import sys
-import time
+import re
+from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
 
 from otemachi import __version__
 from otemachi.server import create_app
+from tests.services import AppServer
 
 
 def test_healthz_and_pages() -> None:
@@ -17,31 +16,23 @@ def test_healthz_and_pages() -> None:
     for system in ("markets", "picking", "signatures"):
         assert f'href="/{system}"' in landing
         assert client.get(f"/{system}/").status_code == 200
+    for page in ("/", "/markets", "/picking", "/signatures"):  # every asset is served here
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+        assert assets and all(client.get(a).status_code == 200 for a in assets), page
+        assert "http://" not in html and "https://" not in html  # no CDN
+    scripts = [client.get(f"/static/{s}.js").text for s in ("markets", "picking", "signatures")]
+    imports = {m for js in scripts for m in re.findall(r'from "\./([^"]+)"', js)}
+    assert imports == {"app.js"} and client.get("/static/recorder.js").status_code == 200
+    assert set(client.get("/api/systems").json()) == {"markets", "picking", "signatures"}
     assert "/healthz" in client.get("/openapi.json").json()["paths"]
     assert client.get("/docs").status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_healthz_through_real_uvicorn() -> None:
-    port = _free_port()
-    cmd = [sys.executable, "-m", "otemachi.cli", "serve", "--host", "127.0.0.1"]
-    proc = subprocess.Popen([*cmd, "--port", str(port)], stderr=subprocess.PIPE)
+def test_healthz_through_real_uvicorn(tmp_path: Path) -> None:
+    server = AppServer(tmp_path / "server.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                resp = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-                assert time.monotonic() < deadline, "server did not start within 60 s"
-                time.sleep(0.3)
+        resp = httpx.get(f"{server.url}/healthz", timeout=5)
         assert resp.status_code == 200 and resp.json()["status"] == "ok"
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        server.stop()

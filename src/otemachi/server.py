@@ -1,18 +1,17 @@
-"""The FastAPI app: /healthz, the docs, a landing page, and each system's router and pages."""
+"""The FastAPI app: /healthz, the docs, each system's JSON router, and the browser app."""
 
 import math
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from otemachi import __version__
+from otemachi import __version__, web
 from otemachi.bodylimit import BodyLimit
 from otemachi.core.errors import OtemachiError, RateLimited
 from otemachi.markets import api as markets_api
 from otemachi.picking import api as picking_api
 from otemachi.signatures import api as signatures_api
-from otemachi.systems import SYSTEMS
 
 ROUTERS = {"markets": markets_api, "picking": picking_api, "signatures": signatures_api}
 
@@ -26,17 +25,6 @@ class Settings(BaseSettings):
     signatures_store: str | None = None  # SQLite path or postgresql://; default under HOME
     signatures_base: str = ""  # the base's settings, e.g. "dev_writers=80,epochs=5"
     max_body: int = 32 * 1024 * 1024  # bytes; larger requests are refused before they are read
-
-
-def _landing() -> str:
-    items = "".join(
-        f'<li><a href="/{name}">{name}</a>: {s.summary}</li>' for name, s in SYSTEMS.items()
-    )
-    return (
-        "<!doctype html><html><head><title>otemachi</title></head><body>"
-        f"<h1>otemachi {__version__}</h1><ul>{items}</ul>"
-        '<p><a href="/docs">API docs</a> · <a href="/healthz">health</a></p></body></html>'
-    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,11 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def landing() -> str:
-        return _landing()
-
     for name, module in ROUTERS.items():
         app.include_router(module.router, prefix=f"/api/{name}", tags=[name])
-        app.include_router(module.pages, prefix=f"/{name}", include_in_schema=False)
+    web.mount(app)
     return app

@@ -1,5 +1,5 @@
 """HTTP face of otemachi.markets: the JSON router (datasets, models, the latest live forecast
-of a symbol, a WebSocket of live forecasts) and the HTML page. Live forecasts come from the
+of a symbol, a WebSocket of live forecasts, a WebSocket replay). Live forecasts come from the
 Redis stream named by ``OTEMACHI_MARKETS_BUS`` (``redis://HOST:PORT``)."""
 
 import asyncio
@@ -7,16 +7,14 @@ import functools
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse
 
 from otemachi.core.errors import InvalidInput, NotFound, OtemachiError, SetupError
-from otemachi.markets import data, evaluate
+from otemachi.markets import data, evaluate, replay
 from otemachi.markets.redis_bus import RedisBus
 
 MAX_SYMBOLS = 1000
 
 router = APIRouter()
-pages = APIRouter()
 
 
 @router.get("/datasets")
@@ -69,9 +67,7 @@ async def live(socket: WebSocket, symbols: str = "") -> None:
         bus = _bus(socket.app.state.markets_bus)
         await asyncio.to_thread(bus.follow, last, 0)  # pin "now" before the client hears back
     except OtemachiError as e:
-        await socket.accept()
-        await socket.send_json({"error": type(e).__name__, "detail": str(e)})
-        await socket.close(code=1011 if e.http_status >= 500 else 1008)
+        await _refuse(socket, e)
         return
     await socket.accept()
     gone = asyncio.ensure_future(socket.receive())  # done when the client leaves
@@ -87,11 +83,43 @@ async def live(socket: WebSocket, symbols: str = "") -> None:
         gone.cancel()
 
 
-@pages.get("/", response_class=HTMLResponse)
-def page() -> str:
-    """The markets page."""
-    rows = "".join(f"<li><b>{k}</b>: {d.description}</li>" for k, d in data.DATASETS.items())
-    return (
-        "<h1>markets</h1><p>Probabilistic multi-horizon forecasts, evaluated walk-forward. "
-        f"Run <code>otemachi markets backtest --data NAME</code>.</p><ul>{rows}</ul>"
-    )
+async def _refuse(socket: WebSocket, e: OtemachiError) -> None:
+    """Accept, say what was wrong as {"error", "detail"}, and close."""
+    await socket.accept()
+    await socket.send_json({"error": type(e).__name__, "detail": str(e)})
+    await socket.close(code=1011 if e.http_status >= 500 else 1008)
+
+
+@router.websocket("/replay")
+async def replay_socket(
+    socket: WebSocket, data: str = "", bars: int = 200, speed: float = 10.0
+) -> None:
+    """Replay the last ``bars`` bars of bundled datasets ``data`` (comma-separated) through the
+    stored forecaster, ``speed`` bar times per second (at most 1000). First frame: symbols,
+    horizons, quantile levels, model version and each symbol's warm-up closes; then one frame per
+    bar time: ``{time, bars: {symbol: {open, high, low, close}}, forecasts: [...]}``, each
+    forecast as the live stream publishes it; last: ``{"end": true, "frames": N}``."""
+    try:
+        if not 0 < speed <= 1000:
+            raise InvalidInput(f"speed must lie in (0, 1000] bar times per second, got {speed}")
+        run = await asyncio.to_thread(replay.Replay.open, data, bars)
+    except OtemachiError as e:
+        await _refuse(socket, e)
+        return
+    await socket.accept()
+    gone = asyncio.ensure_future(socket.receive())  # done when the client leaves
+    sent = 0
+    try:
+        await socket.send_json({"start": run.start()})
+        for frame in run.frames():
+            if gone.done():
+                return
+            await socket.send_json(frame)
+            sent += 1
+            await asyncio.sleep(1 / speed)
+        await socket.send_json({"end": True, "frames": sent})
+        await socket.close()
+    except WebSocketDisconnect:
+        return
+    finally:
+        gone.cancel()

@@ -11,11 +11,16 @@ from otemachi.core.report import save_figure
 from otemachi.picking.world import Camera, box_bounds, world_to_pixel
 
 
-def mark(rgb: np.ndarray, box: tuple[float, ...], destination: str, label: str = "") -> Image.Image:
-    """The image with the chosen candidate in red and the destination box in green."""
-    img = Image.fromarray(rgb).resize(
+def enlarged(rgb: np.ndarray) -> Image.Image:
+    """The camera image at twice its size (nearest neighbour), as pictures of it are shown."""
+    return Image.fromarray(rgb).resize(
         (rgb.shape[1] * 2, rgb.shape[0] * 2), Image.Resampling.NEAREST
     )
+
+
+def mark(rgb: np.ndarray, box: tuple[float, ...], destination: str, label: str = "") -> Image.Image:
+    """The image with the chosen candidate in red and the destination box in green."""
+    img = enlarged(rgb)
     draw = ImageDraw.Draw(img)
     draw.rectangle([2 * v for v in box], outline=(230, 20, 20), width=3)
     x0, x1, y0, y1 = box_bounds(destination)

@@ -1,5 +1,5 @@
 """HTTP face of otemachi.signatures: enrol, verify and delete people over the model store, behind
-API keys and rate limits, and the HTML page. The store is ``OTEMACHI_SIGNATURES_STORE`` (a SQLite
+API keys and rate limits. The store is ``OTEMACHI_SIGNATURES_STORE`` (a SQLite
 path or ``postgresql://...``; default SQLite under OTEMACHI_HOME) and the base is chosen by
 ``OTEMACHI_SIGNATURES_BASE`` (for example ``dev_writers=80,calib_writers=10,epochs=5``)."""
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
-from fastapi.responses import HTMLResponse
 
 from otemachi.core.errors import InvalidInput
 from otemachi.signatures import base as bases
@@ -19,7 +18,6 @@ from otemachi.signatures.security import RateLimit
 from otemachi.signatures.store import UserStore, open_store
 
 router = APIRouter()
-pages = APIRouter()
 Key = Annotated[str | None, Header(alias="X-API-Key")]
 
 
@@ -158,14 +156,3 @@ def users(
     if not 1 <= limit <= 1000:
         raise InvalidInput(f"limit must lie between 1 and 1000, got {limit}")
     return {"users": svc.store.users(after, limit), "total": svc.store.count()}
-
-
-@pages.get("/", response_class=HTMLResponse)
-def page() -> str:
-    """The signatures page."""
-    return (
-        "<h1>signatures</h1><p>Offline signature verification from 1-5 references per person. "
-        "Enrol and verify over <code>/api/signatures/users/{user_id}/enroll</code> and "
-        "<code>/verify</code> with an API key from <code>otemachi signatures keys create</code>."
-        "</p>"
-    )
