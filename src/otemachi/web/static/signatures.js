@@ -64,9 +64,9 @@ async function verify() {
     const v = await call(`/api/signatures/users/${user("verify-user")}/verify`,
       { method: "POST", body: form, headers: headers() });
     say($("message"), "");
-    const top = Math.max(v.score, v.threshold) * 1.25 || 1;
-    const low = Math.min(0, v.score, v.threshold);
-    const at = (x) => `${(100 * (x - low)) / (top - low)}%`;
+    // the threshold in the middle; the score left (forged side) or right (genuine side) of it
+    const span = Math.max(2 * Math.abs(v.score - v.threshold), 0.5 * Math.abs(v.threshold), 1e-6);
+    const at = (x) => `${Math.max(0, Math.min(100, 50 + (50 * (x - v.threshold)) / span))}%`;
     $("verdict").innerHTML =
       `<p class="msg ${v.genuine ? "good" : "error"}" id="decision"><b>${v.genuine ? "genuine" : "forged"}</b>` +
       ` · score ${fmt(v.score, 4)} vs threshold ${fmt(v.threshold, 4)}</p>` +
@@ -98,6 +98,7 @@ async function main() {
   try {
     const methods = await call("/api/signatures/methods");
     $("method").replaceChildren(...methods.map((m) => new Option(m, m)));
+    if (methods.includes("svdd")) $("method").value = "svdd"; // the service's default
   } catch (e) {
     say($("message"), e.message, "error");
   }
