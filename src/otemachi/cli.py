@@ -67,6 +67,7 @@ def demo(
         run(report)
         console.print(f"{name} demo finished in {time.perf_counter() - start:.1f}s")
     console.print(f"report written to {report.write()}")
+    console.print("serve the app: otemachi serve (then open http://127.0.0.1:8000/)")
 
 
 @app.command()

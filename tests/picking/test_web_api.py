@@ -53,9 +53,10 @@ def test_execute_moves_the_object_into_the_box() -> None:
         ("scene", {}, "exactly one of seed"),
         ("scene", {"seed": 1, "scene": DUCK}, "exactly one of seed"),
         ("scene", {"scene": {"objects": []}}, "at least one object"),
+        ("scene", {"scene": DUCK, "mark": {"box": [0, 0, 1e308, 5], "destination": "tl"}}, "box"),
         ("execute", {"scene": DUCK, "target": "x", "destination": "br"}, "no object 'x'"),
     ],
 )
 def test_bad_requests_say_what_was_wrong(route: str, body: dict[str, object], says: str) -> None:
     reply = TestClient(create_app()).post(f"/api/picking/{route}", json=body)
-    assert reply.status_code == 422 and says in reply.json()["detail"], reply.text
+    assert reply.status_code == 422 and says in str(reply.json()["detail"]), reply.text

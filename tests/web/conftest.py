@@ -1,5 +1,6 @@
-"""A served app with small stored models of every system, and Debian's Chromium driven by
-Playwright, with a fake microphone that plays a WAV espeak-ng spoke."""
+"""A served app with small stored models of every system and a real redis-server as its markets
+bus, and Debian's Chromium driven by Playwright, with a fake microphone that plays a WAV
+espeak-ng spoke."""
 
 import dataclasses
 import os
@@ -15,6 +16,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from otemachi.core.seeding import torch_seeded
 from otemachi.markets import train as markets_train
 from otemachi.markets.model import RNNConfig, RNNForecaster
+from otemachi.picking import detect as picking_detect
 from otemachi.picking import model as picking_model
 from otemachi.picking import speech
 from otemachi.picking import train as picking_train
@@ -24,12 +26,13 @@ from otemachi.signatures import data as signatures_data
 from otemachi.signatures import train as signatures_train
 from otemachi.signatures.api import base_config
 from otemachi.signatures.store import open_store
-from tests.services import AppServer
+from tests.services import AppServer, RedisServer
 
 SIGNATURES_BASE = "dev_writers=30,calib_writers=6,epochs=2,n_negatives=50"
 GROUNDER = picking_model.GroundConfig(
     text_examples=800, reader_epochs=2, looks_scenes=10, looks_epochs=2, fit_scenes=3, fit_steps=2
 )
+DETECTOR = picking_detect.DetectorConfig(width=8)
 SPOKEN = "move the duck to the bottom right box"
 ARTIFACTS = Path(os.environ.get("OTEMACHI_TEST_ARTIFACTS", "test-artifacts")) / "browser"
 
@@ -42,12 +45,16 @@ class Served:
 
 
 def _store_models(home: Path) -> None:
-    """Small stored models: a forecaster (untrained weights), a grounder and a recogniser
-    language model trained in seconds, and a signatures base."""
+    """Small stored models: a forecaster and a detector (untrained weights), a grounder and a
+    recogniser language model trained in seconds, and a signatures base."""
     with torch_seeded(0):
         model = markets_train.RNNModel(RNNConfig(hidden=8, layers=1), markets_train.TrainConfig())
         model.net = RNNForecaster(model.cfg).eval()
     markets_train.save_model(model, "sp500-gru", "browser-test", {})
+    with torch_seeded(0):  # a detector with untrained weights: it finds boxes, not objects
+        ssd = picking_detect.build(DETECTOR)
+    picking_detect.ARTIFACT.save(picking_detect.DetectorConfig(), ssd.state_dict(), {},
+                                 rebuild=DETECTOR)  # fmt: skip
     grounder = picking_train.train_grounder(GROUNDER)
     picking_model.save(dataclasses.replace(grounder, config=picking_model.GroundConfig()))
     asr_models.build_lm(asr_models.LMConfig(), lexicon.corpus(60))
@@ -74,13 +81,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     _inputs(folder)
     store = str(home / "users.db")
     key = open_store(store).create_key("browser tests")
+    (folder / "redis").mkdir()
+    redis = RedisServer(folder / "redis")  # the live forecasts' bus (empty: no stream runs)
     env = {"OTEMACHI_HOME": str(home), "OTEMACHI_SIGNATURES_STORE": store,
-           "OTEMACHI_SIGNATURES_BASE": SIGNATURES_BASE}  # fmt: skip
-    server = AppServer(folder / "server.log", env)
+           "OTEMACHI_SIGNATURES_BASE": SIGNATURES_BASE,
+           "OTEMACHI_MARKETS_BUS": redis.url}  # fmt: skip
     try:
-        yield Served(server.url, key, folder)
+        server = AppServer(folder / "server.log", env)
+        try:
+            yield Served(server.url, key, folder)
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        redis.stop()
 
 
 @pytest.fixture(scope="package")

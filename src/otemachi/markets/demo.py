@@ -25,6 +25,7 @@ def backtest(report: Report) -> None:
     elapsed = time.perf_counter() - start
     folder = report.folder("markets")
     saved = evaluate.save(bt, "sp500", folder)
+    report.result("markets.backtest", json.loads(saved["results"][0].read_text()))
     table = markdown_table(["h", "model", *evaluate.HEADERS], evaluate.rows(bt))
     verdicts = "\n".join(f"- {line}" for line in evaluate.verdicts(bt.scores))
     images = "\n\n".join(report.image(p, p.stem) for p in saved["figures"])
@@ -48,6 +49,7 @@ def live(report: Report) -> None:
         version, sink,
     )  # fmt: skip
     summary = stream.summary(*run, time.perf_counter() - start, len(books), version)
+    report.result("markets.live", summary)
     symbol = min(books)
     docs = [json.loads(line) for line in sink.getvalue().splitlines()]
     fan = plots.live_fan(books[symbol], [d for d in docs if d["symbol"] == symbol],

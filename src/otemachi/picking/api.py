@@ -8,7 +8,7 @@ import io
 import json
 import threading
 from collections import OrderedDict
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -239,7 +239,9 @@ class Mark(BaseModel):
 
     model_config = ConfigDict(strict=True)
 
-    box: list[float] = Field(min_length=4, max_length=4, description="[x0, y0, x1, y1] pixels")
+    box: list[Annotated[float, Field(ge=-10_000, le=10_000)]] = Field(
+        min_length=4, max_length=4, description="[x0, y0, x1, y1] camera pixels"
+    )
     destination: Literal["tl", "tr", "bl", "br"]
     label: str = Field("", max_length=MAX_INSTRUCTION)
 

@@ -27,6 +27,7 @@ def demo(report: Report) -> None:
     detector, det_metrics = train.detector()
     eps = episodes.make(N_EPISODES, SEED, frozenset(model.config.holdout))
     result, rows = evaluate.run(eps, model, detector, execute=True)
+    report.result("picking.episodes", result)
     table = markdown_table(
         [
             "episode",
@@ -81,6 +82,7 @@ def handwritten(report: Report, model: Any, detector: Any) -> None:
         report.add("picking: hand-written instructions", f"{HANDWRITTEN} is not here to run.")
         return
     result, _ = evaluate.run(list(episodes.read(HANDWRITTEN)), model, detector)
+    report.result("picking.handwritten", result)
     keys = ("episodes", "target_accuracy", "target_accuracy_clarified", "questions_asked")
     parts = [*result["by_template"].items(), ("all", result)]
     table = markdown_table(
@@ -123,6 +125,8 @@ def spoken(
     table = markdown_table(
         ["episode", "voice", "said", "heard", "question (WAV)", "right at end"], lines
     )
+    said = [dict(zip(("episode", "voice", "said", "heard"), line, strict=False)) for line in lines]
+    report.result("picking.spoken", {**heard, "transcripts": said})
     keys = ("target_accuracy", "target_accuracy_clarified", "destination_accuracy")
     compare = markdown_table(
         ["input", *keys, "WER", "recognition p50 ms", "real-time factor"],

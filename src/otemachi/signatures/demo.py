@@ -13,6 +13,7 @@ def demo(report: Report) -> None:
         b, evaluate.evaluation_data("synth"), EvalConfig(), report.folder("signatures")
     )
     table = markdown_table(["method", "refs", *KEYS], evaluate.rows(result))
+    report.result("signatures.evaluation", {"base": b.version, "by_method": result.results})
     images = "\n\n".join(report.image(p, p.stem) for p in figures)
     report.add(
         "signatures: verification on unseen synthetic writers",
