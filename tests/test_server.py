@@ -25,7 +25,14 @@ def test_healthz_and_pages() -> None:
     imports = {m for js in scripts for m in re.findall(r'from "\./([^"]+)"', js)}
     assert imports == {"app.js"} and client.get("/static/recorder.js").status_code == 200
     assert set(client.get("/api/systems").json()) == {"markets", "picking", "signatures"}
-    assert "/healthz" in client.get("/openapi.json").json()["paths"]
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/healthz" in paths
+    for path, operations in paths.items():  # every route declares what it answers
+        for method, op in operations.items():
+            content = op["responses"]["200"].get("content", {})
+            assert any(c.get("schema") for c in content.values()) or "audio/wav" in content, (
+                f"{method.upper()} {path} has no response schema"
+            )
     assert client.get("/docs").status_code == 200
 
 

@@ -1,10 +1,15 @@
 """The FastAPI app: /healthz, the docs, each system's JSON router, and the browser app."""
 
 import math
+from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from otemachi import __version__, web
 from otemachi.bodylimit import BodyLimit
@@ -14,6 +19,28 @@ from otemachi.picking import api as picking_api
 from otemachi.signatures import api as signatures_api
 
 ROUTERS = {"markets": markets_api, "picking": picking_api, "signatures": signatures_api}
+
+
+class Problem(BaseModel):
+    """Every refusal: the kind of error and one line saying what was wrong."""
+
+    error: str
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": what}
+    for code, what in [
+        (400, "Bad request"), (401, "No API key, or not a valid one"), (404, "Not found"),
+        (413, "The body is too large"), (422, "Invalid input: what was wrong"),
+        (429, "Rate limited (see Retry-After)"), (503, "A model or service is missing"),
+    ]
+}  # fmt: skip
+
+
+class Health(BaseModel):
+    status: str
+    version: str
 
 
 class Settings(BaseSettings):
@@ -44,13 +71,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body = {"error": type(exc).__name__, "detail": str(exc)}
         return JSONResponse(body, exc.http_status, headers=headers)
 
+    @app.exception_handler(RequestValidationError)
+    def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own checks (types, ranges), said in one line like every other refusal."""
+        said = [
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
+            for e in exc.errors()[:5]
+        ]
+        return JSONResponse({"error": "InvalidInput", "detail": "; ".join(said)}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Starlette's own refusals (an unknown path, a malformed multipart body) in the same
+        shape: {"error": "NotFound", "detail": ...}."""
+        error = HTTPStatus(exc.status_code).phrase.replace(" ", "").replace("-", "")
+        body = {"error": error, "detail": str(exc.detail)}
+        return JSONResponse(body, exc.status_code, headers=exc.headers)
+
     app.add_middleware(BodyLimit, limit=settings.max_body)
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def healthz() -> Health:
+        return Health(status="ok", version=__version__)
 
     for name, module in ROUTERS.items():
-        app.include_router(module.router, prefix=f"/api/{name}", tags=[name])
+        app.include_router(module.router, prefix=f"/api/{name}", tags=[name], responses=ERRORS)
     web.mount(app)
     return app

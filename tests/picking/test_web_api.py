@@ -54,6 +54,7 @@ def test_execute_moves_the_object_into_the_box() -> None:
         ("scene", {"seed": 1, "scene": DUCK}, "exactly one of seed"),
         ("scene", {"scene": {"objects": []}}, "at least one object"),
         ("scene", {"scene": DUCK, "mark": {"box": [0, 0, 1e308, 5], "destination": "tl"}}, "box"),
+        ("scene", {"seed": 3, "mark": {"box": [0, 0, -9, 5], "destination": "tl"}}, "x0 <= x1"),
         ("execute", {"scene": DUCK, "target": "x", "destination": "br"}, "no object 'x'"),
     ],
 )

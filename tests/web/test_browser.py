@@ -3,6 +3,7 @@ typed and a spoken instruction are decided and marked, the arm carries a decisio
 person is enrolled and verified (and a wrong API key is told so). Screenshots go to
 test-artifacts/browser/."""
 
+import base64
 import json
 import wave
 from pathlib import Path
@@ -99,11 +100,28 @@ def _pick(tab: Tab, selector: str, files: list[Path]) -> None:
     tab.page.set_input_files(selector, [str(f) for f in files])
 
 
+def _drop(tab: Tab, selector: str, files: list[Path]) -> None:
+    """Drop ``files`` on an element as a drag from the desktop does (a DataTransfer of Files)."""
+    payload = [(f.name, base64.b64encode(f.read_bytes()).decode()) for f in files]
+    carried = tab.page.evaluate_handle(
+        """(files) => {
+            const dt = new DataTransfer();
+            for (const [name, b64] of files) {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                dt.items.add(new File([bytes], name, { type: "image/png" }));
+            }
+            return dt;
+        }""",
+        payload,
+    )
+    tab.page.dispatch_event(selector, "drop", {"dataTransfer": carried})
+
+
 def test_enrol_verify_and_a_wrong_key(tab: Tab, served: Served) -> None:
     page = tab.open("/signatures")
     page.fill("#key", served.api_key)
     page.fill("#enroll-user", "alice")
-    _pick(tab, "#enroll-files", [served.folder / f"genuine{i}.png" for i in range(3)])
+    _drop(tab, "#enroll-drop", [served.folder / f"genuine{i}.png" for i in range(3)])
     assert page.locator("#enroll-thumbs img").count() == 3
     page.click("#enroll")
     page.wait_for_selector("#enroll-result.good")

@@ -1,10 +1,12 @@
 """Schemathesis over /openapi.json of the served app (stored models, a live bus, a valid API
-key): requests generated from every route's schema, valid and not, and no 5xx in reply."""
+key): requests generated from every route's schema, valid and not; no reply is a 5xx, and every
+reply matches the response schema its route declares."""
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.web.conftest import Served
 
@@ -24,7 +26,8 @@ def test_no_route_answers_a_server_error(served: Served) -> None:
                   suppress_health_check=list(HealthCheck))  # fmt: skip
         def calls(case: schemathesis.Case) -> None:
             case.call_and_validate(
-                headers={"X-API-Key": served.api_key}, checks=[not_a_server_error]
+                headers={"X-API-Key": served.api_key},
+                checks=[not_a_server_error, response_schema_conformance],
             )
 
         try:

@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel
 
 from otemachi.core.errors import InvalidInput, NotFound, OtemachiError, SetupError
 from otemachi.markets import data, evaluate, replay
@@ -17,11 +18,31 @@ MAX_SYMBOLS = 1000
 router = APIRouter()
 
 
+class DatasetInfo(BaseModel):
+    description: str
+    frequency: str
+
+
+class LiveForecast(BaseModel):
+    """One symbol's forecast of its latest bar: per horizon, P(up) and the 10/25/50/75/90%
+    quantiles of the log return, the high and the low (log units relative to the close)."""
+
+    symbol: str
+    time: str
+    model_version: str
+    horizons: list[int]
+    p_up: list[float]
+    ret_q: list[list[float]]
+    high_q: list[list[float]]
+    low_q: list[list[float]]
+    latency_ms: float
+
+
 @router.get("/datasets")
-def datasets() -> dict[str, dict[str, str]]:
-    """The bundled datasets a backtest can run on."""
+def datasets() -> dict[str, DatasetInfo]:
+    """The bundled datasets a backtest or a replay can run on."""
     return {
-        k: {"description": d.description, "frequency": d.frequency}
+        k: DatasetInfo(description=d.description, frequency=d.frequency)
         for k, d in data.DATASETS.items()
     }
 
@@ -45,7 +66,7 @@ def _bus(url: str | None) -> RedisBus:
         raise NotFound(str(e)) from e
 
 
-@router.get("/forecast/{symbol}")
+@router.get("/forecast/{symbol}", response_model=LiveForecast)
 def forecast(symbol: str, request: Request) -> dict[str, Any]:
     """The latest live forecast of ``symbol``: P(up) and the return, high and low quantiles per
     horizon, its bar time, model version and latency."""

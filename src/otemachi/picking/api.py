@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.datastructures import UploadFile
 
 from otemachi.core.errors import InvalidInput, NotFound
@@ -46,10 +46,50 @@ class DecideRequest(BaseModel):
     oracle_boxes: bool = False
 
 
+class Catalog(BaseModel):
+    categories: dict[str, list[str]] = Field(description="category -> its synonyms")
+    colors: list[str]
+
+
+class Word(BaseModel):
+    word: str
+    start: float
+    end: float
+    confidence: float
+
+
+class Heard(BaseModel):
+    """A transcript: the text, the words with their times (s) and the recogniser's confidence."""
+
+    text: str
+    confidence: float
+    backend: str
+    ms: float
+    words: list[Word]
+
+
+class Decision(BaseModel):
+    """What the instruction means: the object (its id and pixel box), the destination box, the
+    confidence, and the question still open (with the URL of its speech), if any."""
+
+    target: str | None
+    box: list[float]
+    destination: str
+    confidence: float
+    question: str | None
+    question_audio: str | None
+    questions_asked: int
+    destination_scores: dict[str, float]
+    transcript: Heard | None = None
+    answer_transcripts: list[Heard] | None = None
+
+
 @router.get("/catalog")
-def catalog() -> dict[str, object]:
+def catalog() -> Catalog:
     """Object categories with their synonyms, and the colours a scene may use."""
-    return {"categories": {k: list(c.synonyms) for k, c in CATALOG.items()}, "colors": list(COLORS)}
+    return Catalog(
+        categories={k: list(c.synonyms) for k, c in CATALOG.items()}, colors=list(COLORS)
+    )
 
 
 def _models(request: Request, oracle: bool) -> tuple[model.Grounder, detect.SSD | None]:
@@ -84,6 +124,8 @@ MULTIPART = {
 
 @router.post(
     "/decide",
+    response_model=Decision,
+    response_model_exclude_none=False,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -224,7 +266,11 @@ def _keep_question(request: Request, question: str | None) -> str | None:
     return f"/api/picking/questions/{key}.wav"
 
 
-@router.get("/questions/{key}.wav", response_class=Response)
+@router.get(
+    "/questions/{key}.wav",
+    response_class=Response,
+    responses={200: {"content": {"audio/wav": {}}, "description": "16 kHz mono WAV"}},
+)
 def question_audio(key: str, request: Request) -> Response:
     """A question the system asked, spoken by espeak-ng as a 16 kHz WAV."""
     with _state_lock:
@@ -244,6 +290,13 @@ class Mark(BaseModel):
     )
     destination: Literal["tl", "tr", "bl", "br"]
     label: str = Field("", max_length=MAX_INSTRUCTION)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Mark":
+        x0, y0, x1, y1 = self.box
+        if x1 < x0 or y1 < y0:
+            raise ValueError("box must be [x0, y0, x1, y1] with x0 <= x1 and y0 <= y1")
+        return self
 
 
 class SceneRequest(BaseModel):

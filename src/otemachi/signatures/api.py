@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
+from pydantic import BaseModel, Field
 
 from otemachi.core.errors import InvalidInput
 from otemachi.signatures import base as bases
@@ -19,6 +20,43 @@ from otemachi.signatures.store import UserStore, open_store
 
 router = APIRouter()
 Key = Annotated[str | None, Header(alias="X-API-Key")]
+
+
+class Enrolled(BaseModel):
+    user_id: str
+    method: str
+    n_refs: int
+    base_version: str
+
+
+class VerdictOut(BaseModel):
+    """Genuine when the score is at or above the threshold."""
+
+    user_id: str
+    score: float
+    threshold: float
+    genuine: bool
+    method: str
+    base_version: str
+
+
+class Deleted(BaseModel):
+    deleted: str
+
+
+class UserRecord(BaseModel):
+    user_id: str
+    method: str
+    n_refs: int
+    threshold: float | None = Field(description="the person's own; null when none was fitted")
+    base_version: str
+    images_kept: int
+    enrolled_at: str
+
+
+class UserPage(BaseModel):
+    users: list[str]
+    total: int
 
 
 @dataclass
@@ -89,7 +127,7 @@ def methods() -> list[str]:
     return list(oneclass.METHODS)
 
 
-@router.post("/users/{user_id}/enroll")
+@router.post("/users/{user_id}/enroll", response_model=Enrolled)
 def enroll(
     user_id: str,
     request: Request,
@@ -109,7 +147,7 @@ def enroll(
             "base_version": record.model.base_version}  # fmt: skip
 
 
-@router.post("/users/{user_id}/verify")
+@router.post("/users/{user_id}/verify", response_model=VerdictOut)
 def verify(
     user_id: str,
     request: Request,
@@ -130,7 +168,7 @@ def verify(
     return verdict.to_json()
 
 
-@router.delete("/users/{user_id}")
+@router.delete("/users/{user_id}", response_model=Deleted)
 def delete(user_id: str, request: Request, x_api_key: Key = None) -> dict[str, str]:
     """Remove a person's record and images. Needs an API key."""
     svc = _service(request)
@@ -138,7 +176,7 @@ def delete(user_id: str, request: Request, x_api_key: Key = None) -> dict[str, s
     return {"deleted": user_id}
 
 
-@router.get("/users/{user_id}")
+@router.get("/users/{user_id}", response_model=UserRecord)
 def show(user_id: str, request: Request, x_api_key: Key = None) -> dict[str, object]:
     """A person's record, without parameters or embeddings. Needs an API key."""
     svc = _service(request)
@@ -146,7 +184,7 @@ def show(user_id: str, request: Request, x_api_key: Key = None) -> dict[str, obj
     return service.describe(svc.store, user_id)
 
 
-@router.get("/users")
+@router.get("/users", response_model=UserPage)
 def users(
     request: Request, after: str = "", limit: int = 100, x_api_key: Key = None
 ) -> dict[str, object]:
