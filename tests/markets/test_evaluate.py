@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from otemachi.core.errors import InvalidInput
+from otemachi.core.paths import artifact_dir
 from otemachi.core.seeding import rng
 from otemachi.markets import evaluate, metrics, synth
 from otemachi.markets.evaluate import WalkForward
@@ -73,3 +74,35 @@ def test_garch_t_finds_heavy_tails_and_beats_gaussian_garch_on_them() -> None:
     light = synth.garch(3000, rng(12, "garch-n")).bars
     bt = evaluate.run(light, ["garch-t"], (1,), WalkForward(initial=2000, step=500))
     assert float(bt.final["garch-t"].result.params["nu"]) > 10  # type: ignore[attr-defined]
+
+
+def test_a_fold_network_fitted_before_is_loaded_not_refit(
+    garch_bars: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tiny = evaluate.TrainConfig(window=96, burn_in=32, batch=8, steps_per_epoch=2, max_epochs=2)
+    monkeypatch.setitem(
+        evaluate.MODELS, "gru",
+        lambda seed, hs: evaluate.RNNModel(evaluate.RNNConfig(hidden=8, horizons=hs), tiny),
+    )  # fmt: skip
+    fits: list[int] = []
+    fit = evaluate.RNNModel.fit
+    monkeypatch.setattr(
+        evaluate.RNNModel, "fit", lambda m, s, a, b: (fits.append(b), fit(m, s, a, b))
+    )
+    wf = WalkForward(initial=900, step=300)  # two folds: training ends at bar 900, then 1200
+
+    def gru(bars: pd.DataFrame) -> np.ndarray:
+        return evaluate.run(bars, ["gru"], (1, 3), wf).forecasts["gru"].ret_q
+
+    first = gru(garch_bars)
+    assert fits == [900, 1200]
+    np.testing.assert_array_equal(gru(garch_bars), first)  # both loaded, the same numbers
+    assert fits == [900, 1200]
+    for stored in artifact_dir("markets", "models").glob("fold-*"):
+        stored.unlink()
+    np.testing.assert_allclose(gru(garch_bars), first, atol=1e-6)  # a refit is the same fit
+    changed = garch_bars.copy()
+    changed.iloc[1000, changed.columns.get_loc("close")] *= 1.01  # after fold 1's training bars
+    fits.clear()
+    gru(changed)
+    assert fits == [1200]  # fold 1 is loaded; fold 2 saw the changed bar and is refit

@@ -10,14 +10,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from otemachi.core.errors import InvalidInput
+from otemachi.core.errors import InvalidInput, ModelNotTrained
 from otemachi.core.progress import console
+from otemachi.core.store import module_from
 from otemachi.markets import baselines, metrics, plots
 from otemachi.markets.data import short_name
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Model, Series
-from otemachi.markets.model import RNNConfig
-from otemachi.markets.train import RNNModel, SeedEnsemble, TrainConfig, bars_hash, save_model
+from otemachi.markets.model import RNNConfig, RNNForecaster
+from otemachi.markets.train import (
+    ARTIFACT,
+    RNNModel,
+    SeedEnsemble,
+    Setup,
+    TrainConfig,
+    bars_hash,
+    save_model,
+)
 
 Maker = Callable[[int, tuple[int, ...]], Model]  # (seed, horizons) -> a model to fit
 
@@ -127,7 +136,7 @@ def run(
                       f"test origins {test_start}-{test_end - 1}")  # fmt: skip
         for name in models:
             model = MODELS[name](seed, tuple(horizons))
-            model.fit(series, start, test_start)
+            _fit(model, series, bars, start, test_start)
             parts[name].append(model.predict(series, origins))
             final[name] = model
     origins = np.arange(plan[0][1], plan[-1][2])
@@ -220,6 +229,22 @@ def _fmt(key: str, value: float) -> str:
     if key in ("crps", "pinball"):
         return f"{1e4 * value:.1f}"  # basis points of log return
     return f"{value:.3f}"
+
+
+def _fit(model: Model, series: Series, bars: pd.DataFrame, start: int, stop: int) -> None:
+    """Fit a fold's model. A single network's fit is deterministic in its config, seed and
+    bars, so one already fitted on the same ones is loaded from the store instead (keyed like
+    every stored model, code revision included); the others always fit."""
+    if not isinstance(model, RNNModel) or model.cfg.anchor:  # an anchor's GARCH is not stored
+        model.fit(series, start, stop)
+        return
+    setup, data = Setup(model.cfg, model.train_cfg), f"{start}:{bars_hash(bars.iloc[:stop])}"
+    try:
+        model.net = module_from(ARTIFACT.load(setup, data, "fold"), RNNConfig, RNNForecaster)
+    except ModelNotTrained:
+        model.fit(series, start, stop)
+        assert model.net is not None
+        ARTIFACT.save(setup, model.net.state_dict(), {}, data, "fold", model.cfg)
 
 
 def rows(bt: Backtest) -> list[list[str]]:

@@ -29,17 +29,6 @@ class Enrolled(BaseModel):
     base_version: str
 
 
-class VerdictOut(BaseModel):
-    """Genuine when the score is at or above the threshold."""
-
-    user_id: str
-    score: float
-    threshold: float
-    genuine: bool
-    method: str
-    base_version: str
-
-
 class Deleted(BaseModel):
     deleted: str
 
@@ -147,7 +136,7 @@ def enroll(
             "base_version": record.model.base_version}  # fmt: skip
 
 
-@router.post("/users/{user_id}/verify", response_model=VerdictOut)
+@router.post("/users/{user_id}/verify", response_model=service.Verdict)
 def verify(
     user_id: str,
     request: Request,

@@ -29,6 +29,8 @@ class StaleRecord(OtemachiError):
 
 @dataclass(frozen=True)
 class Verdict:
+    """Genuine when the score is at or above the threshold."""
+
     user_id: str
     score: float
     threshold: float

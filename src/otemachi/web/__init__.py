@@ -5,6 +5,7 @@ no build step); the charting library, uPlot (MIT), is vendored under ``static/ve
 import time
 from collections.abc import Callable
 from pathlib import Path
+from string import Template
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
@@ -17,7 +18,11 @@ from otemachi.core.paths import home
 from otemachi.systems import SYSTEMS
 
 HERE = Path(__file__).parent
-PAGES = {"": "index.html", **{name: f"{name}.html" for name in SYSTEMS}}
+PAGES = {"": "index", **{name: name for name in SYSTEMS}}  # URL path -> page (pages/NAME.html)
+CHARTS = (  # what the markets page loads before its script
+    '<link rel="stylesheet" href="/static/vendor/uplot/uPlot.min.css">\n'
+    '<script src="/static/vendor/uplot/uPlot.iife.min.js"></script>\n'
+)
 
 api = APIRouter()
 pages = APIRouter(include_in_schema=False)
@@ -65,16 +70,30 @@ def systems() -> dict[str, SystemStatus]:
     }
 
 
-def _serving(file: str) -> Callable[[], HTMLResponse]:
+def render(name: str) -> str:
+    """A page: ``pages/NAME.html`` (the body) in the layout, with the menu and its script."""
+    here = ' aria-current="page"'
+    nav = "\n".join(f'  <a href="/{s}"{here if s == name else ""}>{s}</a>' for s in SYSTEMS)
+    layout = Template((HERE / "pages" / "layout.html").read_text())
+    return layout.substitute(
+        title="otemachi" + (f" · {name}" if name in SYSTEMS else ""),
+        head=CHARTS if name == "markets" else "",
+        script=name,
+        nav=nav,
+        body=(HERE / "pages" / f"{name}.html").read_text(),
+    )
+
+
+def _serving(name: str) -> Callable[[], HTMLResponse]:
     def page() -> HTMLResponse:
-        return HTMLResponse((HERE / "pages" / file).read_text())
+        return HTMLResponse(render(name))
 
     return page
 
 
-for _path, _file in PAGES.items():
+for _path, _name in PAGES.items():
     for _url in {f"/{_path}", f"/{_path}/"}:  # /markets and /markets/ alike
-        pages.add_api_route(_url, _serving(_file), response_class=HTMLResponse)
+        pages.add_api_route(_url, _serving(_name), response_class=HTMLResponse)
 
 
 def mount(app: FastAPI) -> None:
