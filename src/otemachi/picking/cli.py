@@ -11,7 +11,6 @@ from otemachi.core import files
 from otemachi.core.errors import InvalidInput
 from otemachi.core.options import SEED_MAX
 from otemachi.core.progress import console
-from otemachi.core.seeding import rng
 from otemachi.picking import (
     audio,
     data,
@@ -40,7 +39,7 @@ def _spec(spec: Path | None, seed: int | None) -> scenes.SceneSpec:
         raise InvalidInput("give exactly one of --spec FILE or --seed N")
     if spec is not None:
         return scenes.load_spec(spec)
-    return scenes.random_scene(rng(seed or 0, "picking", "cli-scene"))
+    return scenes.seeded(seed or 0)
 
 
 @app.command()

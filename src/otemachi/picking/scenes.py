@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.core.files import input_file
+from otemachi.core.seeding import rng
 from otemachi.picking.catalog import CATALOG, COLORS, SIZE_SCALES
 from otemachi.picking.world import BOX_INNER, BOXES, Frame, World, bboxes, box_bounds
 
@@ -239,6 +240,11 @@ def random_scene(rng: np.random.Generator, n: int | None = None) -> SceneSpec:
             )
         )
     return SceneSpec(tuple(objs))
+
+
+def seeded(seed: int) -> SceneSpec:
+    """The random scene of ``seed`` that ``--seed N`` and the web page show."""
+    return random_scene(rng(seed, "picking", "cli-scene"))
 
 
 class Scene:

@@ -1,6 +1,7 @@
-"""The browser app: a landing page and one page per system, each a static HTML file with a small
-vanilla-JS script over the systems' JSON APIs. Every asset is served from this package (no CDN,
-no build step); the charting library, uPlot (MIT), is vendored under ``static/vendor``."""
+"""The browser app: a landing page and one page per system, each an HTML body in one layout
+with a small vanilla-JS module over the systems' JSON APIs. Every asset is served from this
+package (no CDN, no build step); the charting library, uPlot (MIT), is vendored under
+``static/vendor``."""
 
 import time
 from collections.abc import Callable
@@ -46,10 +47,13 @@ class SystemStatus(BaseModel):
 
 def stored_models(system: str) -> list[StoredModel]:
     """The checkpoints under ``OTEMACHI_HOME/<system>/models``, newest first (read, never
-    loaded: their metadata only). A file that is not a checkpoint is left out."""
+    loaded: their metadata only). A file that is not a checkpoint, and a backtest's cached fold
+    network (``fold-*``), are left out."""
     folder = home() / system / "models"
     found = []
     for side in folder.glob("*.json") if folder.is_dir() else []:
+        if side.stem.startswith("fold-"):
+            continue
         try:
             meta = checkpoint.read_meta(side.with_suffix(".safetensors"))
         except CheckpointError:
