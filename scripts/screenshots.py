@@ -16,9 +16,9 @@ from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from otemachi.signatures import data  # noqa: E402
-from otemachi.signatures.store import open_store  # noqa: E402
-from tests.services import AppServer  # noqa: E402
+from otemachi.signatures import data
+from otemachi.signatures.store import open_store
+from tests.services import AppServer
 
 
 def markets(page: Page) -> None:
@@ -66,7 +66,10 @@ def main() -> None:
     }
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=shutil.which("chromium"))
+            exe = shutil.which("chromium")
+            if exe is None:
+                raise SystemExit("Debian's chromium is not installed: run `make setup`")
+            browser = pw.chromium.launch(executable_path=exe)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(120_000)
             for name, (path, act) in steps.items():

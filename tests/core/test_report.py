@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from otemachi.core.report import Report, markdown_table
 
@@ -19,7 +20,16 @@ def test_the_report_page_has_the_tables_images_and_results(tmp_path: Path) -> No
     plot.write_bytes(b"\x89PNG")
     table = markdown_table(["h", "crps"], [["1", "47.8"], ["5", "103.7"]])
     report.add("markets", f"{table}\n\n{report.image(plot, 'fan')}\n\n<script>alert(1)</script>")
-    report.result("markets.live", {"latency_ms_p50": np.float32(0.25), "bars": 3, "auc": np.nan})
+    report.result(
+        "markets.live",
+        {
+            "latency_ms_p50": np.float32(0.25),
+            "bars": 3,
+            "auc": np.nan,
+            "q": np.array([0.1, np.inf]),
+            "at": pd.Timestamp("2020-01-02"),
+        },
+    )
     page = report.write()
     assert page == tmp_path / "report" / "index.html"
     html = page.read_text()
@@ -27,5 +37,13 @@ def test_the_report_page_has_the_tables_images_and_results(tmp_path: Path) -> No
     assert '<img src="markets/fan.png" alt="fan"' in html
     assert "<script>" not in html  # raw HTML in a section is shown, not run
     strict = json.loads((page.parent / "results.json").read_text(), parse_constant=_not_json)
-    assert strict == {"markets.live": {"latency_ms_p50": 0.25, "bars": 3, "auc": None}}
+    assert strict == {
+        "markets.live": {
+            "latency_ms_p50": 0.25,
+            "bars": 3,
+            "auc": None,
+            "q": [0.1, None],
+            "at": "2020-01-02 00:00:00",
+        }
+    }
     assert (page.parent / "README.md").read_text().startswith("# otemachi demo report")

@@ -106,3 +106,8 @@ def test_a_fold_network_fitted_before_is_loaded_not_refit(
     fits.clear()
     gru(changed)
     assert fits == [1200]  # fold 1 is loaded; fold 2 saw the changed bar and is refit
+    for stored in artifact_dir("markets", "models").glob("fold-*.safetensors"):
+        stored.write_bytes(b"damaged")
+    fits.clear()
+    np.testing.assert_allclose(gru(garch_bars), first, atol=1e-6)
+    assert fits == [900, 1200]  # a damaged fold file is refit and replaced, not fatal

@@ -48,8 +48,12 @@ def test_replay_frames_carry_the_backtest_forecasts(stored: RNNForecaster) -> No
         ("data=nope", "unknown: ['nope']"),
         ("data=/etc/passwd", "unknown"),
         ("data=", "give 1 to 8 bundled datasets"),
-        ("data=sp500&bars=0", "bars must lie between 1 and 5000"),
+        ("data=sp500&bars=0", "bars must be a whole number from 1 to 5000"),
+        ("data=sp500&bars=1.5", "bars must be a whole number"),
+        ("data=sp500&bars=", "bars must be a whole number"),
         ("data=sp500&speed=0", "speed must lie in (0, 1000]"),
+        ("data=sp500&speed=nan", "speed must lie in (0, 1000]"),
+        ("data=sp500&speed=fast", "speed must lie in (0, 1000]"),
         ("data=sp500", "otemachi markets train --data sp500"),  # nothing stored
     ],
 )

@@ -14,7 +14,8 @@ from tests.web.conftest import SPOKEN, Served, Tab
 
 pytestmark = pytest.mark.browser
 
-ONE_DUCK = {"objects": [{"id": "d", "category": "duck", "color": "yellow", "size": "large",
+HOSTILE_ID = 'd<img src=x onerror="window.pwned=1">'  # a spec file's id is shown, never run
+ONE_DUCK = {"objects": [{"id": HOSTILE_ID, "category": "duck", "color": "yellow", "size": "large",
                          "box": "tl", "x": 0.5, "y": 0.5}]}  # fmt: skip
 
 
@@ -65,15 +66,15 @@ def test_a_typed_instruction_is_decided_marked_and_carried_out(tab: Tab, served:
     page.fill("#instruction", "please put the yellow duck into the bottom right box")
     page.click("#decide")
     text = _decided(tab)
-    assert "target d" in text, text
+    assert f"target {HOSTILE_ID}" in text, text
+    assert page.evaluate("window.pwned") is None
     if page.locator("#asking").is_visible():  # an unsure model asks; say where
         page.fill("#answer", "the bottom right box")
         page.click("#reply")
         page.wait_for_selector("#execute", state="visible")
     page.click("#execute")
     page.wait_for_selector("#after", state="visible", timeout=120_000)
-    outcome = page.locator("#message").inner_text()  # the arm's own result, either way
-    assert outcome == "placed" or outcome.startswith("failed:"), outcome
+    assert page.locator("#message").inner_text() == "placed"  # one duck: the arm can place it
     assert tab.errors == []
 
 

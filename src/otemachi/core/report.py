@@ -1,7 +1,6 @@
 """The demo report: one folder with an HTML page (and the same in Markdown), the tables, plots
 and sounds of every system, and ``results.json`` with the numbers behind them."""
 
-import html
 import json
 import math
 from dataclasses import dataclass, field
@@ -56,23 +55,26 @@ class Report:
         page = self.out / "index.html"
         page.write_text(
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>{html.escape('otemachi demo report')}</title><style>{STYLE}</style>"
+            f"<title>otemachi demo report</title><style>{STYLE}</style>"
             f"</head><body>{body}</body></html>"
         )
         return page
 
 
 def _plain(value: Any) -> Any:
-    """``value`` as strict JSON holds it: numpy scalars as numbers, NaN and infinities as null."""
+    """``value`` as strict JSON holds it: numpy values as numbers and lists, NaN and infinities
+    as null, anything else as its text."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()  # a numpy scalar
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        return _plain(value.tolist())  # a numpy scalar or array
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)  # a time stamp, a path...
 
 
 def markdown_table(headers: list[str], rows: list[list[str]]) -> str:

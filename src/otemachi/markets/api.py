@@ -113,7 +113,7 @@ async def _refuse(socket: WebSocket, e: OtemachiError) -> None:
 
 @router.websocket("/replay")
 async def replay_socket(
-    socket: WebSocket, data: str = "", bars: int = 200, speed: float = 10.0
+    socket: WebSocket, data: str = "", bars: str = "200", speed: str = "10"
 ) -> None:
     """Replay the last ``bars`` bars of bundled datasets ``data`` (comma-separated) through the
     stored forecaster, ``speed`` bar times per second (at most 1000). First frame: symbols,
@@ -121,23 +121,23 @@ async def replay_socket(
     bar time: ``{time, bars: {symbol: {open, high, low, close}}, forecasts: [...]}``, each
     forecast as the live stream publishes it; last: ``{"end": true, "frames": N}``."""
     try:
-        if not 0 < speed <= 1000:
-            raise InvalidInput(f"speed must lie in (0, 1000] bar times per second, got {speed}")
-        run = await asyncio.to_thread(replay.Replay.open, data, bars)
+        pace = replay.speed(speed)
+        run = await asyncio.to_thread(replay.Replay.open, data, replay.bars(bars))
     except OtemachiError as e:
         await _refuse(socket, e)
         return
     await socket.accept()
     gone = asyncio.ensure_future(socket.receive())  # done when the client leaves
-    sent = 0
+    frames, sent = run.frames(), 0
     try:
         await socket.send_json({"start": run.start()})
-        for frame in run.frames():
+        # the network runs in a thread, so the server keeps serving while it works
+        while (frame := await asyncio.to_thread(next, frames, None)) is not None:
             if gone.done():
                 return
             await socket.send_json(frame)
             sent += 1
-            await asyncio.sleep(1 / speed)
+            await asyncio.sleep(1 / pace)
         await socket.send_json({"end": True, "frames": sent})
         await socket.close()
     except WebSocketDisconnect:

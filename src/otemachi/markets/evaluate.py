@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from otemachi.core.errors import InvalidInput, ModelNotTrained
+from otemachi.core.errors import CheckpointError, InvalidInput, ModelNotTrained
 from otemachi.core.progress import console
 from otemachi.core.store import module_from
 from otemachi.markets import baselines, metrics, plots
@@ -241,7 +241,7 @@ def _fit(model: Model, series: Series, bars: pd.DataFrame, start: int, stop: int
     setup, data = Setup(model.cfg, model.train_cfg), f"{start}:{bars_hash(bars.iloc[:stop])}"
     try:
         model.net = module_from(ARTIFACT.load(setup, data, "fold"), RNNConfig, RNNForecaster)
-    except ModelNotTrained:
+    except (ModelNotTrained, CheckpointError):  # none, or a damaged one: fit (and replace it)
         model.fit(series, start, stop)
         assert model.net is not None
         ARTIFACT.save(setup, model.net.state_dict(), {}, data, "fold", model.cfg)

@@ -1,6 +1,7 @@
-"""A replay for the browser: the newest bars of bundled datasets through the stored forecaster, one
-bar time at a time, as JSON frames of the bars and their forecasts. The live pipeline does the
-work (``stream.Pipeline``), so a frame is what a live stream would have published."""
+"""A replay for the browser: the newest bar times of bundled datasets (of their union, when
+several) through the stored forecaster, one bar time at a time, as JSON frames of the bars and
+their forecasts. The live pipeline does the work (``stream.Pipeline``), so a frame is what a
+live stream would have published."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,7 +11,6 @@ import pandas as pd
 
 from otemachi.core.errors import InvalidInput
 from otemachi.markets import data, registry, sources, train
-from otemachi.markets.forecast import QUANTILES
 from otemachi.markets.live import LiveState
 from otemachi.markets.stream import FLUSH, Pipeline
 
@@ -38,8 +38,6 @@ class Replay:
                 f"give 1 to {MAX_DATASETS} bundled datasets of {sorted(data.DATASETS)}"
                 + (f"; unknown: {unknown}" if unknown else "")
             )
-        if not 1 <= bars <= MAX_BARS:
-            raise InvalidInput(f"bars must lie between 1 and {MAX_BARS}, got {bars}")
         books = {}
         for name in dict.fromkeys(chosen):
             books.update(sources.parse(f"replay:{name}", None)[0])
@@ -61,7 +59,7 @@ class Replay:
             "symbols": sorted(self.books),
             "model_version": self.pipeline.version,
             "horizons": list(self.pipeline.state.net.cfg.horizons),
-            "quantiles": list(QUANTILES),
+            "quantiles": list(self.pipeline.state.net.cfg.quantiles),
             "history": history,
         }
 
@@ -85,6 +83,24 @@ class Replay:
                     "bars": {s: prices[s][batch.time.value] for s in batch.symbols},
                     "forecasts": [p.to_json() for p in batch.rows()],
                 }
+
+
+def bars(text: str) -> int:
+    """How many bar times to replay: 1 to MAX_BARS."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_BARS:
+        raise InvalidInput(f"bars must be a whole number from 1 to {MAX_BARS}, got {text!r}")
+    return int(text)
+
+
+def speed(text: str) -> float:
+    """Bar times per second: more than 0, at most 1000."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1000:  # NaN fails too
+        raise InvalidInput(f"speed must lie in (0, 1000] bar times per second, got {text!r}")
+    return value
 
 
 def _by_time(bars: pd.DataFrame) -> dict[int, Any]:

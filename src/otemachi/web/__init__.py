@@ -52,13 +52,15 @@ def stored_models(system: str) -> list[StoredModel]:
     folder = home() / system / "models"
     found = []
     for side in folder.glob("*.json") if folder.is_dir() else []:
+        weights = side.with_suffix(".safetensors")
         if side.stem.startswith("fold-"):
             continue
         try:
-            meta = checkpoint.read_meta(side.with_suffix(".safetensors"))
-        except CheckpointError:
+            meta = checkpoint.read_meta(weights)
+            stamp = weights.stat().st_mtime  # no weights file: not a stored model
+        except (CheckpointError, OSError):
             continue
-        saved = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(side.stat().st_mtime))
+        saved = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
         version = str(meta.get("sha256", ""))[:12]
         found.append(StoredModel(name=side.stem, kind=str(meta.get("kind")), version=version,
                                  saved=saved))  # fmt: skip
@@ -96,7 +98,7 @@ def _serving(name: str) -> Callable[[], HTMLResponse]:
 
 
 for _path, _name in PAGES.items():
-    for _url in {f"/{_path}", f"/{_path}/"}:  # /markets and /markets/ alike
+    for _url in {f"/{_path}", f"/{_path}/"} - {"//"}:  # /markets and /markets/ alike
         pages.add_api_route(_url, _serving(_name), response_class=HTMLResponse)
 
 

@@ -9,12 +9,8 @@ export async function call(path, options = {}) {
   } catch {
     body = null;
   }
-  if (!reply.ok) {
-    let detail = body && body.detail;
-    if (Array.isArray(detail)) {  // FastAPI's validation errors: field path and message
-      detail = detail.map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; ");
-    }
-    throw new Error(detail || `${reply.status} ${reply.statusText}`);
+  if (!reply.ok) {  // every refusal is {"error", "detail"}: the detail says what was wrong
+    throw new Error((body && body.detail) || `${reply.status} ${reply.statusText}`);
   }
   return body;
 }
@@ -34,4 +30,10 @@ export function $(id) {
 
 export function fmt(x, digits = 2) {
   return Number.isFinite(x) ? x.toFixed(digits) : "–";
+}
+
+const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export function esc(value) {  // text for innerHTML: never markup
+  return String(value).replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }

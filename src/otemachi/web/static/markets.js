@@ -1,7 +1,7 @@
 // The markets page: replay bundled datasets through the stored forecaster over a WebSocket and
 // draw each symbol's closes with the forecast fan (return quantiles as prices), the high/low
 // range and P(up) of each horizon, and the pipeline's latency.
-import { $, call, fmt, say } from "./app.js";
+import { $, call, esc, fmt, say } from "./app.js";
 
 const WINDOW = 120; // bars of history drawn
 const charts = {}; // symbol -> {plot, times, closes, forecast, table}
@@ -16,7 +16,7 @@ async function main() {
     for (const [name, d] of Object.entries(datasets)) {
       const label = document.createElement("label");
       label.title = d.description;
-      label.innerHTML = `<input type="checkbox" name="dataset" value="${name}"${name === "sp500" ? " checked" : ""}> ${name}`;
+      label.innerHTML = `<input type="checkbox" name="dataset" value="${esc(name)}"${name === "sp500" ? " checked" : ""}> ${esc(name)}`;
       $("datasets").append(label);
     }
   } catch (e) {
@@ -37,10 +37,18 @@ function start() {
   say($("message"), "loading the model and the bars…");
   const query = new URLSearchParams({ data: chosen.join(","), bars: $("bars").value, speed: $("speed").value });
   socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/markets/replay?${query}`);
-  socket.onmessage = (event) => receive(JSON.parse(event.data));
-  socket.onclose = () => {
+  let ended = false;
+  socket.onmessage = (event) => {
+    const msg = JSON.parse(event.data);
+    ended ||= Boolean(msg.end || msg.error);
+    receive(msg);
+  };
+  socket.onclose = (event) => {
     $("start").disabled = false;
     $("stop").disabled = true;
+    if (!ended && event.code !== 1000 && event.code !== 1005) {
+      say($("message"), `the replay stopped (WebSocket close ${event.code}${event.reason ? `: ${event.reason}` : ""})`, "error");
+    }
   };
   $("start").disabled = true;
   $("stop").disabled = false;
@@ -52,7 +60,7 @@ function stop() {
 }
 
 function receive(msg) {
-  if (msg.error) return say($("message"), `${msg.error}: ${msg.detail}`, "error");
+  if (msg.error) return say($("message"), `${msg.error}: ${msg.detail}`, "error"); // textContent
   if (msg.start) return begin(msg.start);
   if (msg.end) return say($("message"), `replay finished: ${msg.frames} bar times`, "good");
   frames += 1;
@@ -63,6 +71,7 @@ function receive(msg) {
     c.closes.push(bar.close);
     c.forecast = f;
     latencies.push(f.latency_ms);
+    if (latencies.length > 2000) latencies.shift(); // the median of the latest ones
     redraw(f.symbol);
   }
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -79,7 +88,7 @@ function begin(start) {
     const box = document.createElement("section");
     box.className = "card";
     box.dataset.symbol = symbol;
-    box.innerHTML = `<h2>${symbol}</h2><div class="chart"></div><table class="forecast"></table>`;
+    box.innerHTML = `<h2>${esc(symbol)}</h2><div class="chart"></div><table class="forecast"></table>`;
     $("charts").append(box);
     const h = start.history[symbol] || { time: [], close: [] };
     charts[symbol] = {
@@ -126,7 +135,10 @@ function redraw(symbol) {
   const empty = () => new Array(span).fill(null);
   const close = empty();
   closes.forEach((v, i) => (close[i] = v));
-  const q = [empty(), empty(), empty(), empty(), empty()];
+  const levels = meta.quantiles.length;
+  const mid = meta.quantiles.includes(0.5) ? meta.quantiles.indexOf(0.5) : Math.floor(levels / 2);
+  const drawn = [0, Math.min(1, mid), mid, Math.max(levels - 2, mid), levels - 1]; // outer, inner, median
+  const q = drawn.map(() => empty());
   const hi = empty();
   const lo = empty();
   if (f) {
@@ -134,22 +146,20 @@ function redraw(symbol) {
     q.forEach((s) => (s[n - 1] = last));
     hi[n - 1] = last;
     lo[n - 1] = last;
-    const mid = meta.quantiles.indexOf(0.5);
     horizons.forEach((h, k) => {
-      f.ret_q[k].forEach((r, j) => (q[j][n - 1 + h] = last * Math.exp(r)));
+      drawn.forEach((level, j) => (q[j][n - 1 + h] = last * Math.exp(f.ret_q[k][level])));
       hi[n - 1 + h] = last * Math.exp(f.high_q[k][mid]);
       lo[n - 1 + h] = last * Math.exp(f.low_q[k][mid]);
     });
-    table(c, f, last);
+    table(c, f, last, mid);
   }
   c.plot.setData([x, close, ...q, hi, lo]);
   c.updates += 1;
   c.box.dataset.updates = c.updates;
 }
 
-function table(c, f, last) {
+function table(c, f, last, mid) {
   const pct = (r) => `${fmt(100 * (Math.exp(r) - 1))}%`;
-  const mid = meta.quantiles.indexOf(0.5);
   const rows = meta.horizons.map((h, k) => {
     const r = f.ret_q[k];
     return `<tr><td>h = ${h}</td><td>${fmt(f.p_up[k], 3)}</td><td>${pct(r[mid])}</td>` +
@@ -157,8 +167,8 @@ function table(c, f, last) {
       `<td>${fmt(last * Math.exp(f.low_q[k][mid]))} – ${fmt(last * Math.exp(f.high_q[k][mid]))}</td></tr>`;
   }).join("");
   c.box.querySelector("table.forecast").innerHTML =
-    `<tr><th>as of ${f.time.slice(0, 10)}</th><th>P(up)</th><th>median return</th>` +
-    `<th>80% interval</th><th>low – high (medians)</th></tr>${rows}`;
+    `<tr><th>as of ${esc(f.time.slice(0, 10))}</th><th>P(up)</th><th>median return</th>` +
+    `<th>${Math.round(100 * (meta.quantiles[meta.quantiles.length - 1] - meta.quantiles[0]))}% interval</th><th>low – high (medians)</th></tr>${rows}`;
 }
 
 main();

@@ -1,6 +1,6 @@
 // The picking page: a scene's camera image, an instruction typed or spoken, the robot's
 // questions (shown and spoken), the decision drawn on the image, and the arm carrying it out.
-import { $, call, fmt, post, say } from "./app.js";
+import { $, call, esc, fmt, post, say } from "./app.js";
 
 const BOXES = { tl: "top left", tr: "top right", bl: "bottom left", br: "bottom right" };
 let scene = null; // the scene spec shown
@@ -71,7 +71,7 @@ function shown(d) {
     $("instruction").value = said;
   }
   const where = BOXES[d.destination] || d.destination;
-  $("decision").innerHTML = `<p><b>target</b> ${d.target ?? "none"} (p = ${fmt(d.confidence)}) → <b>${where}</b> box` +
+  $("decision").innerHTML = `<p><b>target</b> ${esc(d.target ?? "none")} (p = ${fmt(d.confidence)}) → <b>${esc(where)}</b> box` +
     ` · ${d.questions_asked} question(s) asked</p>`;
   $("decision").dataset.target = d.target ?? "";
   mark(d);
@@ -89,9 +89,11 @@ function shown(d) {
 }
 
 async function mark(d) {
+  const shown = scene;
   try {
     const label = said.slice(0, 80);
     const got = await call("/api/picking/scene", post({ scene, mark: { box: d.box, destination: d.destination, label } }));
+    if (scene !== shown) return; // a new scene came meanwhile: this mark is of the old one
     $("camera").src = got.image;
     $("camera").dataset.marked = "1";
   } catch (e) {
@@ -124,10 +126,14 @@ async function execute() {
 }
 
 async function mic() {
+  if (recording === "starting") return;
   if (recording) return finishRecording();
+  recording = "starting";
+  let stream = null;
+  let context = null;
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-    const context = new AudioContext();
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    context = new AudioContext();
     await context.audioWorklet.addModule("/static/recorder.js");
     const node = new AudioWorkletNode(context, "recorder");
     const chunks = [];
@@ -139,6 +145,9 @@ async function mic() {
     $("mic").textContent = "■ Stop and send";
     say($("message"), "recording: say the instruction, then press stop");
   } catch (e) {
+    recording = null;
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    if (context) context.close();
     say($("message"), `no microphone: ${e.message}`, "error");
   }
 }

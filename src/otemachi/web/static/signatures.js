@@ -1,6 +1,6 @@
 // The signatures page: enrol a person from 1-5 images, verify one, list the people enrolled.
 // Every call carries the API key typed at the top (kept for this tab only).
-import { $, call, fmt, say } from "./app.js";
+import { $, call, esc, fmt, say } from "./app.js";
 
 const chosen = { enroll: [], verify: [] };
 
@@ -16,6 +16,7 @@ function dropZone(name, zone, input, most) {
       return say($("message"), `give ${most === 1 ? "one image" : `1 to ${most} images`}`, "error");
     }
     chosen[name] = images;
+    $(`${name}-thumbs`).querySelectorAll("img").forEach((img) => URL.revokeObjectURL(img.src));
     $(`${name}-thumbs`).replaceChildren(...images.map((f) => {
       const img = document.createElement("img");
       img.src = URL.createObjectURL(f);
@@ -72,7 +73,7 @@ async function verify() {
       ` · score ${fmt(v.score, 4)} vs threshold ${fmt(v.threshold, 4)}</p>` +
       `<div class="meter"><div class="fill" style="width:${at(v.score)};background:${v.genuine ? "#157f3b" : "#b42318"}"></div>` +
       `<div class="tick" style="left:${at(v.threshold)}" title="threshold"></div></div>` +
-      `<p class="muted">method ${v.method} · base ${v.base_version} · a score at or above the threshold is genuine</p>`;
+      `<p class="muted">method ${esc(v.method)} · base ${esc(v.base_version)} · a score at or above the threshold is genuine</p>`;
   } catch (e) {
     say($("message"), e.message, "error");
   }
