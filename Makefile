@@ -31,7 +31,9 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	$(BIN)/otemachi picking train
 	$(BIN)/otemachi signatures train
-	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@mkdir -p benchmarks/out
+	@for f in benchmarks/*.py; do echo "== $$f"; out=benchmarks/out/$$(basename $$f .py).txt; \
+	  $(BIN)/python $$f > $$out || { cat $$out; exit 1; }; cat $$out; done
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

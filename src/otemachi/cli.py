@@ -66,6 +66,7 @@ def demo(
         start = time.perf_counter()
         run(report)
         console.print(f"{name} demo finished in {time.perf_counter() - start:.1f}s")
+    report.benchmarks(Path("benchmarks/out"))  # what `make bench` printed, when it has run
     console.print(f"report written to {report.write()}")
     console.print("serve the app: otemachi serve (then open http://127.0.0.1:8000/)")
 

@@ -47,3 +47,14 @@ def test_the_report_page_has_the_tables_images_and_results(tmp_path: Path) -> No
         }
     }
     assert (page.parent / "README.md").read_text().startswith("# otemachi demo report")
+
+
+def test_the_last_benchmark_tables_join_the_report(tmp_path: Path) -> None:
+    report = Report(tmp_path / "report")
+    report.benchmarks(tmp_path / "none")  # no `make bench` yet: no section
+    assert report.sections == []
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "markets_speed.txt").write_text("GRU step mode: 0.120 ms per bar\n")
+    report.benchmarks(tmp_path / "out")
+    html = report.write().read_text()
+    assert "<strong>markets_speed</strong>" in html and "GRU step mode: 0.120 ms" in html

@@ -3,6 +3,7 @@ and sounds of every system, and ``results.json`` with the numbers behind them.""
 
 import json
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,18 @@ class Report:
     def image(self, path: Path, caption: str) -> str:
         """Markdown for an image saved under the report folder."""
         return f"![{caption}]({path.relative_to(self.out).as_posix()})"
+
+    def benchmarks(self, folder: Path) -> None:
+        """A section with the tables the last ``make bench`` printed (``folder/*.txt``), each
+        with the time it was written; nothing when there are none."""
+        runs = sorted(folder.glob("*.txt")) if folder.is_dir() else []
+        if not runs:
+            return
+        parts = []
+        for run in runs:
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.stat().st_mtime))
+            parts.append(f"**{run.stem}** ({when})\n\n```\n{run.read_text().strip()}\n```")
+        self.add("benchmarks (the last `make bench` on this machine)", "\n\n".join(parts))
 
     def write(self) -> Path:
         """Write the page, its Markdown and ``results.json``; return the page's path."""
