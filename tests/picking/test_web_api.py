@@ -3,11 +3,13 @@ arm carrying a decision out in the simulation."""
 
 import base64
 import io
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from otemachi.picking import scene_api
 from otemachi.server import create_app
 
 DUCK = {"objects": [{"id": "d", "category": "duck", "color": "yellow", "size": "large",
@@ -61,3 +63,14 @@ def test_execute_moves_the_object_into_the_box() -> None:
 def test_bad_requests_say_what_was_wrong(route: str, body: dict[str, object], says: str) -> None:
     reply = TestClient(create_app()).post(f"/api/picking/{route}", json=body)
     assert reply.status_code == 422 and says in str(reply.json()["detail"]), reply.text
+
+
+def test_a_busy_arm_says_so_instead_of_queueing(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = TestClient(create_app())
+    monkeypatch.setattr(scene_api, "ARMS", threading.BoundedSemaphore(1))
+    with scene_api._slot(scene_api.ARMS, "held", 1):  # another request has the only arm
+        busy = client.post(
+            "/api/picking/execute", json={"scene": DUCK, "target": "d", "destination": "br"}
+        )
+    assert busy.status_code == 429 and "the arm is busy" in busy.json()["detail"]
+    assert busy.headers["Retry-After"] == "5"
