@@ -40,7 +40,7 @@ def test_model_size_and_round_trip(method: str) -> None:
     refs, same, _, negatives = _toy(1)
     model = oneclass.train_user("customer-000123", refs, method, negatives, "0123456789abcdef")
     blob = oneclass.pack(method, model.params)
-    assert len(blob) <= 2200, len(blob)  # the reference embeddings (1,280 bytes) make up the rest
+    assert len(blob) + 5 * 128 * 2 <= 4096, len(blob)  # with 5 reference embeddings: <= 4 KB
     params = oneclass.unpack(method, blob, 128)
     again = oneclass.UserModel("c", method, "v", params, model.threshold, 5)
     np.testing.assert_array_equal(oneclass.score(again, same), oneclass.score(model, same))
@@ -63,3 +63,19 @@ def test_the_classical_rule_on_hand_made_vectors() -> None:
     np.testing.assert_allclose(classical.nearest(refs, probes), [0.96, 0.8])
     assert classical.user_threshold(refs) == pytest.approx(0.6)  # each reference vs the other
     assert math.isnan(classical.user_threshold(refs[:1]))
+
+
+def test_ocnn_hidden_units_vary_across_inputs_after_training() -> None:
+    """The old OC-NN collapsed: its hidden layer gave every input the same activations."""
+    refs, same, other, negatives = _toy(3)
+    p = oneclass.fit_ocnn(refs, negatives, seed=0)
+    h = lambda x: 1 / (1 + np.exp(-(((x - p["c"]) ** 2) @ p["V"] + p["b"])))  # noqa: E731
+    near, far = h(same), h(np.concatenate([other, negatives]))
+    assert near.std(axis=0).max() > 0.01 or far.std(axis=0).max() > 0.01
+    assert (near.mean(axis=0) - far.mean(axis=0)).min() > 0.3  # each unit: high near, low far
+    assert np.abs(p["V"]).mean() > 1.0  # the decay reshaped V; it did not erase it
+
+
+def test_an_ocnn_record_of_the_old_layout_is_told_apart() -> None:
+    with pytest.raises(InvalidInput, match="older OC-NN"):
+        oneclass.unpack("ocnn", bytes(2 * (128 * 8 + 8 + 8 + 1 + 2)), 128)

@@ -7,11 +7,10 @@ precision (tested)."""
 import math
 
 import numpy as np
-import torch
 
 from otemachi.core.errors import InvalidInput
 from otemachi.signatures import oneclass
-from otemachi.signatures.oneclass import HIDDEN, NU, OCNN_LR, OCNN_STEPS, Params, UserModel
+from otemachi.signatures.oneclass import Params, UserModel
 
 
 def _fits(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -31,49 +30,10 @@ def _svdd(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> 
     return {"c": (x * m).sum(1) / m.sum(1)}
 
 
-def _ocnn(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
-    """Adam over stacked (V, w, r), as ``oneclass.fit_ocnn`` runs it for one set of references."""
-    gen = np.random.default_rng(seed)
-    mu, sd = negatives.mean(axis=0), negatives.std(axis=0) + 1e-3
-    e, f = x.shape[2], len(x)
-    v0, w0 = gen.normal(0, e**-0.5, (e, HIDDEN)), gen.normal(0, HIDDEN**-0.5, HIDDEN)
-    z = torch.from_numpy((x - mu) / sd).double() * torch.from_numpy(mask)[..., None]
-    m = torch.from_numpy(mask).double()
-    scale = NU * m.sum(1, keepdim=True)
-    start = (torch.from_numpy(v0).repeat(f, 1, 1), torch.from_numpy(w0).repeat(f, 1),
-             torch.zeros(f, 1, dtype=torch.float64))  # fmt: skip
-    theta = [torch.nn.Parameter(t) for t in start]
-    adam = torch.optim.Adam(theta, lr=OCNN_LR, eps=1e-8, fused=True)  # the same update, one pass
-    zt = z.transpose(1, 2)
-    with torch.no_grad():
-        for _ in range(OCNN_STEPS):
-            tv, tw, tr = theta
-            h = torch.sigmoid(z @ tv)  # (F, K, H)
-            below = ((tr - (h @ tw[..., None])[..., 0]) > 0) * m / scale  # (F, K)
-            dh = -below[..., None] * tw[:, None, :]
-            tv.grad = tv + zt @ (dh * h * (1 - h))
-            tw.grad = tw - (below[..., None] * h).sum(1)
-            tr.grad = below.sum(1, keepdim=True) - 1.0
-            adam.step()
-    v, w, r = (t.detach().numpy() for t in theta)
-    big_v, b = oneclass.fold(v, mu, sd)
-    out: Params = {"V": big_v, "b": b, "w": w, "r": r}
-    neg = _ocnn_raw(out, negatives)
-    out["zn"] = np.stack([neg.mean(1), np.maximum(neg.std(1), 1e-6)], axis=1)
-    return out
-
-
 def _svm(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
     """No batched form: LinearSVC per row (kept so every method can be enrolled in bulk)."""
     rows = [oneclass.fit_svm(xi[mi], negatives, seed) for xi, mi in zip(x, mask, strict=True)]
     return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
-
-
-def _ocnn_raw(p: Params, x: np.ndarray) -> np.ndarray:
-    """y - r of stacked OC-NNs (F, ...) on x: (N, E) shared, or (F, N, E) one set per row."""
-    a = np.einsum("ne,feh->fnh" if x.ndim == 2 else "fne,feh->fnh", x, p["V"])
-    h = 1 / (1 + np.exp(-(a + p["b"][:, None, :])))
-    return np.einsum("fnh,fh->fn", h, p["w"]) - p["r"][:, :1]
 
 
 def score(method: str, p: Params, x: np.ndarray) -> np.ndarray:
@@ -82,10 +42,10 @@ def score(method: str, p: Params, x: np.ndarray) -> np.ndarray:
         return -((x - p["c"][:, None, :]) ** 2).sum(-1)
     if method == "svm":
         return np.einsum("fne,fe->fn", x, p["w"]) + p["b"][:, :1]
-    return (_ocnn_raw(p, x) - p["zn"][:, :1]) / p["zn"][:, 1:]
+    return (oneclass.ocnn_raw(p, x) - p["zn"][:, :1]) / p["zn"][:, 1:]
 
 
-FIT = {"ocnn": _ocnn, "svdd": _svdd, "svm": _svm}
+FIT = {"ocnn": oneclass.fit_ocnn_many, "svdd": _svdd, "svm": _svm}
 
 
 def train_users(
