@@ -69,7 +69,7 @@ def test_ocnn_hidden_units_vary_across_inputs_after_training() -> None:
     """The old OC-NN collapsed: its hidden layer gave every input the same activations."""
     refs, same, other, negatives = _toy(3)
     p = oneclass.fit_ocnn(refs, negatives, seed=0)
-    h = lambda x: 1 / (1 + np.exp(-(((x - p["c"]) ** 2) @ p["V"] + p["b"])))  # noqa: E731
+    h = lambda x: 1 / (1 + np.exp(-((((x - p["c"]) * p["k"]) ** 2) @ p["V"] + p["b"])))  # noqa: E731
     near, far = h(same), h(np.concatenate([other, negatives]))
     assert near.std(axis=0).max() > 0.01 or far.std(axis=0).max() > 0.01
     assert (near.mean(axis=0) - far.mean(axis=0)).min() > 0.3  # each unit: high near, low far

@@ -1,6 +1,6 @@
 """One tiny model per person, trained from 1-5 reference embeddings: OC-NN (as in DL4J's
 OCNNOutputLayer), a Deep-SVDD-style centre, or SigNet's per-writer SVM. Each packs into 256 bytes
-(svdd) to about 2.3 KB (ocnn) of float16 parameters."""
+(svdd) to about 2.6 KB (ocnn) of float16 parameters."""
 
 import math
 from collections.abc import Callable
@@ -39,6 +39,7 @@ def layout(method: str, embed: int) -> list[tuple[str, tuple[int, ...]]]:
     layouts: dict[str, list[tuple[str, tuple[int, ...]]]] = {
         "ocnn": [
             ("c", (embed,)),
+            ("k", (embed,)),
             ("V", (embed, HIDDEN)),
             ("b", (HIDDEN,)),
             ("w", (HIDDEN,)),
@@ -60,7 +61,7 @@ def unpack(method: str, blob: bytes, embed: int) -> Params:
     """The inverse of ``pack``; a blob of the wrong length is refused."""
     shapes = layout(method, embed)
     sizes = [math.prod(s) for _, s in shapes]
-    if method == "ocnn" and len(blob) == 2 * (sum(sizes) - embed):  # no centre: before rev. 3
+    if method == "ocnn" and len(blob) == 2 * (sum(sizes) - 2 * embed):  # before revision 3
         raise InvalidInput(
             "this OC-NN record was made by an older OC-NN (before its inputs were measured from "
             "the person's centre); enrol the person again, or enrol them with another method"
@@ -76,9 +77,9 @@ def unpack(method: str, blob: bytes, embed: int) -> Params:
 
 def ocnn_raw(p: Params, x: np.ndarray) -> np.ndarray:
     """y - r of stacked OC-NNs (F, ...) on x: (N, E) shared, or (F, N, E) one set per row; below
-    0 is an anomaly. The input is each dimension's squared deviation from the person's centre
-    (its scale is folded into V)."""
-    d = (x[None] if x.ndim == 2 else x) - p["c"][:, None, :]
+    0 is an anomaly. The input is each dimension's squared deviation from the person's centre,
+    in units of ``k``."""
+    d = ((x[None] if x.ndim == 2 else x) - p["c"][:, None, :]) * p["k"][:, None, :]
     h = expit(np.einsum("fne,feh->fnh", d * d, p["V"]) + p["b"][:, None, :])
     return np.einsum("fnh,fh->fn", h, p["w"]) - p["r"][:, :1]
 
@@ -99,15 +100,17 @@ def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: 
       references", and training shapes it (which directions the references vary in);
     - 100 steps, so the decay reshapes the start rather than erasing it.
 
-    The per-dimension scale is folded into V, so a record holds c, V, b, w, r and ``zn``: its
-    y - r standardised on other writers' signatures, so that people share one scale."""
+    A record holds c, k (1 / the per-dimension scale), V, b, w, r and ``zn``: its y - r
+    standardised on other writers' signatures, so that people share one scale."""
     gen = np.random.default_rng(seed)
     m = torch.from_numpy(mask).double()
     xt = torch.from_numpy(x).double()
     c = (xt * m[..., None]).sum(1) / m.sum(1, keepdim=True)  # (F, E)
     e = x.shape[2]
     negs = torch.from_numpy(negatives).double()
-    spread = ((negs[None] - c[:, None, :]) ** 2).mean(1) * e + 1e-6  # (F, E)
+    spread = ((negs[None] - c[:, None, :]) ** 2).mean(1) * e  # (F, E)
+    # a dimension development writers hardly use must not blow V / spread past float16
+    spread = torch.maximum(spread, 0.01 * spread.mean(1, keepdim=True) + 1e-12)
     q = ((xt - c[:, None, :]) ** 2 / spread[:, None, :]) * m[..., None]  # (F, K, E)
     scale = NU * m.sum(1, keepdim=True)
     f = len(x)
@@ -130,7 +133,8 @@ def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: 
             tr.grad = below.sum(1, keepdim=True) - 1.0
             adam.step()
     v, b, w, r = (t.detach().numpy() for t in theta)
-    out: Params = {"c": c.numpy(), "V": v / spread.numpy()[:, :, None], "b": b, "w": w, "r": r}
+    k = 1 / np.sqrt(spread.numpy())  # stored apart from V, so float16 holds both
+    out: Params = {"c": c.numpy(), "k": k, "V": v, "b": b, "w": w, "r": r}
     neg = ocnn_raw(out, negatives)
     out["zn"] = np.stack([neg.mean(1), np.maximum(neg.std(1), 1e-6)], axis=1)
     return out
