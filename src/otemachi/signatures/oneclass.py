@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from scipy.special import expit
 from sklearn.svm import LinearSVC
 
@@ -103,38 +102,33 @@ def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: 
     A record holds c, k (1 / the per-dimension scale), V, b, w, r and ``zn``: its y - r
     standardised on other writers' signatures, so that people share one scale."""
     gen = np.random.default_rng(seed)
-    m = torch.from_numpy(mask).double()
-    xt = torch.from_numpy(x).double()
-    c = (xt * m[..., None]).sum(1) / m.sum(1, keepdim=True)  # (F, E)
-    e = x.shape[2]
-    negs = torch.from_numpy(negatives).double()
-    spread = ((negs[None] - c[:, None, :]) ** 2).mean(1) * e  # (F, E)
-    # a dimension development writers hardly use must not blow V / spread past float16
-    spread = torch.maximum(spread, 0.01 * spread.mean(1, keepdim=True) + 1e-12)
-    q = ((xt - c[:, None, :]) ** 2 / spread[:, None, :]) * m[..., None]  # (F, K, E)
-    scale = NU * m.sum(1, keepdim=True)
-    f = len(x)
-    v0 = torch.from_numpy(OCNN_V0 + gen.normal(0, 0.5, (e, HIDDEN)))
-    start = (v0.repeat(f, 1, 1), torch.full((f, HIDDEN), OCNN_B0, dtype=torch.float64),
-             torch.full((f, HIDDEN), 1 / HIDDEN, dtype=torch.float64),
-             torch.zeros(f, 1, dtype=torch.float64))  # fmt: skip
-    theta = [torch.nn.Parameter(t) for t in start]
-    adam = torch.optim.Adam(theta, lr=OCNN_LR, eps=1e-8)
-    qt = q.transpose(1, 2)
-    with torch.no_grad():
-        for _ in range(OCNN_STEPS):
-            tv, tb, tw, tr = theta
-            h = torch.sigmoid(q @ tv + tb[:, None, :])  # (F, K, H)
-            below = ((tr - (h @ tw[..., None])[..., 0]) > 0) * m / scale  # (F, K)
-            dz = -below[..., None] * tw[:, None, :] * h * (1 - h)
-            tv.grad = tv + qt @ dz
-            tb.grad = dz.sum(1)
-            tw.grad = tw - (below[..., None] * h).sum(1)
-            tr.grad = below.sum(1, keepdim=True) - 1.0
-            adam.step()
-    v, b, w, r = (t.detach().numpy() for t in theta)
-    k = 1 / np.sqrt(spread.numpy())  # stored apart from V, so float16 holds both
-    out: Params = {"c": c.numpy(), "k": k, "V": v, "b": b, "w": w, "r": r}
+    m = mask.astype(np.float64)
+    c = (x * m[..., None]).sum(1) / m.sum(1, keepdims=True)  # (F, E)
+    f, e = len(x), x.shape[2]
+    spread = np.stack([((negatives - ci) ** 2).mean(0) for ci in c]) * e  # (F, E)
+    # a dimension development writers hardly use must not dominate q (nor k leave float16)
+    spread = np.maximum(spread, 0.01 * spread.mean(1, keepdims=True) + 1e-8)
+    q = (x - c[:, None, :]) ** 2 / spread[:, None, :] * m[..., None]  # (F, K, E)
+    scale = NU * m.sum(1, keepdims=True)
+    v0 = OCNN_V0 + gen.normal(0, 0.5, (e, HIDDEN))
+    theta = [np.repeat(v0[None], f, axis=0), np.full((f, HIDDEN), OCNN_B0),
+             np.full((f, HIDDEN), 1 / HIDDEN), np.zeros((f, 1))]  # fmt: skip
+    moments = [(np.zeros_like(t), np.zeros_like(t)) for t in theta]
+    qt = q.transpose(0, 2, 1)
+    for step in range(1, OCNN_STEPS + 1):
+        v, b, w, r = theta
+        h = expit(q @ v + b[:, None, :])  # (F, K, H)
+        below = (r - np.einsum("fkh,fh->fk", h, w) > 0) * m / scale  # -dL/dy per reference
+        dz = -below[..., None] * w[:, None, :] * h * (1 - h)
+        grads = [v + qt @ dz, dz.sum(1), w - np.einsum("fk,fkh->fh", below, h),
+                 below.sum(1, keepdims=True) - 1.0]  # fmt: skip
+        for t, g, (m1, m2) in zip(theta, grads, moments, strict=True):  # Adam
+            m1[...] = 0.9 * m1 + 0.1 * g
+            m2[...] = 0.999 * m2 + 0.001 * g * g
+            t -= OCNN_LR * (m1 / (1 - 0.9**step)) / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
+    v, b, w, r = theta
+    k = 1 / np.sqrt(spread)  # stored apart from V, so float16 holds both
+    out: Params = {"c": c, "k": k, "V": v, "b": b, "w": w, "r": r}
     neg = ocnn_raw(out, negatives)
     out["zn"] = np.stack([neg.mean(1), np.maximum(neg.std(1), 1e-6)], axis=1)
     return out
