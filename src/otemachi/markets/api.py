@@ -24,8 +24,8 @@ class DatasetInfo(BaseModel):
 
 
 class LiveForecast(BaseModel):
-    """One symbol's forecast of its latest bar: per horizon, P(up) and the 10/25/50/75/90%
-    quantiles of the log return, the high and the low (log units relative to the close)."""
+    """One symbol's forecast of its latest bar: per horizon, P(up) and the quantiles (by default
+    10/25/50/75/90%) of the log return, the high and the low (log units relative to the close)."""
 
     symbol: str
     time: str
