@@ -43,7 +43,8 @@ def test_a_contest_stores_the_challenger_and_promotes_only_a_better_one(
     c = challenger.challenge(path, books, QUICK)
     assert c.champion == champion and c.symbols == 3 and c.bars == 900
     assert np.isfinite([c.champion_loss, c.challenger_loss]).all()
-    assert c.promoted == (c.challenger_loss < c.champion_loss)
+    assert c.promoted == (c.p_value < challenger.PROMOTE_P)
+    assert c.p_value < 0.5 if c.challenger_loss < c.champion_loss else c.p_value >= 0.5
     assert registry.history()[-1] == (c.challenger if c.promoted else champion)
     assert c.challenger in {v.version for v in registry.versions()}
     (logged,) = (artifact_dir("markets") / "challenges.jsonl").read_text().splitlines()
@@ -109,3 +110,12 @@ def test_no_promotion_over_a_champion_that_changed_and_interruptions_stop_the_co
     for message in sources.messages(books, columnar=True):
         trainer.record(message)
     assert trainer._running is None and "no challenger this time" in capsys.readouterr().err
+
+
+def test_promotion_needs_a_lower_loss_beyond_chance() -> None:
+    rng = np.random.default_rng(0)
+    champion = rng.gamma(2.0, 0.5, 400)  # per-bar losses
+    noise = rng.normal(0, 0.3, 400)
+    assert challenger.better(champion, champion - 0.2 + noise, 1) < 0.001  # clearly better
+    assert challenger.better(champion, champion - 0.005 + noise, 1) > challenger.PROMOTE_P
+    assert challenger.better(champion, champion + 0.2 + noise, 1) > 0.999  # worse: never

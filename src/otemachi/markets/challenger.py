@@ -2,12 +2,14 @@
 every N bars per symbol (on average over its symbols) a background process fine-tunes the
 champion on them, holding back each symbol's newest bars, and compares the two networks' loss
 (pinball plus 0.1 BCE on the up-logit) on those held-back bars. The challenger is stored as a new
-version either way and promoted only if it is better and the champion it was made from is still
-the champion; the stream's workers follow the champion, so they swap to it between two bar
+version either way and promoted only if its loss is lower beyond chance (a one-sided
+Diebold-Mariano test over the held-back bars, p < 0.05) and the champion it was made from is
+still the champion; the stream's workers follow the champion, so they swap to it between two bar
 times. Every contest is logged to ``OTEMACHI_HOME/markets/challenges.jsonl``."""
 
 import copy
 import json
+import math
 import queue
 import signal
 from collections import defaultdict, deque
@@ -26,7 +28,7 @@ from otemachi.core.errors import InvalidInput
 from otemachi.core.paths import artifact_dir
 from otemachi.core.progress import console
 from otemachi.core.seeding import rng
-from otemachi.markets import registry, train
+from otemachi.markets import metrics, registry, train
 from otemachi.markets.checks import Bar, check
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Series
@@ -35,6 +37,7 @@ from otemachi.markets.train import ARTIFACT, Setup, TrainConfig, _loss, _normali
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 WEIGHT_DECAY = 1e-4
+PROMOTE_P = 0.05  # one-sided Diebold-Mariano: a challenger must be better, not only lower
 
 
 @dataclass(frozen=True)
@@ -66,15 +69,17 @@ class Contest:
     challenger: str
     champion_loss: float
     challenger_loss: float
+    p_value: float  # one-sided: that the challenger's lower loss is chance (NaN: no variation)
     promoted: bool
     symbols: int
     bars: int
 
 
-def _held_out_loss(net: RNNForecaster, series: list[Series], holdout: int) -> float:
-    """Mean pinball + BCE loss of ``net`` over each series' newest ``holdout`` bars."""
+def _held_out_losses(net: RNNForecaster, series: list[Series], holdout: int) -> np.ndarray:
+    """The training loss (pinball plus 0.1 BCE, over the targets a bar has) of ``net`` at each
+    of every series' newest ``holdout`` bars that has a target, series after series."""
     taus = torch.tensor(net.cfg.quantiles)
-    total = 0.0
+    per_bar = []
     net.eval()
     with torch.no_grad():
         for s in series:
@@ -82,9 +87,20 @@ def _held_out_loss(net: RNNForecaster, series: list[Series], holdout: int) -> fl
             y = _normalised(s, len(x))
             out, _ = net(x[None])
             cut = slice(len(x) - holdout, len(x))
-            total += float(_loss({k: v[0, cut] for k, v in out.items()},
-                                 {k: v[cut] for k, v in y.items()}, taus))  # fmt: skip
-    return total / len(series)
+            for t in range(cut.start, cut.stop):
+                if not torch.isnan(y["ret"][t]).all():
+                    one = {k: v[0, t : t + 1] for k, v in out.items()}
+                    per_bar.append(float(_loss(one, {k: v[t : t + 1] for k, v in y.items()}, taus)))
+    return np.array(per_bar)
+
+
+def better(champion: np.ndarray, challenger: np.ndarray, horizon: int) -> float:
+    """One-sided Diebold-Mariano p-value that the challenger's per-bar losses are lower than the
+    champion's only by chance (1 when they are not lower at all)."""
+    two_sided = metrics.diebold_mariano(champion, challenger, horizon)
+    if not np.isfinite(two_sided):
+        return math.nan
+    return two_sided / 2 if champion.mean() > challenger.mean() else 1 - two_sided / 2
 
 
 def _fine_tune(net: RNNForecaster, series: list[Series], cfg: FineTune) -> RNNForecaster:
@@ -122,15 +138,21 @@ def _fine_tune(net: RNNForecaster, series: list[Series], cfg: FineTune) -> RNNFo
 
 def challenge(champion: Path, bars: dict[str, pd.DataFrame], cfg: FineTune) -> Contest:
     """Fine-tune the network of ``champion`` on ``bars`` (one frame per symbol), store the
-    challenger and promote it if its held-out loss is lower; the contest is logged."""
+    challenger and promote it if its held-out loss is lower beyond chance (one-sided
+    Diebold-Mariano over the held-out bars, p < PROMOTE_P); the contest is logged."""
     net, version = train.load_version(champion)
     frames = [b for b in bars.values() if len(b) >= cfg.needs]
     if not frames:
         raise InvalidInput(f"a challenger needs a symbol with at least {cfg.needs} bars")
     series = [build_series(b, net.cfg.horizons) for b in frames]
     challenger = _fine_tune(net, series, cfg)
-    before = _held_out_loss(net, series, cfg.holdout)
-    after = _held_out_loss(challenger, series, cfg.holdout)
+    old_losses = _held_out_losses(net, series, cfg.holdout)
+    new_losses = _held_out_losses(challenger, series, cfg.holdout)
+    before, after = float(old_losses.mean()), float(new_losses.mean())
+    # overlapping targets make neighbouring bars' losses correlated, but a few dozen held-out
+    # bars cannot carry max(horizons) - 1 autocovariances: Newey-West's rule of thumb caps them
+    lags = min(max(net.cfg.horizons), max(1, int(4 * (len(old_losses) / 100) ** (2 / 9))))
+    p_value = better(old_losses, new_losses, lags)
     every = pd.concat(frames)
     setup = Setup(net.cfg, TrainConfig(seed=cfg.seed, window=cfg.window, burn_in=cfg.burn_in,
                                        batch=cfg.batch, steps_per_epoch=cfg.steps, max_epochs=1,
@@ -148,8 +170,8 @@ def challenge(champion: Path, bars: dict[str, pd.DataFrame], cfg: FineTune) -> C
                          f"{train.bars_hash(every)}-{version}", f"stream-{net.cfg.cell}",
                          net.cfg)  # fmt: skip
     new = train.load_version(path)[1]
-    promoted = after < before and registry.promote_over(new, version)
-    contest = Contest(version, new, before, after, promoted, len(frames), len(every))
+    promoted = p_value < PROMOTE_P and registry.promote_over(new, version)
+    contest = Contest(version, new, before, after, p_value, promoted, len(frames), len(every))
     with (artifact_dir("markets") / "challenges.jsonl").open("a") as log:
         log.write(
             json.dumps({"time": pd.Timestamp.now("UTC").isoformat(), **asdict(contest)}) + "\n"
