@@ -1,6 +1,7 @@
 """The FastAPI app: /healthz, the docs, each system's JSON router, and the browser app."""
 
 import math
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -54,6 +55,15 @@ class Settings(BaseSettings):
     max_body: int = 32 * 1024 * 1024  # bytes; larger requests are refused before they are read
 
 
+def _refusal(
+    error: str, detail: str, status: int, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """A refusal as the API answers every one: ``Problem`` with its status."""
+    return JSONResponse(
+        Problem(error=error, detail=detail).model_dump(), status, dict(headers or {})
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; each system's models load lazily in its own router."""
     settings = settings or Settings()
@@ -68,8 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         headers = {}
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
-        body = {"error": type(exc).__name__, "detail": str(exc)}
-        return JSONResponse(body, exc.http_status, headers=headers)
+        return _refusal(type(exc).__name__, str(exc), exc.http_status, headers)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,15 +87,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
             for e in exc.errors()[:5]
         ]
-        return JSONResponse({"error": "InvalidInput", "detail": "; ".join(said)}, 422)
+        return _refusal("InvalidInput", "; ".join(said), 422)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         """Starlette's own refusals (an unknown path, a malformed multipart body) in the same
         shape: {"error": "NotFound", "detail": ...}."""
         error = HTTPStatus(exc.status_code).phrase.replace(" ", "").replace("-", "")
-        body = {"error": error, "detail": str(exc.detail)}
-        return JSONResponse(body, exc.status_code, headers=exc.headers)
+        return _refusal(error, str(exc.detail), exc.status_code, exc.headers)
 
     app.add_middleware(BodyLimit, limit=settings.max_body)
 

@@ -25,7 +25,7 @@ def backtest(report: Report) -> None:
     elapsed = time.perf_counter() - start
     folder = report.folder("markets")
     saved = evaluate.save(bt, "sp500", folder)
-    report.result("markets.backtest", json.loads(saved["results"][0].read_text()))
+    report.result("markets.backtest", evaluate.to_json(bt, "sp500"))
     table = markdown_table(["h", "model", *evaluate.HEADERS], evaluate.rows(bt))
     verdicts = "\n".join(f"- {line}" for line in evaluate.verdicts(bt.scores))
     images = "\n\n".join(report.image(p, p.stem) for p in saved["figures"])

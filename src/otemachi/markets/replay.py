@@ -38,10 +38,11 @@ class Replay:
                 f"give 1 to {MAX_DATASETS} bundled datasets of {sorted(data.DATASETS)}"
                 + (f"; unknown: {unknown}" if unknown else "")
             )
-        books = {}
-        for name in dict.fromkeys(chosen):
-            books.update(sources.parse(f"replay:{name}", None)[0])
-        books = {s: b.iloc[-(bars + WARMUP) :] for s, b in books.items()}
+        books = {
+            symbol: frame.iloc[-(bars + WARMUP) :]
+            for name in dict.fromkeys(chosen)
+            for symbol, (frame, _) in data.load_all(name).items()
+        }
         net, version = train.load_version(
             registry.default_model(chosen[0] if len(chosen) == 1 else None)
         )

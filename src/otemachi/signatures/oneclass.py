@@ -105,7 +105,9 @@ def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: 
     m = mask.astype(np.float64)
     c = (x * m[..., None]).sum(1) / m.sum(1, keepdims=True)  # (F, E)
     f, e = len(x), x.shape[2]
-    spread = np.stack([((negatives - ci) ** 2).mean(0) for ci in c]) * e  # (F, E)
+    # mean over development signatures n of (n - c)^2, per dimension, for every row's centre
+    moment = (negatives**2).mean(0) - 2 * c * negatives.mean(0) + c**2
+    spread = np.maximum(moment, 0) * e  # (F, E)
     # a dimension development writers hardly use must not dominate q (nor k leave float16)
     spread = np.maximum(spread, 0.01 * spread.mean(1, keepdims=True) + 1e-8)
     q = (x - c[:, None, :]) ** 2 / spread[:, None, :] * m[..., None]  # (F, K, E)

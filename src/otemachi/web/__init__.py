@@ -3,6 +3,7 @@ with a small vanilla-JS module over the systems' JSON APIs. Every asset is serve
 package (no CDN, no build step); the charting library, uPlot (MIT), is vendored under
 ``static/vendor``."""
 
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,6 +77,7 @@ def systems() -> dict[str, SystemStatus]:
     }
 
 
+@functools.cache
 def render(name: str) -> str:
     """A page: ``pages/NAME.html`` (the body) in the layout, with the menu and its script."""
     here = ' aria-current="page"'
