@@ -15,7 +15,7 @@ import torch
 from otemachi.cli import main
 from otemachi.core.errors import ModelNotTrained
 from otemachi.core.seeding import torch_seeded
-from otemachi.markets import plots, runner, sources, stream, train
+from otemachi.markets import checks, plots, runner, sources, stream, train
 from otemachi.markets.features import build_series
 from otemachi.markets.live import LiveState
 from otemachi.markets.model import RNNConfig, RNNForecaster
@@ -71,6 +71,17 @@ def test_bad_messages_go_to_the_dead_letters_and_the_rest_flows(net: RNNForecast
     reasons = [d.reason for d in pipeline.counters.dead]
     expected = [r for _, r in bad] + ["duplicate"]
     assert [r.split(":")[0] for r in reasons] == expected, reasons
+
+
+@pytest.mark.parametrize(
+    "symbols",
+    [["SYN0000", ["SYN0001"]], ["SYN0000", 7], ["SYN0000", ""], ["SYN0000", "A\nB"], "SYN0000"],
+)
+def test_a_bar_time_with_a_bad_symbol_is_malformed_even_after_good_ones(symbols: Any) -> None:
+    good = {"time": "2024-01-02", "symbols": ["SYN0000", "SYN0001"], "ohlcv": [[1, 2, 1, 1, 0]] * 2}
+    assert not isinstance(checks.check(good), str)  # its symbols are now known good
+    got = checks.check({**good, "symbols": symbols})
+    assert isinstance(got, str) and got.startswith("malformed: symbols must be a list of symbols")
 
 
 def test_repairs_and_gaps_are_counted(net: RNNForecaster) -> None:

@@ -74,6 +74,25 @@ def is_symbol(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64 and value.isprintable()
 
 
+_SYMBOLS: set[str] = set()  # symbols already found good (a bar-time message repeats them)
+
+
+def are_symbols(values: Any) -> bool:
+    """Whether ``values`` is a list of symbols."""
+    if not isinstance(values, list):
+        return False
+    try:
+        if _SYMBOLS.issuperset(values):  # only strings are in it
+            return True
+    except TypeError:  # an item that cannot be hashed is no symbol
+        return False
+    if not all(map(is_symbol, values)):
+        return False
+    if len(_SYMBOLS) < 1_000_000:
+        _SYMBOLS.update(values)
+    return True
+
+
 def is_bar_time(message: Any) -> bool:
     return isinstance(message, dict) and "symbols" in message
 
@@ -154,7 +173,7 @@ def _columns(message: dict[str, Any]) -> Checked | str:
     if missing:
         return f"malformed: a bar time is missing {missing}"
     symbols = message["symbols"]
-    if not isinstance(symbols, list) or not all(map(is_symbol, symbols)):
+    if not are_symbols(symbols):
         return f"malformed: symbols must be a list of symbols; {SYMBOL_RULE}"
     try:
         raw = np.asarray(message["ohlcv"])

@@ -16,6 +16,7 @@ from otemachi.markets.model import TARGETS, RNNForecaster
 OHLCV = ("open", "high", "low", "close", "volume")
 WARM = 32  # recent bars of features kept per symbol, to warm a swapped-in network on
 NO_TIME = int(np.iinfo(np.int64).min)  # the last bar time of a symbol that has none
+_DECAY = np.array([decay for _, decay in EWMAS])[:, None]
 
 
 @dataclass(frozen=True)
@@ -98,10 +99,10 @@ class LiveState:
         fresh = ~self.started[idx]
         prev_c = np.where(fresh, o, self.prev_close[idx])
         raw = bar_quantities(o, h, lo, c, v, prev_c)
-        ew = {}
-        for k, (name, decay) in enumerate(EWMAS):
-            prev = np.where(fresh, raw[name], self.ew[k, idx])
-            self.ew[k, idx] = ew[ewma_key(name, decay)] = decay * prev + (1 - decay) * raw[name]
+        inputs = np.stack([raw[name] for name, _ in EWMAS])  # (EWMAs, B)
+        new = _DECAY * np.where(fresh, inputs, self.ew[:, idx]) + (1 - _DECAY) * inputs
+        self.ew[:, idx] = new
+        ew = {ewma_key(name, decay): new[k] for k, (name, decay) in enumerate(EWMAS)}
         self.prev_close[idx] = c
         self.started[idx] = True
         stamps = bars.times.asi8

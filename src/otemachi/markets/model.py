@@ -84,20 +84,25 @@ class RNNForecaster(nn.Module):
         """
         z = ((x - self.x_mean) / self.x_std).clamp(-10, 10)
         h, state = self.rnn(z, state)  # (B, T, hidden)
-        n_q = len(self.cfg.quantiles)
+        n_q, n_t = len(self.cfg.quantiles), len(TARGETS)
         raw = self.head(h).unflatten(-1, (len(self.cfg.horizons), self.width))  # (B, T, H, W)
         out = {}
-        for i, name in enumerate(TARGETS):
-            if self.cfg.anchor:
-                assert base is not None, "an anchored forecaster needs its anchor's quantiles"
+        if self.cfg.anchor:
+            assert base is not None, "an anchored forecaster needs its anchor's quantiles"
+            for i, name in enumerate(TARGETS):
                 part = raw[..., i * (n_q + 2) : (i + 1) * (n_q + 2)]  # (B, T, H, Q + 2)
                 scale = part[..., 1:2].clamp(-3, 3).exp()
                 q = part[..., :1] + scale * base[name] + part[..., 2:]
-            else:
-                part = raw[..., i * n_q : (i + 1) * n_q]  # (B, T, H, Q)
-                steps = F.softplus(part[..., 1:])
-                q = torch.cat([part[..., :1], part[..., :1] + steps.cumsum(-1)], dim=-1)
-            out[name] = (q + self.shift[i]).cummax(dim=-1).values
+                out[name] = (q + self.shift[i]).cummax(dim=-1).values
+        else:
+            # Every target at once, on contiguous memory: (B, T, H, targets, Q). The lowest
+            # quantile plus the running sum of softplus increments (the first one zeroed).
+            part = raw[..., : n_t * n_q].unflatten(-1, (n_t, n_q)).contiguous()
+            steps = F.softplus(part)
+            steps[..., 0] = 0.0
+            q = part[..., :1] + steps.cumsum(-1) + self.shift.transpose(0, 1)
+            q = q.cummax(dim=-1).values
+            out = {name: q[..., i, :] for i, name in enumerate(TARGETS)}
         out["logit"] = raw[..., -1]  # (B, T, H)
         return out, state
 

@@ -40,7 +40,7 @@ from otemachi.markets.bus import (
     entries,
     shard_of,
 )  # fmt: skip
-from otemachi.markets.checks import is_bar_time, is_symbol
+from otemachi.markets.checks import are_symbols, is_bar_time
 from otemachi.markets.stream import Batch
 
 GROUP = "forecasters"
@@ -372,7 +372,7 @@ def _columns(message: Any) -> dict[str, bytes | str] | None:
     if not is_bar_time(message):
         return None
     symbols, table, when = message.get("symbols"), message.get("ohlcv"), message.get("time")
-    if not (isinstance(symbols, list) and all(map(is_symbol, symbols))):
+    if not are_symbols(symbols):
         return None
     if not (isinstance(table, np.ndarray) and table.shape == (len(symbols), 5)):
         return None

@@ -193,10 +193,11 @@ class Pipeline:
         if not keep.any():
             return []
         out = self.flush() if self._symbols and stamp != self._time else []
-        kept = [s for s, k in zip(got.symbols, keep, strict=True) if k]
+        every = bool(keep.all())
+        kept = got.symbols if every else [s for s, k in zip(got.symbols, keep, strict=True) if k]
         self._seal_rows()
         self._take(stamp, kept, received, int(got.repaired[keep].sum()))
-        self._chunks.append(got.ohlcv[keep])
+        self._chunks.append(got.ohlcv if every else got.ohlcv[keep])
         return out
 
     def _take(self, stamp: int, symbols: list[str], received: float, repaired: int) -> None:
