@@ -89,6 +89,9 @@ def evaluate_cmd(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     writers: int = typer.Option(100, "--writers", min=2, help="Synthetic evaluation writers."),
+    augment: bool = typer.Option(
+        False, "--augment", help="Also each method with augmented views of the references."
+    ),
     dev_writers: int = DEV_WRITERS,
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
@@ -99,7 +102,8 @@ def evaluate_cmd(
     files.output_folder(out)
     dataset = evaluate.evaluation_data(data_name, writers)
     b = base.load(_base_config(dev_writers, calib_writers, epochs))
-    result, figures = evaluate.run(b, dataset, EvalConfig(tuple(counts), tuple(methods)), out)
+    cfg = EvalConfig(tuple(counts), tuple(methods), augment=augment)
+    result, figures = evaluate.run(b, dataset, cfg, out)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
         return

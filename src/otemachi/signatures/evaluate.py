@@ -13,10 +13,11 @@ import numpy as np
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
-from otemachi.signatures import classical, oneclass, plots, service
-from otemachi.signatures.base import Base, assert_disjoint, embed_writers, qualified
+from otemachi.signatures import augment, classical, oneclass, plots, service
+from otemachi.signatures.base import Base, assert_disjoint, embed_views, embed_writers, qualified
 from otemachi.signatures.data import SignatureDataset, SynthDataset, open_dataset
 from otemachi.signatures.metrics import auc, eer, far_frr
+from otemachi.signatures.model import SigNetSmall
 
 Embeddings = dict[str, tuple[np.ndarray, np.ndarray]]  # writer -> (genuine, skilled forgeries)
 KEYS = (
@@ -37,6 +38,7 @@ class EvalConfig:
     methods: tuple[str, ...] = ("ocnn", "svdd", "svm")
     n_random: int = 10  # random forgeries per writer: one genuine signature of each of n others
     classical: bool = True  # also the HOG + nearest-reference baseline
+    augment: bool = False  # also every deep method with augmented views of the references
     seed: int = 0
 
 
@@ -62,11 +64,18 @@ class Scores:
 Fit = Callable[[str, np.ndarray], tuple[Callable[[np.ndarray], np.ndarray], float, float]]
 
 
-def deep_fit(base: Base, method: str, seed: int) -> Fit:
+Views = dict[str, list[np.ndarray]]  # writer -> embeddings of each first genuine's views
+
+
+def deep_fit(base: Base, method: str, seed: int, views: Views | None = None) -> Fit:
+    """With ``views``, each reference also brings ``augment.per_reference(r)`` of its views."""
+
     def fit(
         writer: str, refs: np.ndarray
     ) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
-        model = oneclass.train_user(writer, refs, method, base.negatives, base.version, seed)
+        n = augment.per_reference(len(refs))
+        own = None if views is None else [v[:n] for v in views[writer][: len(refs)]]
+        model = oneclass.train_user(writer, refs, method, base.negatives, base.version, seed, own)
         return (lambda x: oneclass.score(model, x)), model.threshold, service.threshold(base, model)
 
     return fit
@@ -144,10 +153,16 @@ class Evaluation:
 
 
 def evaluate(
-    base: Base, embs: Embeddings, cfg: EvalConfig = EvalConfig(), hog: Embeddings | None = None
+    base: Base,
+    embs: Embeddings,
+    cfg: EvalConfig = EvalConfig(),
+    hog: Embeddings | None = None,
+    views: Views | None = None,
 ) -> Evaluation:
     """Every method at every reference count on the same writers; with ``hog`` (the classical
-    features of the same images), the classical baseline too."""
+    features of the same images), the classical baseline too; with ``views`` (``writer_views``),
+    every deep method again as ``<method>+aug``, each reference joined by its views (the global
+    thresholds are calibrated without views, so only threshold-free metrics are reported)."""
     bad = [m for m in cfg.methods if m not in oneclass.METHODS]
     if bad:
         raise InvalidInput(f"unknown method(s) {bad}; choose from {list(oneclass.METHODS)}")
@@ -162,13 +177,17 @@ def evaluate(
     scores: dict[str, dict[str, dict[str, np.ndarray]]] = {}
     writer_eers: dict[str, dict[str, np.ndarray]] = {}
     runs = [(m, r) for m in cfg.methods for r in cfg.refs]
+    runs += [(f"{m}{AUGMENTED}", r) for m in cfg.methods for r in cfg.refs] if views else []
     runs += [(classical.NAME, r) for r in cfg.refs] if hog is not None else []
     for method, r in track(runs, "evaluating"):
+        thr = math.nan
         if method == classical.NAME:
             assert hog is not None
             feats = {w: hog[w] for w in usable}
             raw = run_protocol(feats, r, cfg, classical_fit, 0.0)  # 0: scores unshifted
-            thr = math.nan
+        elif method.endswith(AUGMENTED):
+            fit = deep_fit(base, method.removesuffix(AUGMENTED), cfg.seed, views)
+            raw = run_protocol(embs, r, cfg, fit, 0.0)
         else:
             thr = base.thresholds[method][str(r)]
             raw = run_protocol(embs, r, cfg, deep_fit(base, method, cfg.seed), thr)
@@ -178,6 +197,23 @@ def evaluate(
         own = [eer(g, f)[0] for g, f in zip(raw.genuine, raw.skilled, strict=True)]
         writer_eers.setdefault(method, {})[str(r)] = np.array(own)
     return Evaluation(len(embs), results, scores, writer_eers)
+
+
+AUGMENTED = "+aug"
+
+
+def writer_views(
+    net: SigNetSmall, data: SignatureDataset, writers: list[str], refs: tuple[int, ...], seed: int
+) -> Views:
+    """Embeddings of augmented views of each writer's first genuine signatures: as many of the
+    i-th as the largest reference count that uses it needs (``augment.per_reference``)."""
+    counts = [max([augment.per_reference(r) for r in refs if r > i], default=0)
+              for i in range(max(refs))]  # fmt: skip
+    out = {}
+    for w in track(writers, "augmenting references"):
+        genuine = list(data.iter_genuine(w))[: len(counts)]
+        out[w] = embed_views(net, genuine, counts[: len(genuine)], rng(seed, "views", w))
+    return out
 
 
 EVAL_SEED = 1_000_003  # synthetic evaluation writers: a seed the base's corpora never use
@@ -197,7 +233,8 @@ def run(
     writers = data.writers()
     assert_disjoint(base.seen_writers, qualified(data, writers))
     hog = classical.writers(data, writers) if cfg.classical else None
-    result = evaluate(base, embed_writers(base.net, data, writers), cfg, hog)
+    views = writer_views(base.net, data, writers, cfg.refs, cfg.seed) if cfg.augment else None
+    result = evaluate(base, embed_writers(base.net, data, writers), cfg, hog, views)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(result.to_json(), indent=2))
     first = writers[0]

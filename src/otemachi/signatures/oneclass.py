@@ -196,22 +196,28 @@ def train_user(
     negatives: np.ndarray,
     base_version: str,
     seed: int = 0,
+    views: list[np.ndarray] | None = None,
 ) -> UserModel:
-    """Fit one person's model on reference embeddings (n, E); derive a per-user threshold as the
-    lowest leave-one-out score of a reference (NaN with a single reference)."""
+    """Fit one person's model on reference embeddings (n, E), and on the embeddings of each
+    reference's augmented views when given (``views[i]``: (V_i, E)); derive a per-user threshold
+    as the lowest leave-one-out score of a reference (its views left out with it; NaN with a
+    single reference)."""
     if method not in METHODS:
         raise InvalidInput(f"unknown method {method!r}; choose from {list(METHODS)}")
     if refs.ndim != 2 or len(refs) < 1:
         raise InvalidInput("enrolment needs at least one reference signature")
-    params = _fit(method, refs, negatives, seed)
+    if views is not None and len(views) != len(refs):
+        raise InvalidInput(f"views for {len(views)} references, but {len(refs)} references")
+    parts = [refs[i : i + 1] if views is None else np.vstack([refs[i : i + 1], views[i]])
+             for i in range(len(refs))]  # fmt: skip
+    params = _fit(method, np.vstack(parts), negatives, seed)
     threshold = math.nan
     if len(refs) >= 2:
         loo = [
-            _score(
-                method, _fit(method, np.delete(refs, i, axis=0), negatives, seed), refs[i : i + 1]
-            )[0]
+            _score(method, _fit(method, np.vstack(parts[:i] + parts[i + 1 :]), negatives, seed),
+                   refs[i : i + 1])[0]
             for i in range(len(refs))
-        ]
+        ]  # fmt: skip
         threshold = float(min(loo))
     return UserModel(user_id, method, base_version, params, threshold, len(refs))
 
