@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from otemachi.cli import main
 from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.signatures import base, oscillator
 from otemachi.signatures import data as datasets
+from otemachi.signatures.preprocess import preprocess
 
 
 def test_synth_is_deterministic_and_writes_the_folder_layout(tmp_path: Path) -> None:
@@ -21,6 +24,29 @@ def test_synth_is_deterministic_and_writes_the_folder_layout(tmp_path: Path) -> 
     read = list(folder.iter_genuine("w0001"))
     assert len(read) == 3 and np.array_equal(read[0], next(a.iter_genuine("w0001")))
     assert len(list(folder.iter_forgery("w0000"))) == 2
+
+
+def test_the_oscillator_generator_is_its_own_deterministic_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    osc = datasets.SynthDataset(3, 2, 2, seed=5, generator="oscillator")
+    again = datasets.SynthDataset(3, 2, 2, seed=5, generator="oscillator")
+    lognormal = datasets.SynthDataset(3, 2, 2, seed=5)
+    first, second = list(osc.iter_genuine("w0000")), list(again.iter_genuine("w0000"))
+    assert all(np.array_equal(x, y) for x, y in zip(first, second, strict=True))
+    assert first[0].shape == oscillator.SIZE != next(lognormal.iter_genuine("w0000")).shape
+    assert not np.array_equal(first[0], first[1])  # the same hand, another day
+    forged = list(osc.iter_forgery("w0000"))
+    assert len(forged) == 2 and all(f.dtype == np.uint8 for f in forged)
+    for img in [*first, *forged]:  # dark ink on light paper, and preprocessable
+        assert img.min() < 150 < np.median(img) and preprocess(img).max() > 0.5
+    assert base.qualified(osc, ["w0000"]).isdisjoint(base.qualified(lognormal, ["w0000"]))
+    out = tmp_path / "osc"
+    args = ["signatures", "synth", "--writers", "2", "--genuine", "2", "--forgeries", "1"]
+    assert main([*args, "--out", str(out), "--generator", "oscillator"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["w0000", "w0001"]
+    assert main([*args, "--out", str(tmp_path / "x"), "--generator", "spline"]) == 2
+    assert "--generator must be one of" in capsys.readouterr().err
 
 
 def _png(path: Path, value: int) -> None:

@@ -97,7 +97,8 @@ def dev_datasets(cfg: BaseConfig) -> tuple[SynthDataset, SynthDataset]:
 def qualified(data: SignatureDataset, writers: list[str]) -> set[str]:
     """Writer identities that stay distinct across datasets."""
     if isinstance(data, SynthDataset):
-        return {f"synth:{data.seed}:{w}" for w in writers}
+        kind = "synth" if data.generator == "lognormal" else f"synth-{data.generator}"
+        return {f"{kind}:{data.seed}:{w}" for w in writers}
     return {
         f"{type(data).__name__}:{Path(getattr(data, 'root', '')).resolve()}:{w}" for w in writers
     }

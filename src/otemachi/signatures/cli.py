@@ -32,10 +32,16 @@ def synth(
     forgeries: int = typer.Option(5, "--forgeries", min=0, help="Skilled forgeries per writer."),
     out: Path = typer.Option(..., "--out", help="Folder to write DIR/<writer>/{genuine,forged}/."),
     seed: int = typer.Option(0, "--seed", min=0, max=options.SEED_MAX, help="Seed of the corpus."),
+    generator: str = typer.Option(
+        "lognormal",
+        "--generator",
+        help="lognormal (the one bases learn from) or oscillator (an independent one).",
+    ),
 ) -> None:
     """Write a synthetic corpus in the generic folder layout."""
+    kind = options.one(generator, ["lognormal", "oscillator"], "--generator")
     files.output_folder(out)
-    corpus = data.SynthDataset(writers, genuine, forgeries, seed, prefix="w")
+    corpus = data.SynthDataset(writers, genuine, forgeries, seed, prefix="w", generator=kind)
     console.print(f"wrote {data.write(corpus, out)} images to {out}")
 
 
@@ -74,7 +80,10 @@ def train_cmd(
 @app.command("evaluate")
 def evaluate_cmd(
     data_name: str = typer.Option(
-        "synth", "--data", help="synth, or a folder (generic or CEDAR layout)."
+        "synth",
+        "--data",
+        help="synth (the base's generator), oscillator (an independent one), or a folder "
+        "(generic or CEDAR layout).",
     ),
     refs: str = typer.Option(
         "1,2,5", "--refs", help="Numbers of references, comma-separated (1-5)."

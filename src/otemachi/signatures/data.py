@@ -16,7 +16,7 @@ from PIL import Image
 from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
-from otemachi.signatures import synth
+from otemachi.signatures import oscillator, synth
 from otemachi.signatures.preprocess import read_image
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
@@ -41,12 +41,20 @@ class SynthDataset:
     n_forgeries: int = 5
     seed: int = 0
     prefix: str = "w"
+    generator: str = "lognormal"  # or "oscillator": the second generator, for evaluation only
     _cache: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
 
     def writers(self) -> list[str]:
         return [f"{self.prefix}{i:04d}" for i in range(self.n_writers)]
 
     def _samples(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        if writer not in self._cache and self.generator == "oscillator":
+            r = rng(self.seed, "signatures", "oscillator", writer)
+            hand = oscillator.writer(r)
+            self._cache[writer] = (
+                [oscillator.genuine(hand, r) for _ in range(self.n_genuine)],
+                [oscillator.forgery(hand, r) for _ in range(self.n_forgeries)],
+            )
         if writer not in self._cache:
             r = rng(self.seed, "signatures", writer)
             style = synth.writer_style(r)

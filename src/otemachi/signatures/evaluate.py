@@ -220,9 +220,11 @@ EVAL_SEED = 1_000_003  # synthetic evaluation writers: a seed the base's corpora
 
 
 def evaluation_data(data: str, writers: int = 100) -> SignatureDataset:
-    """``synth`` (unseen synthetic writers) or a folder in the generic or CEDAR layout."""
-    if data == "synth":
-        return SynthDataset(writers, n_genuine=10, n_forgeries=5, seed=EVAL_SEED, prefix="eval")
+    """``synth`` (unseen writers of the generator the base learnt from), ``oscillator`` (writers
+    of the second, independent generator) or a folder in the generic or CEDAR layout."""
+    if data in ("synth", "oscillator"):
+        kind = "lognormal" if data == "synth" else data
+        return SynthDataset(writers, 10, 5, EVAL_SEED, prefix="eval", generator=kind)
     return open_dataset(Path(data))
 
 
