@@ -11,7 +11,8 @@ from datetime import date
 import numpy as np
 import torch
 
-from otemachi.signatures import base, evaluate, oneclass
+from otemachi.signatures import augment, base, evaluate, oneclass
+from otemachi.signatures.data import SignatureDataset
 
 
 def main() -> None:
@@ -41,6 +42,33 @@ def main() -> None:
         print(
             f"  {method:6s} {1e3 * np.mean(fit):8.1f} {1e3 * np.mean(full):22.1f} {max(size):13d}"
         )
+    augmented(b, data)
+
+
+def augmented(b: base.Base, data: SignatureDataset) -> None:
+    """A person's fit with augmentation: the views made from the scans, embedded with the
+    references, and the model fit on all of them (no leave-one-out threshold)."""
+    print(f"per-person fit with augmentation, about {augment.POINTS} points (mean of 5 people):")
+    print(f"  {'refs':>4s} {'views':>5s} {'views ms':>9s} {'embed ms':>9s} {'ocnn fit ms':>12s} "
+          f"{'total ms':>9s}")  # fmt: skip
+    for n in (1, 5):
+        made, embedded, fitted = [], [], []
+        for w in data.writers()[:5]:
+            scans = list(data.iter_genuine(w))[:n]
+            gen = np.random.default_rng(0)
+            t0 = time.perf_counter()
+            views = [v for s in scans for v in augment.views(s, augment.per_reference(n), gen)]
+            t1 = time.perf_counter()
+            embs = b.embed(scans + views)
+            t2 = time.perf_counter()
+            oneclass.fit_ocnn(embs, b.negatives, 0)
+            t3 = time.perf_counter()
+            made.append(t1 - t0)
+            embedded.append(t2 - t1)
+            fitted.append(t3 - t2)
+        parts = [1e3 * np.mean(x) for x in (made, embedded, fitted)]
+        print(f"  {n:4d} {n * augment.per_reference(n):5d} {parts[0]:9.1f} {parts[1]:9.1f} "
+              f"{parts[2]:12.1f} {sum(parts):9.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

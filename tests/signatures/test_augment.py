@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from otemachi.core.errors import InvalidInput
-from otemachi.signatures import augment, base, evaluate, oneclass
+from otemachi.signatures import augment, base, evaluate, oneclass, train
 from otemachi.signatures.data import SynthDataset
 from otemachi.signatures.evaluate import EvalConfig
+from otemachi.signatures.model import CNNConfig
 from otemachi.signatures.preprocess import preprocess
 
 
@@ -77,3 +78,15 @@ def test_the_evaluation_compares_every_method_with_and_without_views(
     assert (
         result.scores["svm+aug"]["2"]["genuine"].shape == result.scores["svm"]["2"]["genuine"].shape
     )
+
+
+def test_the_base_learns_from_views_labelled_as_their_scans() -> None:
+    data = SynthDataset(2, n_genuine=2, n_forgeries=1, seed=3, prefix="dev")
+    cfg = CNNConfig(n_writers=2)
+    plain = train.collect(data, data.writers(), cfg)
+    widened = train.collect(data, data.writers(), cfg, views=2, gen=np.random.default_rng(0))
+    assert len(widened["x"]) == 3 * len(plain["x"]) == 18
+    assert widened["writer"].tolist() == [0] * 9 + [1] * 9
+    assert widened["forged"].tolist() == ([0.0] * 6 + [1.0] * 3) * 2
+    assert np.array_equal(widened["x"][0], plain["x"][0])  # each scan first, then its views
+    assert not np.array_equal(widened["x"][1], plain["x"][0])

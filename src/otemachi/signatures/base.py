@@ -37,6 +37,7 @@ class BaseConfig:
     dev_genuine: int = 12
     dev_forgeries: int = 6
     epochs: int = 12
+    views: int = 1  # augmented views of each development scan the CNN also learns from
     n_negatives: int = 200
     target_far: float = 0.05  # global operating point: skilled-forgery FAR on calibration writers
     seed: int = 0
@@ -44,8 +45,9 @@ class BaseConfig:
     def cnn(self) -> "CNNTraining":
         """The settings the CNN depends on (its cache key); calibration settings are not."""
         return CNNTraining(
-            self.dev_writers, self.dev_genuine, self.dev_forgeries, self.epochs, self.seed
-        )
+            self.dev_writers, self.dev_genuine, self.dev_forgeries, self.epochs, self.seed,
+            self.views,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class CNNTraining:
     dev_forgeries: int
     epochs: int
     seed: int
+    views: int
 
 
 @dataclass

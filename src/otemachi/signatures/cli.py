@@ -224,7 +224,8 @@ def bases() -> None:
     """The stored bases: version and the settings that built each."""
     for version, cfg in base.stored().items():
         console.print(f"{version}  dev_writers={cfg.dev_writers} calib_writers={cfg.calib_writers} "
-                      f"epochs={cfg.epochs} seed={cfg.seed}", highlight=False)  # fmt: skip
+                      f"epochs={cfg.epochs} views={cfg.views} seed={cfg.seed}",
+                      highlight=False)  # fmt: skip
 
 
 @app.command("migrate")

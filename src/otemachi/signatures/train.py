@@ -15,7 +15,7 @@ from otemachi.core import store
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.core.training import Plan, fit
-from otemachi.signatures import model, oneclass
+from otemachi.signatures import augment, model, oneclass
 from otemachi.signatures.base import (
     BACKGROUND,
     DATA,
@@ -43,15 +43,24 @@ class TrainConfig:
     forgery_weight: float = 0.5  # SigNet-F: lambda of the forgery objective
 
 
-def collect(data: SignatureDataset, writers: list[str], cfg: CNNConfig) -> dict[str, torch.Tensor]:
-    """Images of ``writers``: genuine ones labelled by writer index, skilled forgeries flagged."""
+def collect(
+    data: SignatureDataset,
+    writers: list[str],
+    cfg: CNNConfig,
+    views: int = 0,
+    gen: np.random.Generator | None = None,
+) -> dict[str, torch.Tensor]:
+    """Images of ``writers``: genuine ones labelled by writer index, skilled forgeries flagged;
+    with ``views``, that many augmented views of each scan besides it, labelled the same."""
     images, labels, forged = [], [], []
+    gen = gen or np.random.default_rng(0)
     for i, writer in enumerate(track(writers, "preparing signatures")):
         for kind, items in ((0, data.iter_genuine(writer)), (1, data.iter_forgery(writer))):
             for img in items:
-                images.append(img)
-                labels.append(i)
-                forged.append(kind)
+                made = [img, *augment.views(img, views, gen)]
+                images += made
+                labels += [i] * len(made)
+                forged += [kind] * len(made)
     return {
         "x": prepare(images, cfg),
         "writer": torch.tensor(labels),
@@ -110,7 +119,8 @@ def build(cfg: BaseConfig, retrain: bool = False) -> Base:
     thresholds; stores what it makes."""
     dev, calib = dev_datasets(cfg)
     cnn_cfg = CNNConfig(n_writers=cfg.dev_writers)
-    batch = collect(dev, dev.writers(), cnn_cfg)
+    views = rng(cfg.seed, "signatures", "base-views")
+    batch = collect(dev, dev.writers(), cnn_cfg, cfg.views, views)
 
     def make_cnn() -> tuple[SigNetSmall, str]:
         net = train_cnn(batch, cnn_cfg, TrainConfig(seed=cfg.seed, epochs=cfg.epochs))
@@ -137,5 +147,5 @@ def build(cfg: BaseConfig, retrain: bool = False) -> Base:
 
 
 def base(cfg: BaseConfig = BaseConfig(), retrain: bool = False) -> Base:
-    """The stored base for ``cfg``, or a newly built and stored one (about 3.5 minutes)."""
+    """The stored base for ``cfg``, or a newly built and stored one (about 7.5 minutes)."""
     return store.load_or_train(lambda: load_base(cfg), lambda: build(cfg, retrain), retrain)
