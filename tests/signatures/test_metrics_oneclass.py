@@ -52,7 +52,7 @@ def test_single_reference_has_no_user_threshold_and_bad_input_is_refused() -> No
     assert math.isnan(oneclass.train_user("u", refs[:1], "svdd", negatives, "v").threshold)
     with pytest.raises(InvalidInput, match="unknown method"):
         oneclass.train_user("u", refs, "magic", negatives, "v")
-    with pytest.raises(InvalidInput, match="holds 256 bytes, got 7"):
+    with pytest.raises(InvalidInput, match="holds 258 bytes, got 7"):
         oneclass.unpack("svdd", b"garbage", 128)
 
 
@@ -76,6 +76,24 @@ def test_ocnn_hidden_units_vary_across_inputs_after_training() -> None:
     assert np.abs(p["V"]).mean() > 1.0  # the decay reshaped V; it did not erase it
 
 
-def test_an_ocnn_record_of_the_old_layout_is_told_apart() -> None:
+def test_records_of_older_layouts_are_told_apart() -> None:
     with pytest.raises(InvalidInput, match="older OC-NN"):
         oneclass.unpack("ocnn", bytes(2 * (128 * 8 + 8 + 8 + 1 + 2)), 128)
+    with pytest.raises(InvalidInput, match=r"older svdd .*the person's spread"):
+        oneclass.unpack("svdd", bytes(2 * 128), 128)
+
+
+def test_svdd_measures_distance_in_units_of_the_persons_spread() -> None:
+    tight = np.array([[1.0, 0.0], [1.0, 0.2]])  # centre (1, 0.1); squared deviations sum 0.02
+    loose = np.array([[1.0, 0.0], [1.0, 2.0]])  # centre (1, 1); they sum to 2
+    prior = oneclass.SVDD_PRIOR * oneclass.SVDD_SPREAD
+    t = oneclass.fit_svdd(tight, np.zeros((1, 2)), 0)
+    lo = oneclass.fit_svdd(loose, np.zeros((1, 2)), 0)
+    assert t["s"][0] == pytest.approx((0.02 + prior) / (1 + oneclass.SVDD_PRIOR))
+    assert lo["s"][0] == pytest.approx((2.0 + prior) / (1 + oneclass.SVDD_PRIOR))
+    one = oneclass.fit_svdd(tight[:1], np.zeros((1, 2)), 0)  # one reference: the prior alone
+    assert one["s"][0] == pytest.approx(oneclass.SVDD_SPREAD)
+    # one unit of distance from the centre is far for the tight person, near for the loose one
+    probe = lambda p: p["c"] + np.array([[0.0, 1.0]])  # noqa: E731
+    assert oneclass.score_svdd(t, probe(t))[0] < oneclass.score_svdd(lo, probe(lo))[0]
+    assert oneclass.score_svdd(lo, probe(lo))[0] == pytest.approx(-1.0 / lo["s"][0])

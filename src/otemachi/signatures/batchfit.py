@@ -27,7 +27,9 @@ def _fits(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def _svdd(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
     m = mask[..., None].astype(np.float32)
-    return {"c": (x * m).sum(1) / m.sum(1)}
+    c = (x * m).sum(1) / m.sum(1)
+    deviation = (((x - c[:, None, :]) ** 2) * m).sum((1, 2))
+    return {"c": c, "s": oneclass.svdd_spread(deviation, mask.sum(1))[:, None]}
 
 
 def _svm(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
@@ -39,7 +41,7 @@ def _svm(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> P
 def score(method: str, p: Params, x: np.ndarray) -> np.ndarray:
     """Scores (F, N) of stacked parameters (F, ...) on one set of embeddings per row (F, N, E)."""
     if method == "svdd":
-        return -((x - p["c"][:, None, :]) ** 2).sum(-1)
+        return -((x - p["c"][:, None, :]) ** 2).sum(-1) / p["s"][:, :1]
     if method == "svm":
         return np.einsum("fne,fe->fn", x, p["w"]) + p["b"][:, :1]
     return (oneclass.ocnn_raw(p, x) - p["zn"][:, :1]) / p["zn"][:, 1:]
@@ -70,12 +72,13 @@ def train_users(
         k: np.asarray(v, np.float16).astype(np.float32)
         for k, v in FIT[method](x[owner], mask, negatives, seed).items()
     }
-    loo = np.flatnonzero(left >= 0)
+    loo, full = np.flatnonzero(left >= 0), np.flatnonzero(left < 0)
+    for k in oneclass.SHARED.get(method, ()):  # as train_user: from the owner's full fit
+        params[k][loo] = params[k][full[owner[loo]]]
     held = x[owner[loo], left[loo]][:, None, :]
     loo_scores = score(method, {k: v[loo] for k, v in params.items()}, held)[:, 0]
     thresholds = np.full(len(refs), math.nan)
     np.fmin.at(thresholds, owner[loo], loo_scores)
-    full = np.flatnonzero(left < 0)
     return [
         UserModel(uid, method, base_version, {k: v[i] for k, v in params.items()}, float(t), int(n))
         for uid, i, t, n in zip(user_ids, full, thresholds, counts, strict=True)

@@ -1,6 +1,6 @@
 """One tiny model per person, trained from 1-5 reference embeddings: OC-NN (as in DL4J's
-OCNNOutputLayer), a Deep-SVDD-style centre, or SigNet's per-writer SVM. Each packs into 256 bytes
-(svdd) to about 2.6 KB (ocnn) of float16 parameters."""
+OCNNOutputLayer), a Deep-SVDD-style centre, or SigNet's per-writer SVM. Each packs into 258 bytes
+(svdd, svm) to about 2.6 KB (ocnn) of float16 parameters."""
 
 import math
 from collections.abc import Callable
@@ -13,12 +13,16 @@ from sklearn.svm import LinearSVC
 from otemachi.core.errors import InvalidInput
 
 Params = dict[str, np.ndarray]
-REVISION = "3"  # bump when a method changes: cached calibrations are rebuilt
+REVISION = "4"  # bump when a method changes: cached calibrations are rebuilt
 NU = 0.04  # OC-NN: the fraction of references allowed below r
 HIDDEN = 8  # OC-NN hidden units
 OCNN_STEPS = 100  # chosen on 40 tuning writers (neither the base's nor the evaluation's)
 OCNN_LR = 0.01
 OCNN_V0, OCNN_B0 = -4.0, 2.0  # start: h = sigmoid(2 - 4 d), falling with the distance d
+# svdd: a person's squared distances are measured in units of their own spread, shrunk towards
+# the population's: a genuine signature's mean squared distance to its writer's centre, 0.133 on
+# the 40 calibration writers of the base of 2026-11-27, counted as 2 references' worth.
+SVDD_SPREAD, SVDD_PRIOR = 0.13, 2.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,12 @@ class UserModel:
     n_refs: int
 
 
+OLDER = {
+    "ocnn": "OC-NN (before its inputs were measured from the person's centre)",
+    "svdd": "svdd (before its distances were measured in units of the person's spread)",
+}
+
+
 def layout(method: str, embed: int) -> list[tuple[str, tuple[int, ...]]]:
     """Names and shapes of a method's parameters, in the order they are packed."""
     layouts: dict[str, list[tuple[str, tuple[int, ...]]]] = {
@@ -45,7 +55,7 @@ def layout(method: str, embed: int) -> list[tuple[str, tuple[int, ...]]]:
             ("r", (1,)),
             ("zn", (2,)),
         ],
-        "svdd": [("c", (embed,))],
+        "svdd": [("c", (embed,)), ("s", (1,))],
         "svm": [("w", (embed,)), ("b", (1,))],
     }
     return layouts[method]  # fmt: skip
@@ -60,10 +70,11 @@ def unpack(method: str, blob: bytes, embed: int) -> Params:
     """The inverse of ``pack``; a blob of the wrong length is refused."""
     shapes = layout(method, embed)
     sizes = [math.prod(s) for _, s in shapes]
-    if method == "ocnn" and len(blob) == 2 * (sum(sizes) - 2 * embed):  # before revision 3
+    older = {"ocnn": sum(sizes) - 2 * embed, "svdd": sum(sizes) - 1}  # revisions 2 and 3
+    if len(blob) == 2 * older.get(method, -1):
         raise InvalidInput(
-            "this OC-NN record was made by an older OC-NN (before its inputs were measured from "
-            "the person's centre); enrol the person again, or enrol them with another method"
+            f"this {method} record was made by an older {OLDER[method]}; enrol the person again, "
+            "or enrol them with another method"
         )
     if len(blob) != 2 * sum(sizes):
         raise InvalidInput(
@@ -148,12 +159,22 @@ def score_ocnn(p: Params, x: np.ndarray) -> np.ndarray:
 
 
 def fit_svdd(refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
-    """Deep-SVDD-style: the centre of the references on the embedding hypersphere."""
-    return {"c": refs.mean(axis=0)}
+    """Deep-SVDD-style: the centre of the references on the embedding hypersphere, and the
+    person's spread around it (``svdd_spread``)."""
+    c = refs.mean(axis=0)
+    return {"c": c, "s": svdd_spread(((refs - c) ** 2).sum(), len(refs))}
+
+
+def svdd_spread(deviation: np.ndarray | float, n: np.ndarray | int) -> np.ndarray:
+    """(sum of squared distances of n references to their centre + the population's spread
+    counted SVDD_PRIOR times) / (n - 1 + SVDD_PRIOR): the person's own spread with two or more
+    references, shrunk towards the population's; the population's alone with one."""
+    return np.atleast_1d((deviation + SVDD_PRIOR * SVDD_SPREAD) / (np.asarray(n) - 1 + SVDD_PRIOR))
 
 
 def score_svdd(p: Params, x: np.ndarray) -> np.ndarray:
-    return -((x - p["c"]) ** 2).sum(axis=1)
+    """Minus the squared distance to the centre, in units of the person's spread."""
+    return -((x - p["c"]) ** 2).sum(axis=1) / p["s"][0]
 
 
 def fit_svm(refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
@@ -178,6 +199,9 @@ METHODS: dict[
     "svdd": (fit_svdd, score_svdd),
     "svm": (fit_svm, score_svm),
 }
+
+
+SHARED = {"svdd": ("s",)}  # parameters a leave-one-out fit takes from the full fit
 
 
 def _half(p: Params) -> Params:
@@ -213,9 +237,12 @@ def train_user(
     params = _fit(method, np.vstack(parts), negatives, seed)
     threshold = math.nan
     if len(refs) >= 2:
+        # svdd's left-out scores are measured in the full model's units (its spread), the units
+        # the threshold is applied in
+        keep = {k: params[k] for k in SHARED.get(method, ())}
         loo = [
-            _score(method, _fit(method, np.vstack(parts[:i] + parts[i + 1 :]), negatives, seed),
-                   refs[i : i + 1])[0]
+            _score(method, {**_fit(method, np.vstack(parts[:i] + parts[i + 1 :]), negatives,
+                                   seed), **keep}, refs[i : i + 1])[0]
             for i in range(len(refs))
         ]  # fmt: skip
         threshold = float(min(loo))
