@@ -5,7 +5,7 @@ import pytest
 from otemachi.core.errors import InvalidInput
 from otemachi.core.paths import artifact_dir
 from otemachi.core.seeding import rng
-from otemachi.markets import evaluate, metrics, synth
+from otemachi.markets import baselines, evaluate, metrics, synth
 from otemachi.markets.evaluate import WalkForward
 
 
@@ -74,6 +74,37 @@ def test_garch_t_finds_heavy_tails_and_beats_gaussian_garch_on_them() -> None:
     light = synth.garch(3000, rng(12, "garch-n")).bars
     bt = evaluate.run(light, ["garch-t"], (1,), WalkForward(initial=2000, step=500))
     assert float(bt.final["garch-t"].result.params["nu"]) > 10  # type: ignore[attr-defined]
+
+
+def test_the_boosted_baselines_fold_forecasts_are_stored_and_reused(
+    garch_bars: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fits: list[int] = []
+    fit = baselines.GBMQuantile.fit
+    monkeypatch.setattr(
+        baselines.GBMQuantile, "fit", lambda m, s, a, b: (fits.append(b), fit(m, s, a, b))
+    )
+    wf = WalkForward(initial=900, step=300)
+
+    def gbm(bars: pd.DataFrame) -> evaluate.Forecast:
+        return evaluate.run(bars, ["gbm"], (1, 3), wf).forecasts["gbm"]
+
+    first = gbm(garch_bars)
+    assert fits == [900, 1200]
+    again = gbm(garch_bars)
+    assert fits == [900, 1200]  # both folds loaded
+    for k in evaluate.FORECAST_FIELDS:
+        np.testing.assert_array_equal(getattr(again, k), getattr(first, k))
+    changed = garch_bars.copy()
+    changed.iloc[1250, changed.columns.get_loc("close")] *= 1.01  # among fold 2's origins only
+    fits.clear()
+    gbm(changed)
+    assert fits == [1200]
+    for stored in artifact_dir("markets", "models").glob("fold-gbm-*.safetensors"):
+        stored.write_bytes(b"damaged")
+    fits.clear()
+    np.testing.assert_array_equal(gbm(garch_bars).ret_q, first.ret_q)
+    assert fits == [900, 1200]  # a damaged file is refit and replaced, not fatal
 
 
 def test_a_fold_network_fitted_before_is_loaded_not_refit(

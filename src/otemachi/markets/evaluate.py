@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 from otemachi.core.errors import CheckpointError, InvalidInput, ModelNotTrained
 from otemachi.core.progress import console
-from otemachi.core.store import module_from
+from otemachi.core.store import Artifact, module_from
 from otemachi.markets import baselines, metrics, plots
 from otemachi.markets.data import short_name
 from otemachi.markets.features import WARMUP, build_series
@@ -58,6 +59,23 @@ MODELS: dict[str, Maker] = {
     "garch-t": lambda seed, hs: baselines.GarchT(),
     "gbm": lambda seed, hs: baselines.GBMQuantile(seed),
 }
+# Fold forecasts of the slow deterministic baselines (the boosted model fits for about ten
+# seconds a fold) are stored and reloaded like the networks' folds. Bump the revision when
+# baselines.py changes what they forecast.
+BASELINE_FOLDS = Artifact(
+    "markets", "fold", "markets.baseline-fold", "baselines/1", "otemachi markets backtest",
+    "baseline fold forecasts",
+)  # fmt: skip
+STORED = ("gbm",)
+
+
+@dataclass(frozen=True)
+class BaselineFold:
+    """What a stored baseline fold forecast depends on, besides the bars."""
+
+    model: str
+    seed: int
+    horizons: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -84,7 +102,8 @@ class Backtest:
     origins: np.ndarray
     forecasts: dict[str, Forecast]
     scores: dict[int, dict[str, dict[str, float]]] = field(default_factory=dict)
-    final: dict[str, Model] = field(default_factory=dict)  # each model as fitted on the last fold
+    # each model as fitted on the last fold (a baseline whose forecasts are STORED: none)
+    final: dict[str, Model] = field(default_factory=dict)
     last_fold_data: str = ""  # train.bars_hash of the bars the last fold was fitted on
 
 
@@ -136,6 +155,10 @@ def run(
                       f"test origins {test_start}-{test_end - 1}")  # fmt: skip
         for name in models:
             model = MODELS[name](seed, tuple(horizons))
+            if name in STORED:
+                key = BaselineFold(name, seed, tuple(horizons))
+                parts[name].append(_stored_forecast(key, model, series, bars, start, origins))
+                continue
             _fit(model, series, bars, start, test_start)
             parts[name].append(model.predict(series, origins))
             final[name] = model
@@ -234,7 +257,8 @@ def _fmt(key: str, value: float) -> str:
 def _fit(model: Model, series: Series, bars: pd.DataFrame, start: int, stop: int) -> None:
     """Fit a fold's model. A single network's fit is deterministic in its config, seed and
     bars, so one already fitted on the same ones is loaded from the store instead (keyed like
-    every stored model, code revision included); the others always fit."""
+    every stored model, code revision included); the others always fit (the slow baselines'
+    forecasts are stored instead: ``_stored_forecast``)."""
     if not isinstance(model, RNNModel) or model.cfg.anchor:  # an anchor's GARCH is not stored
         model.fit(series, start, stop)
         return
@@ -245,6 +269,30 @@ def _fit(model: Model, series: Series, bars: pd.DataFrame, start: int, stop: int
         model.fit(series, start, stop)
         assert model.net is not None
         ARTIFACT.save(setup, model.net.state_dict(), {}, data, "fold", model.cfg)
+
+
+def _stored_forecast(
+    key: BaselineFold, model: Model, series: Series, bars: pd.DataFrame, start: int,
+    origins: np.ndarray,
+) -> Forecast:  # fmt: skip
+    """A baseline's forecasts for one fold's origins (fit on bars start..origins[0] - 1): the
+    stored ones made from the same bars up to the last origin, or fitted, predicted and stored
+    (a damaged file is replaced)."""
+    data = f"{start}:{origins[0]}:{origins[-1]}:{bars_hash(bars.iloc[: origins[-1] + 1])}"
+    try:
+        stored = BASELINE_FOLDS.load(key, data, f"fold-{key.model}").tensors
+        return Forecast(*(stored[k].numpy() for k in FORECAST_FIELDS))
+    except (ModelNotTrained, CheckpointError, KeyError):
+        model.fit(series, start, int(origins[0]))
+        made = model.predict(series, origins)
+        arrays = {
+            k: torch.from_numpy(np.ascontiguousarray(getattr(made, k))) for k in FORECAST_FIELDS
+        }
+        BASELINE_FOLDS.save(key, arrays, {}, data, f"fold-{key.model}")
+        return made
+
+
+FORECAST_FIELDS = ("ret_q", "high_q", "low_q", "p_up")
 
 
 def rows(bt: Backtest) -> list[list[str]]:
