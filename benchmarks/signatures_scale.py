@@ -4,7 +4,9 @@
   local engine (svdd) into SQLite; ocnn on 2,000 people; Spark local[*] on 100,000 people;
 - bytes per person, store size, record lookup p50/p99 cold (not in the LRU) and warm;
 - HTTP verify p50/p99 and errors with 64 concurrent clients for 60 s against `uvicorn`, each
-  request a real signature image through preprocessing and the CNN (micro-batched);
+  request a real signature image through preprocessing and the CNN (micro-batched); then open
+  loop, requests arriving at 25, 50 and 100 per second for 30 s each (latency from when each
+  was due);
 - the naive baseline a team would write first, in the same run: one pickled scikit-learn
   OneClassSVM file per person, loaded per request (10,000 people), with the ratios.
 
@@ -40,6 +42,7 @@ from otemachi.signatures.store import UserStore, open_store
 USERS, OCNN_USERS, SPARK_USERS, NAIVE_USERS = 1_000_000, 2_000, 100_000, 10_000
 CHUNK = 20_000
 CLIENTS, SECONDS = 64, 60.0
+RATES, PACED_SECONDS = (25.0, 50.0, 100.0), 30.0  # open-loop arrival rates (requests/s)
 
 
 def people(n: int, seed: int, offset: int = 0) -> pd.DataFrame:
@@ -138,7 +141,42 @@ async def hammer(
     return latencies, errors
 
 
-def http_verify(db: str, ids: list[str]) -> dict[str, float]:
+async def paced(
+    url: str, key: str, ids: list[str], pngs: list[bytes], rate: float, seconds: float
+) -> tuple[list[float], int]:
+    """Open loop: one request every 1/rate s whatever the answers, as customers arrive; each
+    latency runs from the moment the request was due, so a server that falls behind shows it."""
+    latencies: list[float] = []
+    errors = 0
+    r = np.random.default_rng(2)
+
+    async def one(http: httpx.AsyncClient, due: float) -> None:
+        nonlocal errors
+        uid, png = ids[r.integers(len(ids))], pngs[r.integers(len(pngs))]
+        try:
+            resp = await http.post(f"{url}/api/signatures/users/{uid}/verify",
+                                   files={"file": ("s.png", png, "image/png")},
+                                   headers={"X-API-Key": key})  # fmt: skip
+            ok = resp.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        if ok:
+            latencies.append(time.perf_counter() - due)
+        else:
+            errors += 1
+
+    limits = httpx.Limits(max_connections=1000)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        start, tasks = time.perf_counter(), []
+        for i in range(int(rate * seconds)):
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(http, due)))
+        await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+def http_verify(db: str, ids: list[str]) -> dict[str, dict[str, float]]:
     key = open_store(db).create_key("benchmark")
     port = free_port()
     env = {**os.environ, "OTEMACHI_SIGNATURES_STORE": db}
@@ -166,12 +204,20 @@ def http_verify(db: str, ids: list[str]) -> dict[str, float]:
                 pngs.append(buf.getvalue())
         asyncio.run(hammer(url, key, ids[:1000], pngs[:4], 5.0))  # warm-up: loads the base
         lat, errors = asyncio.run(hammer(url, key, ids, pngs, SECONDS))
+        out = {"closed": _summary(lat, errors, SECONDS)}
+        for rate in RATES:
+            got, bad = asyncio.run(paced(url, key, ids, pngs, rate, PACED_SECONDS))
+            out[f"{rate:.0f}/s"] = _summary(got, bad, PACED_SECONDS)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ms = 1e3 * np.array(lat)
+    return out
+
+
+def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, float]:
+    ms = 1e3 * np.array(latencies or [np.nan])
     return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
-            "rps": len(lat) / SECONDS, "errors": errors}  # fmt: skip
+            "rps": len(latencies) / seconds, "errors": errors}  # fmt: skip
 
 
 def main() -> None:
@@ -220,10 +266,13 @@ def main() -> None:
         ("lookup + score p50 / p99 cold (ms)", "{:.3f} / {:.3f}".format(*pct(cold)),
          f"{nv['p50']:.3f} / {nv['p99']:.3f}", f"{nv['p99'] / pct(cold)[1]:.1f}x"),
         ("lookup + score p50 / p99 warm (ms)", "{:.4f} / {:.4f}".format(*pct(warm)), "", ""),
-        (f"HTTP verify p50 / p99 (ms), {CLIENTS} clients", f"{http['p50']:.1f} / {http['p99']:.1f}",
-         "", ""),
-        ("HTTP verify requests/s, errors", f"{http['rps']:.1f}, {http['errors']}", "", ""),
     ]  # fmt: skip
+    for load, h in http.items():
+        name = f"{CLIENTS} clients, closed loop" if load == "closed" else f"arriving at {load}"
+        rows.append((f"HTTP verify, {name}: p50 / p99 (ms)", f"{h['p50']:.1f} / {h['p99']:.1f}",
+                     "", ""))  # fmt: skip
+        rows.append((f"HTTP verify, {name}: requests/s, errors", f"{h['rps']:.1f}, "
+                     f"{h['errors']:.0f}", "", ""))  # fmt: skip
     print(f"{'':52s} {'otemachi':>22s} {'naive':>16s} {'ratio':>16s}")
     for name, ours, theirs, ratio in rows:
         print(f"{name:52s} {ours:>22s} {theirs:>16s} {ratio:>16s}")
