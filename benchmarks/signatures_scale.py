@@ -110,70 +110,58 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def hammer(
-    url: str, key: str, ids: list[str], pngs: list[bytes], seconds: float
-) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + seconds
-    r = np.random.default_rng(1)
+class Load:
+    """Verify requests against one server: random people and images; latencies and failures."""
 
-    async def client(http: httpx.AsyncClient) -> None:
-        nonlocal errors
-        while time.perf_counter() < stop:
-            uid, png = ids[r.integers(len(ids))], pngs[r.integers(len(pngs))]
-            t = time.perf_counter()
-            try:
-                resp = await http.post(f"{url}/api/signatures/users/{uid}/verify",
-                                       files={"file": ("s.png", png, "image/png")},
-                                       headers={"X-API-Key": key})  # fmt: skip
-                ok = resp.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok:
-                latencies.append(time.perf_counter() - t)
-            else:
-                errors += 1
+    def __init__(self, url: str, key: str, ids: list[str], pngs: list[bytes], seed: int) -> None:
+        self.url, self.key, self.ids, self.pngs = url, key, ids, pngs
+        self.r = np.random.default_rng(seed)
+        self.latencies: list[float] = []
+        self.errors = 0
 
-    limits = httpx.Limits(max_connections=CLIENTS)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
-        await asyncio.gather(*(client(http) for _ in range(CLIENTS)))
-    return latencies, errors
-
-
-async def paced(
-    url: str, key: str, ids: list[str], pngs: list[bytes], rate: float, seconds: float
-) -> tuple[list[float], int]:
-    """Open loop: one request every 1/rate s whatever the answers, as customers arrive; each
-    latency runs from the moment the request was due, so a server that falls behind shows it."""
-    latencies: list[float] = []
-    errors = 0
-    r = np.random.default_rng(2)
-
-    async def one(http: httpx.AsyncClient, due: float) -> None:
-        nonlocal errors
-        uid, png = ids[r.integers(len(ids))], pngs[r.integers(len(pngs))]
+    async def verify(self, http: httpx.AsyncClient, since: float) -> None:
+        """One request; its latency counted from ``since``."""
+        uid = self.ids[self.r.integers(len(self.ids))]
+        png = self.pngs[self.r.integers(len(self.pngs))]
         try:
-            resp = await http.post(f"{url}/api/signatures/users/{uid}/verify",
+            resp = await http.post(f"{self.url}/api/signatures/users/{uid}/verify",
                                    files={"file": ("s.png", png, "image/png")},
-                                   headers={"X-API-Key": key})  # fmt: skip
+                                   headers={"X-API-Key": self.key})  # fmt: skip
             ok = resp.status_code == 200
         except httpx.HTTPError:
             ok = False
         if ok:
-            latencies.append(time.perf_counter() - due)
+            self.latencies.append(time.perf_counter() - since)
         else:
-            errors += 1
+            self.errors += 1
 
+
+async def hammer(load: Load, seconds: float) -> Load:
+    """Closed loop: CLIENTS clients, each sending its next request when the last is answered."""
+    stop = time.perf_counter() + seconds
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while time.perf_counter() < stop:
+            await load.verify(http, time.perf_counter())
+
+    limits = httpx.Limits(max_connections=CLIENTS)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(CLIENTS)))
+    return load
+
+
+async def paced(load: Load, rate: float, seconds: float) -> Load:
+    """Open loop: one request every 1/rate s whatever the answers, as customers arrive; each
+    latency runs from the moment the request was due, so a server that falls behind shows it."""
     limits = httpx.Limits(max_connections=1000)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         start, tasks = time.perf_counter(), []
         for i in range(int(rate * seconds)):
             due = start + i / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            tasks.append(asyncio.create_task(one(http, due)))
+            tasks.append(asyncio.create_task(load.verify(http, due)))
         await asyncio.gather(*tasks)
-    return latencies, errors
+    return load
 
 
 def http_verify(db: str, ids: list[str]) -> dict[str, dict[str, float]]:
@@ -202,22 +190,22 @@ def http_verify(db: str, ids: list[str]) -> dict[str, dict[str, float]]:
                 buf = io.BytesIO()
                 Image.fromarray(image).save(buf, format="PNG")
                 pngs.append(buf.getvalue())
-        asyncio.run(hammer(url, key, ids[:1000], pngs[:4], 5.0))  # warm-up: loads the base
-        lat, errors = asyncio.run(hammer(url, key, ids, pngs, SECONDS))
-        out = {"closed": _summary(lat, errors, SECONDS)}
+        asyncio.run(hammer(Load(url, key, ids[:1000], pngs[:4], 0), 5.0))  # loads the base
+        out = {"closed": _summary(asyncio.run(hammer(Load(url, key, ids, pngs, 1), SECONDS)),
+                                  SECONDS)}  # fmt: skip
         for rate in RATES:
-            got, bad = asyncio.run(paced(url, key, ids, pngs, rate, PACED_SECONDS))
-            out[f"{rate:.0f}/s"] = _summary(got, bad, PACED_SECONDS)
+            load = asyncio.run(paced(Load(url, key, ids, pngs, 2), rate, PACED_SECONDS))
+            out[f"{rate:.0f}/s"] = _summary(load, PACED_SECONDS)
     finally:
         server.terminate()
         server.wait(timeout=30)
     return out
 
 
-def _summary(latencies: list[float], errors: int, seconds: float) -> dict[str, float]:
-    ms = 1e3 * np.array(latencies or [np.nan])
+def _summary(load: Load, seconds: float) -> dict[str, float]:
+    ms = 1e3 * np.array(load.latencies or [np.nan])
     return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
-            "rps": len(latencies) / seconds, "errors": errors}  # fmt: skip
+            "rps": len(load.latencies) / seconds, "errors": load.errors}  # fmt: skip
 
 
 def main() -> None:
