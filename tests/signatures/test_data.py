@@ -6,7 +6,7 @@ from PIL import Image
 
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput, NotFound
-from otemachi.signatures import base, oscillator
+from otemachi.signatures import base, evaluate, oscillator
 from otemachi.signatures import data as datasets
 from otemachi.signatures.preprocess import preprocess
 
@@ -47,6 +47,11 @@ def test_the_oscillator_generator_is_its_own_deterministic_corpus(
     assert sorted(p.name for p in out.iterdir()) == ["w0000", "w0001"]
     assert main([*args, "--out", str(tmp_path / "x"), "--generator", "spline"]) == 2
     assert "--generator must be one of" in capsys.readouterr().err
+    held_out = evaluate.evaluation_data("oscillator", writers=2)
+    assert isinstance(held_out, datasets.SynthDataset) and held_out.generator == "oscillator"
+    assert next(held_out.iter_genuine("eval0000")).shape == oscillator.SIZE
+    first = evaluate.evaluation_data("synth", writers=2)
+    assert base.qualified(held_out, ["eval0000"]).isdisjoint(base.qualified(first, ["eval0000"]))
 
 
 def _png(path: Path, value: int) -> None:
