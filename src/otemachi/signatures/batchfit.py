@@ -26,10 +26,11 @@ def _fits(counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _svdd(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
-    m = mask[..., None].astype(np.float32)
-    c = (x * m).sum(1) / m.sum(1)
-    deviation = (((x - c[:, None, :]) ** 2) * m).sum((1, 2))
-    return {"c": c, "s": oneclass.svdd_spread(deviation, mask.sum(1))[:, None]}
+    m, n = mask.astype(np.float32), mask.sum(1)
+    c = np.einsum("fke,fk->fe", x, m) / n[:, None]
+    # sum of squared distances to the centre = sum of squared norms - n |c|^2 (no (F, K, E) copy)
+    deviation = np.einsum("fke,fke,fk->f", x, x, m) - n * np.einsum("fe,fe->f", c, c)
+    return {"c": c, "s": oneclass.svdd_spread(np.maximum(deviation, 0.0), n)[:, None]}
 
 
 def _svm(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
