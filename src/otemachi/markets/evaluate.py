@@ -4,7 +4,7 @@ backtest leaves behind (plots, results.json, tables, checkpoints of the networks
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +67,7 @@ BASELINE_FOLDS = Artifact(
     "baseline fold forecasts",
 )  # fmt: skip
 STORED = ("gbm",)
+FORECAST_FIELDS = tuple(f.name for f in fields(Forecast))  # what a stored fold forecast holds
 
 
 @dataclass(frozen=True)
@@ -290,9 +291,6 @@ def _stored_forecast(
         }
         BASELINE_FOLDS.save(key, arrays, {}, data, f"fold-{key.model}")
         return made
-
-
-FORECAST_FIELDS = ("ret_q", "high_q", "low_q", "p_up")
 
 
 def rows(bt: Backtest) -> list[list[str]]:

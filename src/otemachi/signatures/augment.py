@@ -26,12 +26,13 @@ def views(scan: np.ndarray, n: int, gen: np.random.Generator) -> list[np.ndarray
     if scan.ndim != 2:
         raise ValueError(f"expected a grayscale scan (H, W), got shape {scan.shape}")
     ink = 1.0 - np.asarray(scan, np.float64) / 255.0
-    return [(255 * (1 - _view(ink, gen))).round().astype(np.uint8) for _ in range(n)]
+    grid = np.mgrid[0 : ink.shape[0], 0 : ink.shape[1]].astype(np.float64)
+    return [(255 * (1 - _view(ink, grid, gen))).round().astype(np.uint8) for _ in range(n)]
 
 
-def _view(ink: np.ndarray, gen: np.random.Generator) -> np.ndarray:
+def _view(ink: np.ndarray, grid: np.ndarray, gen: np.random.Generator) -> np.ndarray:
     h, w = ink.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    yy, xx = grid
     cy, cx = (h - 1) / 2, (w - 1) / 2
     a = np.deg2rad(gen.uniform(-ROTATE, ROTATE))
     rotate = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
@@ -40,9 +41,9 @@ def _view(ink: np.ndarray, gen: np.random.Generator) -> np.ndarray:
     src_y = cy + inverse[0, 0] * (yy - cy) + inverse[0, 1] * (xx - cx)
     src_x = cx + inverse[1, 0] * (yy - cy) + inverse[1, 1] * (xx - cx)
     most, sigma = ELASTIC
-    for grid in (src_y, src_x):
+    for coords in (src_y, src_x):  # new arrays: the shared grid is left as it is
         field = gaussian_filter(gen.uniform(-1, 1, (h, w)), sigma, truncate=2.0)
-        grid += most * field / max(np.abs(field).max(), 1e-12)
+        coords += most * field / max(np.abs(field).max(), 1e-12)
     out = map_coordinates(ink, [src_y, src_x], order=1, mode="constant", cval=0.0)
     thick = gen.uniform(-0.5, 1)  # > 0: thicker strokes, < 0: thinner (a blend of one pixel)
     grown = grey_dilation(out, size=(2, 2)) if thick > 0 else grey_erosion(out, size=(2, 2))

@@ -48,23 +48,28 @@ class SynthDataset:
         return [f"{self.prefix}{i:04d}" for i in range(self.n_writers)]
 
     def _samples(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        if writer not in self._cache and self.generator == "oscillator":
-            r = rng(self.seed, "signatures", "oscillator", writer)
-            hand = oscillator.writer(r)
-            self._cache[writer] = (
-                [oscillator.genuine(hand, r) for _ in range(self.n_genuine)],
-                [oscillator.forgery(hand, r) for _ in range(self.n_forgeries)],
-            )
         if writer not in self._cache:
-            r = rng(self.seed, "signatures", writer)
-            style = synth.writer_style(r)
-            genuine = [synth.render(synth.vary(style, r), r) for _ in range(self.n_genuine)]
-            forged = []
-            for _ in range(self.n_forgeries):
-                fake, tremor = synth.forge(style, r)
-                forged.append(synth.render(fake, r, tremor=tremor))
-            self._cache[writer] = (genuine, forged)
+            make = self._oscillator if self.generator == "oscillator" else self._lognormal
+            self._cache[writer] = make(writer)
         return self._cache[writer]
+
+    def _lognormal(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        r = rng(self.seed, "signatures", writer)
+        style = synth.writer_style(r)
+        genuine = [synth.render(synth.vary(style, r), r) for _ in range(self.n_genuine)]
+        forged = []
+        for _ in range(self.n_forgeries):
+            fake, tremor = synth.forge(style, r)
+            forged.append(synth.render(fake, r, tremor=tremor))
+        return genuine, forged
+
+    def _oscillator(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        r = rng(self.seed, "signatures", "oscillator", writer)
+        hand = oscillator.writer(r)
+        return (
+            [oscillator.genuine(hand, r) for _ in range(self.n_genuine)],
+            [oscillator.forgery(hand, r) for _ in range(self.n_forgeries)],
+        )
 
     def iter_genuine(self, writer: str) -> Iterator[np.ndarray]:
         yield from self._samples(writer)[0]
