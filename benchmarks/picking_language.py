@@ -1,5 +1,6 @@
-"""Unconstrained language: the stored grounding model on the hand-written instructions
-(benchmarks/data/picking, by phenomenon, with and without spelling correction) beside generated
+"""Unconstrained language: the stored grounding model on both hand-written sets (the first,
+benchmarks/data/picking, read while the reader was built, and the fresh one in its folder fresh/,
+written after; by phenomenon, with and without spelling correction) beside generated
 episodes with held-out phrasing (the five basic templates, as in the README's picking table, and
 all nine), with the detector's boxes, questions answered as the episodes say.
 
@@ -14,7 +15,7 @@ from typing import Any
 from unittest import mock
 
 from otemachi.picking import detect, episodes, evaluate, model
-from otemachi.picking.demo import HANDWRITTEN
+from otemachi.picking.demo import HAND_SETS
 
 KEYS = ("episodes", "target_accuracy", "target_accuracy_clarified", "questions_asked")
 
@@ -29,25 +30,27 @@ def main() -> None:
     args = parser.parse_args()
     grounder, det = model.load(), detect.load()[0]
     held = frozenset(grounder.config.holdout)
-    hand = list(episodes.read(HANDWRITTEN))
     results: dict[str, Any] = {"date": str(date.today())}
-    results["handwritten"], _ = evaluate.run(hand, grounder, det)
-    with mock.patch.object(model, "respell", lambda text: text):
-        results["handwritten_no_spelling"], _ = evaluate.run(hand, grounder, det)
+    for key, (_, path) in HAND_SETS.items():
+        hand = list(episodes.read(path))
+        results[key], _ = evaluate.run(hand, grounder, det)
+        with mock.patch.object(model, "respell", lambda text: text):
+            results[f"{key}_no_spelling"], _ = evaluate.run(hand, grounder, det)
     for name, templates in (("basic", episodes.BASIC_TEMPLATES), ("all", episodes.TEMPLATES)):
         made = episodes.make(400, 1, held, templates)
         results[f"generated_{name}"], _ = evaluate.run(made, grounder, det)
 
-    print(f"{date.today()}: hand-written instructions by phenomenon (detector boxes)")
-    print("| phenomenon | " + " | ".join(KEYS) + " |\n|---|---|---|---|---|")
-    hw = results["handwritten"]
-    for name, part in hw["by_template"].items():
-        print(_row(name, part))
-    print(_row("**all**", hw))
-    print(_row("all, no spelling correction", results["handwritten_no_spelling"]))
-    typo = results["handwritten_no_spelling"]["by_template"]["typo"]
-    print(_row("typo, no spelling correction", typo))
-    print(f"\nlatency p50 {hw['latency_ms_p50']} ms, p95 {hw['latency_ms_p95']} ms\n")
+    for key, (name, _) in HAND_SETS.items():
+        print(f"{date.today()}: hand-written instructions, {name}, by phenomenon (detector boxes)")
+        print("| phenomenon | " + " | ".join(KEYS) + " |\n|---|---|---|---|---|")
+        hw = results[key]
+        for phenomenon, part in hw["by_template"].items():
+            print(_row(phenomenon, part))
+        print(_row("**all**", hw))
+        print(_row("all, no spelling correction", results[f"{key}_no_spelling"]))
+        typo = results[f"{key}_no_spelling"]["by_template"]["typo"]
+        print(_row("typo, no spelling correction", typo))
+        print(f"\nlatency p50 {hw['latency_ms_p50']} ms, p95 {hw['latency_ms_p95']} ms\n")
     print("| generated, 400 episodes (seed 1) | split | episodes | first | first, unambiguous "
           "| after clarification |\n|---|---|---|---|---|---|")  # fmt: skip
     for name in ("basic", "all"):

@@ -6,7 +6,7 @@ import pytest
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.picking import episodes
-from otemachi.picking.demo import HANDWRITTEN
+from otemachi.picking.demo import HAND_SETS
 
 
 def test_generate_write_read(tmp_path: Path) -> None:
@@ -93,8 +93,9 @@ def test_named_scenes_are_looked_up_beside_the_file(tmp_path: Path) -> None:
         list(episodes.read(path))
 
 
-def test_the_handwritten_set_is_whole() -> None:
-    eps = list(episodes.read(HANDWRITTEN))
+@pytest.mark.parametrize("key", HAND_SETS)
+def test_the_handwritten_sets_are_whole(key: str) -> None:
+    eps = list(episodes.read(HAND_SETS[key][1]))
     assert len(eps) >= 150 and len({e.id for e in eps}) == len(eps)
     kinds = {e.tags["template"] for e in eps}
     assert kinds == {"plain", "relation", "negation", "comparison", "position", "description",

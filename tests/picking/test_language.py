@@ -127,6 +127,22 @@ def test_descriptions_name_the_category_without_its_noun() -> None:
         assert got.tags["description"] in got.text and "mug" not in got.text
 
 
+def test_animals_may_be_described_as_animals_and_objects_never_are() -> None:
+    heads = {got.tags["noun"] for got in _all("description", "d")}
+    assert "animal" in " ".join(heads)
+    assert not any("animal" in got.text for got in _all("description", "c"))
+
+
+def test_destinations_said_with_in_are_boxes_not_corners() -> None:
+    made = [
+        instructions.generate(SPEC, "a", "br", np.random.default_rng(s), "attribute")
+        for s in range(300)
+    ]
+    said_in = [m for m in made if m and m.tags["dest_form"].startswith("in ")]
+    assert said_in
+    assert all(m.tags["container"] != "corner" for m in said_in)
+
+
 def test_two_attributes_may_be_coordinated() -> None:
     spec = scenes.parse(
         {

@@ -180,6 +180,9 @@ def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     return None
 
 
+ANIMALS = frozenset({"duck", "teddy bear", "rabbit"})  # "the animal with long ears"
+
+
 def ref_description(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     """ "the triangular thing", "the red thing with a handle": a description of its shape,
     material, parts or use instead of its noun."""
@@ -191,12 +194,13 @@ def ref_description(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None
     if m is None:
         return None
     tags["description"] = said
-    head = ctx.pick(VAGUE)
+    head = ctx.pick((*VAGUE, "animal") if t.category in ANIMALS else VAGUE)
     noun = {
         "shape": f"{said} {head}",
         "material": f"{said} {head}",
         "parts": f"{head} with {said}",
         "use": f"{head} {said}",
+        "kind": said,
     }[part]
     return "the " + phrase(ctx, t, *m, tags, noun=noun)
 

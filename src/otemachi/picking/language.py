@@ -17,7 +17,7 @@ BOX_WORDS = {
     "br": ("bottom right", "lower right", "bottom-right", "right bottom"),
 }
 CONTAINERS = ("box", "bin", "tray", "corner")
-DEST_FORMS = ("to the {b} {c}", "into the {b} {c}", "over to the {b} {c}")
+DEST_FORMS = ("to the {b} {c}", "into the {b} {c}", "over to the {b} {c}", "in the {b} {c}")
 SENTENCES = (
     "{verb} {ref} {dest}",
     "please {verb} {ref} {dest}",
@@ -277,7 +277,10 @@ def clarify(ctx: Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dict[
 def sentence(ctx: Ctx, ref: str, dest: str, tags: dict[str, str]) -> str:
     """A whole instruction moving what ``ref`` names to the box ``dest``; a third of them open
     or close with filler or politeness."""
-    form, cont, word = ctx.pick(DEST_FORMS), ctx.pick(CONTAINERS), ctx.pick(BOX_WORDS[dest])
+    form = ctx.pick(DEST_FORMS)
+    # "in the top left corner" would read as where the target lies
+    cont = ctx.pick(CONTAINERS[:3] if form.startswith("in ") else CONTAINERS)
+    word = ctx.pick(BOX_WORDS[dest])
     frame, verb = ctx.pick(SENTENCES), ctx.pick(VERBS)
     tags.update(dest_form=form, container=cont, box_word=word, sentence=frame, verb=verb)
     text = frame.format(verb=verb, ref=ref, dest=form.format(b=word, c=cont))

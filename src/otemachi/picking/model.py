@@ -20,7 +20,7 @@ ARTIFACT = Artifact(
     "picking",
     "grounder",
     "picking.grounder",
-    revision="grounder/5",
+    revision="grounder/6",
     command="otemachi picking train",
     title="grounding model",
 )
