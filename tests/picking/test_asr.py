@@ -116,6 +116,17 @@ def test_beam_search_spells_clean_input_and_the_lm_repairs_a_misheard_word(
     assert " ".join(beam.decode(misheard, lm, alpha=0.8).words) == text
 
 
+def test_words_of_the_scene_win_a_close_call() -> None:
+    text = "move the red cup to the top left box"
+    misheard = _frames(text, 0.3, 1, swap={"u": "a"})  # "cap" wins by the sound alone
+    cup = beam.Bias(frozenset({"cup"}), 6.0)
+    assert " ".join(beam.decode(misheard, bias=cup).words) == text
+    other = beam.Bias(frozenset({"duck"}), 6.0)  # a word not said changes nothing
+    assert beam.decode(misheard, bias=other).words == beam.decode(misheard).words
+    weak = beam.Bias(frozenset({"cup"}), 0.5)  # a small bonus does not overrule the sound
+    assert " ".join(beam.decode(misheard, bias=weak).words) == text.replace("cup", "cap")
+
+
 def test_pocketsphinx_transcribes_synthesised_commands(small_lm: tuple[Path, Path]) -> None:
     recogniser = PocketSphinx(*small_lm)
     pairs = []

@@ -16,7 +16,7 @@ from otemachi.cli import main
 from otemachi.picking import audio, detect, episodes, evaluate, model, reading, speech, train
 from otemachi.picking.asr import lexicon
 from otemachi.picking.asr import models as asr_models
-from otemachi.picking.catalog import CATEGORIES, LOOKS, SIZES
+from otemachi.picking.catalog import CATALOG, CATEGORIES, LOOKS, SIZES
 from otemachi.picking.dialog import Picker
 from otemachi.picking.ground import Candidates
 from otemachi.picking.scenes import Scene, SceneSpec, parse
@@ -149,6 +149,15 @@ def test_question_on_ambiguous_instruction_and_the_answer_resolves_it(picker: Pi
     d = picker.answer("the one in the bottom right box")
     assert d.target == "b" and d.question is None and d.asked == 1
     assert d.destination == "tr"
+
+
+def test_the_ears_listen_for_the_names_and_colours_of_what_is_seen(picker: Picker) -> None:
+    hints = picker.hints()
+    assert {"block", "ball", "mug"} <= hints  # every category in the scene, and its synonyms
+    assert {"cube", "cup"} <= hints
+    said = {w for c in CATEGORIES for n in (c, *CATALOG[c].synonyms) for w in n.split()}
+    assert hints <= said | {w for look in LOOKS for w in look.split()}
+    assert "and" not in hints  # "black and white" gives "black" and "white"
 
 
 def test_no_the_other_one_corrects_a_decision(picker: Picker) -> None:

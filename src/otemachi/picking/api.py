@@ -24,6 +24,7 @@ from otemachi.picking.scenes import Scene, SceneIn, parse, type_problem
 
 QUESTIONS_KEPT = 256  # questions whose speech can be fetched
 MAX_INSTRUCTION = 500  # characters
+Ears = tuple[Recogniser, list[Any]]  # a recogniser and the decoded clips it is to transcribe
 _state_lock = threading.Lock()  # guards the recognisers and questions kept on the app
 
 router = APIRouter()
@@ -140,31 +141,19 @@ async def decide(request: Request) -> dict[str, Any]:
     speech is. A JSON body types the instruction; a multipart body uploads it spoken (field
     ``audio``, with ``scene`` as JSON text, optional ``answers`` typed and ``answer_audio``
     spoken, and ``asr``), and the reply adds the transcripts."""
-    answers: list[Transcript] = []
+    ears: Ears | None = None
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         body, clips, backend = await _spoken(request)
         if len(body.answers) + len(clips) - 1 > MAX_QUESTIONS:
             raise InvalidInput(f"give at most {MAX_QUESTIONS} answers, typed and spoken together")
-        recogniser = await run_in_threadpool(_recogniser, request, backend)
-        heard, *answers = [await run_in_threadpool(recogniser.transcribe, c) for c in clips]
-        if not heard.text.strip():
-            raise InvalidInput("nothing was heard in the audio; say what to move and where")
-        said = [*body.answers, *(a.text[:MAX_INSTRUCTION] for a in answers)]
-        body = body.model_copy(
-            update={"instruction": heard.text[:MAX_INSTRUCTION], "answers": said}
-        )
+        ears = (await run_in_threadpool(_recogniser, request, backend), clips)
     else:
         raw = await request.body()
         try:
             body = DecideRequest.model_validate_json(raw)
         except ValidationError as exc:
             raise InvalidInput(_problem(exc, raw)) from None
-        heard = None
-    out = await run_in_threadpool(_decide, request, body)
-    if heard is not None:
-        out["transcript"] = heard.to_dict()
-        out["answer_transcripts"] = [a.to_dict() for a in answers]
-    return out
+    return await run_in_threadpool(_decide, request, body, ears)
 
 
 def _problem(exc: ValidationError, raw: bytes) -> str:
@@ -224,13 +213,32 @@ def _recogniser(request: Request, backend: str | None) -> Recogniser:
         return kept[backend]
 
 
-def _decide(request: Request, body: DecideRequest) -> dict[str, Any]:
+def _decide(request: Request, body: DecideRequest, ears: Ears | None = None) -> dict[str, Any]:
+    """The decision; with ``ears`` (a recogniser and the decoded clips: the instruction, then
+    spoken answers) the words are first transcribed, listening for what the robot sees."""
     spec = parse(body.scene)
     grounder, det = _models(request, body.oracle_boxes)
+    heard: list[Transcript] = []
     with Scene(spec) as scene:
         picker = Picker(scene, grounder, det, body.oracle_boxes)
+        if ears is not None:
+            recogniser, clips = ears
+            hints = picker.hints()
+            heard = [recogniser.transcribe(c, hints) for c in clips]
+            if not heard[0].text.strip():
+                raise InvalidInput("nothing was heard in the audio; say what to move and where")
+            said = [*body.answers, *(a.text[:MAX_INSTRUCTION] for a in heard[1:])]
+            body = body.model_copy(
+                update={"instruction": heard[0].text[:MAX_INSTRUCTION], "answers": said}
+            )
         picker.instruct(body.instruction)
         d = picker.clarify(replies(body.answers))
+    spoken: dict[str, Any] = {}
+    if heard:
+        spoken = {
+            "transcript": heard[0].to_dict(),
+            "answer_transcripts": [a.to_dict() for a in heard[1:]],
+        }
     return {
         "target": d.target,
         "box": list(d.box),
@@ -240,6 +248,7 @@ def _decide(request: Request, body: DecideRequest) -> dict[str, Any]:
         "question_audio": _keep_question(request, d.question),
         "questions_asked": d.asked,
         "destination_scores": d.destination_scores,
+        **spoken,
     }
 
 

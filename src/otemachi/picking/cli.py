@@ -284,13 +284,16 @@ def run(
     files.output_file(out, suffixes=IMAGES)
     s = _spec(spec, seed)
     ears = listen.Listener(asr, out.with_suffix(".question.wav"))
-    text: str | None = ears.transcribe(said) if said is not None else instruction
+    if said is not None:
+        audio.read(said)  # a bad file is refused before the scene is built
     grounder, det = _models(oracle)
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)
+        hints = picker.hints()
+        text: str | None = ears.transcribe(said, hints) if said is not None else instruction
         while text:
             picker.instruct(text)
-            d = picker.clarify(lambda q: ears.heard(ears.ask(q, _prompt)))
+            d = picker.clarify(lambda q: ears.heard(ears.ask(q, _prompt), hints))
             plots.mark(world.render().rgb, d.box, d.destination, text).save(out)
             console.print(
                 f"target {d.target} (p={d.confidence:.2f}) -> {d.destination}; image: {out}"
@@ -298,7 +301,8 @@ def run(
             if execute:
                 result = picker.execute()
                 console.print("placed" if result.ok else f"FAILED ({result.failure})")
-            text = ears.heard(_prompt("next instruction (empty to stop)")) if interactive else None
+            turn = _prompt("next instruction (empty to stop)") if interactive else ""
+            text = ears.heard(turn, hints) if turn else None
 
 
 def _prompt(question: str) -> str:

@@ -24,6 +24,7 @@ from otemachi.picking.world import BOXES
 ASK_BELOW = 0.75  # ask when the best candidate's probability is below this
 MIN_SCORE = 0.15  # detections kept as candidates (duplicates are dropped after)
 MAX_QUESTIONS = 2
+HINT_P = 0.3  # a category or look this likely for some candidate is a hint to the ears
 OTHER = re.compile(r"^\W*(no\b\W*)?(not that one\W*)?(the |a )?(other|another|different)\b")
 
 
@@ -87,6 +88,20 @@ class Picker:
             self._cands = self.grounder.candidates(frame, boxes)
             self._ids = _owners(boxes, gt, gt_ids)
         return self._cands
+
+    def hints(self) -> frozenset[str]:
+        """The words that name what the robot sees (categories and looks some candidate
+        probably has): speech recognition favours them."""
+        c = self.look()
+        if len(c) == 0:
+            return frozenset()
+        names = [
+            n
+            for i in np.flatnonzero(c.cat.max(0).values.numpy() > HINT_P)
+            for n in (CATEGORIES[i], *CATALOG[CATEGORIES[i]].synonyms)
+        ]
+        names += [LOOKS[i] for i in np.flatnonzero(c.look.max(0).values.numpy() > HINT_P)]
+        return frozenset(w for n in names for w in n.split() if w != "and")
 
     def instruct(self, text: str) -> Decision:
         """Read an instruction and decide; the decision carries a question when unsure."""

@@ -48,16 +48,17 @@ def episode(
     index: int = 0,
 ) -> Outcome:
     """Run one episode; the system's question, if any, gets the episode's clarification. With
-    ``ears``, the instruction and the answer are what speech recognition heard."""
-    heard = hear(ears, ep, index) if ears is not None else None
-    instruction, answer = ep.instruction, ep.clarification
-    if heard is not None:
-        instruction, answer = heard.instruction, heard.clarification
+    ``ears``, the instruction and the answer are what speech recognition heard, listening for
+    the words of what the robot sees."""
     with Scene(ep.scene, robot=execute) as scene:
         picker = Picker(scene, model, detector, detector is None, ASK_BELOW if clarify else 0.0)
         t0 = time.perf_counter()
         n = len(picker.look())
         t1 = time.perf_counter()
+        heard = hear(ears, ep, index, picker.hints()) if ears is not None else None
+        instruction, answer = ep.instruction, ep.clarification
+        if heard is not None:
+            instruction, answer = heard.instruction, heard.clarification
         if n == 0 or not instruction.strip():  # nothing seen or heard: the episode is lost
             return Outcome(
                 ep.id,
@@ -74,8 +75,9 @@ def episode(
                 n,
                 heard,
             )
+        t2 = time.perf_counter()  # the decision's latency starts when the words are in
         first = picker.instruct(instruction)
-        t2 = time.perf_counter()
+        t3 = time.perf_counter()
         final = picker.clarify(replies([answer] if answer else []))
         placed = None
         if execute:
@@ -90,7 +92,7 @@ def episode(
         final.destination == ep.destination,
         final.asked,
         first.question,
-        (t2 - t1) * 1000,
+        (t3 - t2) * 1000,
         (t1 - t0) * 1000,
         placed,
         n,

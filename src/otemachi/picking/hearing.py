@@ -33,9 +33,10 @@ def has_audio(ep: Episode) -> bool:
     return ep.audio is not None or ep.clarification_audio is not None
 
 
-def hear(ears: Ears, ep: Episode, index: int) -> Heard | None:
-    """The episode as transcribed; None when it has no audio and no voice is given. What has
-    neither an audio file nor a voice to speak it stays typed."""
+def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset()) -> Heard | None:
+    """The episode as transcribed (``hints``: words of what the robot sees); None when it has
+    no audio and no voice is given. What has neither an audio file nor a voice to speak it stays
+    typed."""
     if not has_audio(ep) and not ears.voices:
         return None
     voice = "file" if has_audio(ep) else ears.voices[index % len(ears.voices)]
@@ -55,7 +56,7 @@ def hear(ears: Ears, ep: Episode, index: int) -> Heard | None:
             continue
         if ears.snr is not None:
             samples = audio.with_noise(samples, ears.snr, g)
-        got = ears.recogniser.transcribe(samples)
+        got = ears.recogniser.transcribe(samples, hints)
         ms.append(got.ms)
         seconds += len(samples) / audio.RATE
         said.append((got.text, word_errors(normalise(text), got.text) if text else (0, 0)))

@@ -26,15 +26,16 @@ class Listener:
             self._recogniser = asr_models.load(self.backend)
         return self._recogniser
 
-    def heard(self, turn: str) -> str:
+    def heard(self, turn: str, hints: frozenset[str] = frozenset()) -> str:
         """The text of a turn: itself, or the transcript of the audio file it names."""
         if not turn.strip().lower().endswith(AUDIO):
             return turn
-        return self.transcribe(Path(turn.strip()))
+        return self.transcribe(Path(turn.strip()), hints)
 
-    def transcribe(self, path: Path) -> str:
-        """The transcript of an audio file, shown with its confidence."""
-        got = self.recogniser().transcribe(audio.read(path))
+    def transcribe(self, path: Path, hints: frozenset[str] = frozenset()) -> str:
+        """The transcript of an audio file (``hints``: words of what the robot sees), shown
+        with its confidence."""
+        got = self.recogniser().transcribe(audio.read(path), hints)
         console.print(
             f'heard ({got.backend}, confidence {got.confidence:.2f}, {got.ms:.0f} ms): "{got.text}"'
         )

@@ -43,7 +43,7 @@ class Transcript:
 class Recogniser(Protocol):
     name: str
 
-    def transcribe(self, samples: np.ndarray) -> Transcript: ...
+    def transcribe(self, samples: np.ndarray, hints: frozenset[str] = ...) -> Transcript: ...
 
 
 def timing(ms: list[float], seconds: float) -> dict[str, float]:

@@ -47,11 +47,22 @@ class Hypothesis:
     confidence: float  # share of the beam's probability held by this hypothesis
 
 
-def _close(b: _Beam, lm: NGram | None, alpha: float, beta: float) -> tuple[float, tuple[str, ...]]:
+@dataclass(frozen=True)
+class Bias:
+    """Words the scene makes likely (the names and colours of what the robot sees), each
+    rewarded by ``bonus`` (log domain) when the beam closes it."""
+
+    words: frozenset[str] = frozenset()
+    bonus: float = 0.0
+
+
+def _close(
+    b: _Beam, lm: NGram | None, alpha: float, beta: float, bias: Bias
+) -> tuple[float, tuple[str, ...]]:
     """LM score and words after the partial word is closed."""
     if not b.partial:
         return b.lm, b.words
-    score = b.lm + beta
+    score = b.lm + beta + (bias.bonus if b.partial in bias.words else 0.0)
     if lm is not None:
         score += alpha * (lm.score(("<s>", *b.words), b.partial) - (
             UNK if b.partial not in lm.prefixes else 0.0))  # fmt: skip
@@ -65,9 +76,11 @@ def decode(
     alpha: float = 0.5,
     beta: float = 1.0,
     prune: float = -8.0,
+    bias: Bias = Bias(),
 ) -> Hypothesis:
     """The best transcript of (steps, classes) log-probabilities; ``alpha`` weighs the language
-    model, ``beta`` rewards each word, classes below ``prune`` at a step are skipped."""
+    model, ``beta`` rewards each word, ``bias`` the scene's words, classes below ``prune`` at a
+    step are skipped."""
     beams: dict[str, _Beam] = {"": _Beam(blank=0.0)}
     for t, row in enumerate(logp):
         nxt: dict[str, _Beam] = {}
@@ -93,10 +106,10 @@ def decode(
                     continue  # no leading or double spaces
                 new = text + ch
                 if new not in nxt:
-                    nxt[new] = _extend(b, ch, t, lm, alpha, beta)
+                    nxt[new] = _extend(b, ch, t, lm, alpha, beta, bias)
                 nxt[new].char = _add(nxt[new].char, source)
         beams = dict(sorted(nxt.items(), key=lambda kv: -(kv[1].ctc + kv[1].lm))[:width])
-    finals = [(_close(b, lm, alpha, beta), b) for b in beams.values()]
+    finals = [(_close(b, lm, alpha, beta, bias), b) for b in beams.values()]
     scored = []
     for (lm_score, words), b in finals:
         end = alpha * lm.score(("<s>", *words), "</s>") if lm is not None and words else 0.0
@@ -113,9 +126,11 @@ def _copy(b: _Beam) -> _Beam:
     return _Beam(NEG, NEG, b.lm, b.words, b.partial, b.steps)
 
 
-def _extend(b: _Beam, ch: str, t: int, lm: NGram | None, alpha: float, beta: float) -> _Beam:
+def _extend(
+    b: _Beam, ch: str, t: int, lm: NGram | None, alpha: float, beta: float, bias: Bias
+) -> _Beam:
     if ch == " ":
-        score, words = _close(b, lm, alpha, beta)
+        score, words = _close(b, lm, alpha, beta, bias)
         return _Beam(NEG, NEG, score, words, "", b.steps)
     partial = b.partial + ch
     penalty = 0.0

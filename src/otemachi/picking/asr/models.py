@@ -82,6 +82,7 @@ class Decoding:
     width: int = 16
     alpha: float = 0.4  # language-model weight (train-asr tunes it on training voices)
     beta: float = 1.0  # word bonus
+    bias: float = 0.0  # bonus for the words of what the robot sees (the scene's hints)
 
 
 class RNN:
@@ -92,13 +93,15 @@ class RNN:
     def __init__(self, model: ctc.CTCModel, lm: NGram | None, decoding: Decoding = Decoding()):
         self.model, self.lm, self.decoding = model, lm, decoding
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, hints: frozenset[str] = frozenset()) -> Transcript:
+        """The transcript of 16 kHz mono ``samples``; ``hints`` are words the scene makes
+        likely."""
         t0 = time.perf_counter()
         feats = ctc.features(samples, self.model.cfg.mels)
         with torch.no_grad():
             logp = self.model(feats[None], torch.tensor([len(feats)]))[0].numpy()
         d = self.decoding
-        hyp = beam.decode(logp, self.lm, d.width, d.alpha, d.beta)
+        hyp = beam.decode(logp, self.lm, d.width, d.alpha, d.beta, bias=beam.Bias(hints, d.bias))
         step = ctc.HOP / RATE * self.model.cfg.stack
         words, at = [], 0
         best = logp.max(1)

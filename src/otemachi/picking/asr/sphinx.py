@@ -28,7 +28,9 @@ class PocketSphinx:
         )
         self.lock = threading.Lock()  # one utterance at a time per decoder
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, hints: frozenset[str] = frozenset()) -> Transcript:
+        """The transcript of 16 kHz mono ``samples``. ``hints`` are not used: pocketsphinx's
+        language model is fixed once loaded."""
         t0 = time.perf_counter()
         pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes()
         d = self.decoder
