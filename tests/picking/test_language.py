@@ -138,9 +138,15 @@ def test_destinations_said_with_in_are_boxes_not_corners() -> None:
         instructions.generate(SPEC, "a", "br", np.random.default_rng(s), "attribute")
         for s in range(300)
     ]
-    said_in = [m for m in made if m and m.tags["dest_form"].startswith("in ")]
+    said_in = [m for m in made if m and m.tags["dest_form"] == language.IN_FORM]
     assert said_in
-    assert all(m.tags["container"] != "corner" for m in said_in)
+    for m in said_in:  # never "take the duck in the top right box": that is where it lies
+        assert m.tags["container"] != "corner" and not m.tags["sentence"].startswith("{dest}")
+        assert (
+            m.tags["verb"] in ("put", "place", "drop")
+            or "put it" in m.tags["sentence"]
+            or ("goes" in m.tags["sentence"])
+        ), m.text
 
 
 def test_two_attributes_may_be_coordinated() -> None:

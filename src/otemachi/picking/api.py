@@ -24,7 +24,7 @@ from otemachi.picking.scenes import Scene, SceneIn, parse, type_problem
 
 QUESTIONS_KEPT = 256  # questions whose speech can be fetched
 MAX_INSTRUCTION = 500  # characters
-Ears = tuple[Recogniser, list[Any]]  # a recogniser and the decoded clips it is to transcribe
+Spoken = tuple[Recogniser, list[Any]]  # a recogniser and the decoded clips it is to transcribe
 _state_lock = threading.Lock()  # guards the recognisers and questions kept on the app
 
 router = APIRouter()
@@ -141,19 +141,19 @@ async def decide(request: Request) -> dict[str, Any]:
     speech is. A JSON body types the instruction; a multipart body uploads it spoken (field
     ``audio``, with ``scene`` as JSON text, optional ``answers`` typed and ``answer_audio``
     spoken, and ``asr``), and the reply adds the transcripts."""
-    ears: Ears | None = None
+    spoken: Spoken | None = None
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         body, clips, backend = await _spoken(request)
         if len(body.answers) + len(clips) - 1 > MAX_QUESTIONS:
             raise InvalidInput(f"give at most {MAX_QUESTIONS} answers, typed and spoken together")
-        ears = (await run_in_threadpool(_recogniser, request, backend), clips)
+        spoken = (await run_in_threadpool(_recogniser, request, backend), clips)
     else:
         raw = await request.body()
         try:
             body = DecideRequest.model_validate_json(raw)
         except ValidationError as exc:
             raise InvalidInput(_problem(exc, raw)) from None
-    return await run_in_threadpool(_decide, request, body, ears)
+    return await run_in_threadpool(_decide, request, body, spoken)
 
 
 def _problem(exc: ValidationError, raw: bytes) -> str:
@@ -213,16 +213,16 @@ def _recogniser(request: Request, backend: str | None) -> Recogniser:
         return kept[backend]
 
 
-def _decide(request: Request, body: DecideRequest, ears: Ears | None = None) -> dict[str, Any]:
-    """The decision; with ``ears`` (a recogniser and the decoded clips: the instruction, then
+def _decide(request: Request, body: DecideRequest, spoken: Spoken | None = None) -> dict[str, Any]:
+    """The decision; with ``spoken`` (a recogniser and the decoded clips: the instruction, then
     spoken answers) the words are first transcribed, listening for what the robot sees."""
     spec = parse(body.scene)
     grounder, det = _models(request, body.oracle_boxes)
     heard: list[Transcript] = []
     with Scene(spec) as scene:
         picker = Picker(scene, grounder, det, body.oracle_boxes)
-        if ears is not None:
-            recogniser, clips = ears
+        if spoken is not None:
+            recogniser, clips = spoken
             hints = picker.hints()
             heard = [recogniser.transcribe(c, hints) for c in clips]
             if not heard[0].text.strip():
@@ -233,9 +233,9 @@ def _decide(request: Request, body: DecideRequest, ears: Ears | None = None) -> 
             )
         picker.instruct(body.instruction)
         d = picker.clarify(replies(body.answers))
-    spoken: dict[str, Any] = {}
+    transcripts: dict[str, Any] = {}
     if heard:
-        spoken = {
+        transcripts = {
             "transcript": heard[0].to_dict(),
             "answer_transcripts": [a.to_dict() for a in heard[1:]],
         }
@@ -248,7 +248,7 @@ def _decide(request: Request, body: DecideRequest, ears: Ears | None = None) -> 
         "question_audio": _keep_question(request, d.question),
         "questions_asked": d.asked,
         "destination_scores": d.destination_scores,
-        **spoken,
+        **transcripts,
     }
 
 

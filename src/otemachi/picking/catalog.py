@@ -92,8 +92,8 @@ SIZES = tuple(SIZE_SCALES)  # small, large
 
 # What each kind of object is like, for people who describe it instead of naming it: its shape
 # and material (said before a vague noun: "the triangular thing"), its parts ("the thing with a
-# handle"), its use ("the thing that holds coffee or tea") and the everyday names of its kind
-# that are not its catalog words ("the bath toy"), said alone.
+# handle"), its use ("the thing that holds coffee or tea") and other everyday names of its kind
+# ("the bath toy"), said alone.
 DESCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "duck": {
         "shape": ("bird-shaped", "beaked", "bird-like"),
@@ -126,7 +126,7 @@ DESCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "parts": ("black pentagons", "black and white patches", "a hexagon pattern"),
         "use": ("for playing football", "that players kick around a pitch",
                 "that you kick", "for scoring goals"),
-        "kind": ("footy", "kickball", "sports ball"),
+        "kind": ("footy", "kickball"),
     },
     "ball": {
         "shape": ("round", "spherical", "globe-shaped"),

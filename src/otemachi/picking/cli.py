@@ -284,13 +284,19 @@ def run(
     files.output_file(out, suffixes=IMAGES)
     s = _spec(spec, seed)
     ears = listen.Listener(asr, out.with_suffix(".question.wav"))
-    if said is not None:
-        audio.read(said)  # a bad file is refused before the scene is built
+    samples = None
+    if said is not None:  # a bad file or a missing recogniser is named before the scene is built
+        samples = audio.read(said)
+        ears.recogniser()
     grounder, det = _models(oracle)
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)
         hints = picker.hints()
-        text: str | None = ears.transcribe(said, hints) if said is not None else instruction
+        text: str | None = instruction
+        if samples is not None:
+            text = ears.transcribe(samples, hints)
+            if not text.strip():
+                raise InvalidInput(f"nothing was heard in {said}; say what to move and where")
         while text:
             picker.instruct(text)
             d = picker.clarify(lambda q: ears.heard(ears.ask(q, _prompt), hints))
@@ -302,7 +308,7 @@ def run(
                 result = picker.execute()
                 console.print("placed" if result.ok else f"FAILED ({result.failure})")
             turn = _prompt("next instruction (empty to stop)") if interactive else ""
-            text = ears.heard(turn, hints) if turn else None
+            text = ears.heard(turn, hints) if turn.strip() else None
 
 
 def _prompt(question: str) -> str:

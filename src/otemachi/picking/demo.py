@@ -99,7 +99,7 @@ def handwritten(report: Report, model: Any, detector: Any) -> None:
         )
         text = (
             f"{result['episodes']} instructions written by hand over ten fixed scenes "
-            f"(`{path.relative_to(HAND.parents[1])}`), detector boxes, questions answered as "
+            f"(`{path.relative_to(HAND.parents[2])}`), detector boxes, questions answered as "
             f"written:\n\n{table}"
         )
         report.add(title, text)

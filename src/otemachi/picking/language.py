@@ -17,7 +17,8 @@ BOX_WORDS = {
     "br": ("bottom right", "lower right", "bottom-right", "right bottom"),
 }
 CONTAINERS = ("box", "bin", "tray", "corner")
-DEST_FORMS = ("to the {b} {c}", "into the {b} {c}", "over to the {b} {c}", "in the {b} {c}")
+IN_FORM = "in the {b} {c}"  # only where it cannot say where the target lies: see _says_in
+DEST_FORMS = ("to the {b} {c}", "into the {b} {c}", "over to the {b} {c}", IN_FORM)
 SENTENCES = (
     "{verb} {ref} {dest}",
     "please {verb} {ref} {dest}",
@@ -274,14 +275,23 @@ def clarify(ctx: Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dict[
     return text, {slot: value}
 
 
+def _says_in(frame: str, verb: str) -> bool:
+    """Whether "in the … box" names the destination in this frame: after "put", "place", "drop"
+    or "goes", never first ("in the top right box, take the duck" says where the duck is)."""
+    if frame.startswith("{dest}") or "moved" in frame:
+        return False
+    return "put it" in frame or "goes" in frame or verb in ("put", "place", "drop")
+
+
 def sentence(ctx: Ctx, ref: str, dest: str, tags: dict[str, str]) -> str:
     """A whole instruction moving what ``ref`` names to the box ``dest``; a third of them open
     or close with filler or politeness."""
-    form = ctx.pick(DEST_FORMS)
-    # "in the top left corner" would read as where the target lies
-    cont = ctx.pick(CONTAINERS[:3] if form.startswith("in ") else CONTAINERS)
-    word = ctx.pick(BOX_WORDS[dest])
     frame, verb = ctx.pick(SENTENCES), ctx.pick(VERBS)
+    forms = DEST_FORMS if _says_in(frame, verb) else tuple(f for f in DEST_FORMS if f != IN_FORM)
+    form = ctx.pick(forms)
+    # "in the top left corner" would read as where the target lies
+    cont = ctx.pick(CONTAINERS[:3] if form == IN_FORM else CONTAINERS)
+    word = ctx.pick(BOX_WORDS[dest])
     tags.update(dest_form=form, container=cont, box_word=word, sentence=frame, verb=verb)
     text = frame.format(verb=verb, ref=ref, dest=form.format(b=word, c=cont))
     if ctx.rng.random() < 0.2:

@@ -5,6 +5,8 @@ when a sound device exists."""
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from otemachi.core.errors import OtemachiError
 from otemachi.core.progress import console
 from otemachi.picking import audio, speech
@@ -30,12 +32,12 @@ class Listener:
         """The text of a turn: itself, or the transcript of the audio file it names."""
         if not turn.strip().lower().endswith(AUDIO):
             return turn
-        return self.transcribe(Path(turn.strip()), hints)
+        return self.transcribe(audio.read(Path(turn.strip())), hints)
 
-    def transcribe(self, path: Path, hints: frozenset[str] = frozenset()) -> str:
-        """The transcript of an audio file (``hints``: words of what the robot sees), shown
-        with its confidence."""
-        got = self.recogniser().transcribe(audio.read(path), hints)
+    def transcribe(self, samples: np.ndarray, hints: frozenset[str] = frozenset()) -> str:
+        """The transcript of decoded audio (``hints``: words of what the robot sees), shown with
+        its confidence."""
+        got = self.recogniser().transcribe(samples, hints)
         console.print(
             f'heard ({got.backend}, confidence {got.confidence:.2f}, {got.ms:.0f} ms): "{got.text}"'
         )

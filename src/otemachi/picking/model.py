@@ -20,7 +20,7 @@ ARTIFACT = Artifact(
     "picking",
     "grounder",
     "picking.grounder",
-    revision="grounder/6",
+    revision="grounder/7",
     command="otemachi picking train",
     title="grounding model",
 )

@@ -78,6 +78,7 @@ def phrases() -> list[str]:
         for a in forms
     ]
     words = [*nouns, *COLORS, *LOOKS, *SIZES, *boxes, *VERBS, *ORDINALS, *FILLERS, *answers]
+    words += [p for c in CATALOG.values() for p in c.description()]
     words += [w for ws in RELATIONS.values() for w in ws]
     return [normalise(w) for w in words if normalise(w)]
 

@@ -20,9 +20,9 @@ from otemachi.picking.asr.sphinx import PocketSphinx
 from otemachi.picking.audio import RATE
 
 COMMAND = "otemachi picking train-asr"
-LM_REVISION = "asr-lm/1"
+LM_REVISION = "asr-lm/2"  # 2: the generator's negations, comparisons, positions, descriptions
 ARTIFACT = Artifact(
-    "picking", "asr", "picking.asr", revision="asr/1", command=COMMAND, title="speech recogniser"
+    "picking", "asr", "picking.asr", revision="asr/2", command=COMMAND, title="speech recogniser"
 )
 
 
@@ -82,7 +82,7 @@ class Decoding:
     width: int = 16
     alpha: float = 0.4  # language-model weight (train-asr tunes it on training voices)
     beta: float = 1.0  # word bonus
-    bias: float = 0.0  # bonus for the words of what the robot sees (the scene's hints)
+    bias: float = 2.0  # bonus for the words of what the robot sees (chosen on training voices)
 
 
 class RNN:
