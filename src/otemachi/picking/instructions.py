@@ -184,8 +184,9 @@ ANIMALS = frozenset({"duck", "teddy bear", "rabbit"})  # "the animal with long e
 
 
 def ref_description(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
-    """ "the triangular thing", "the red thing with a handle": a description of its shape,
-    material, parts or use instead of its noun."""
+    """ "the triangular thing", "the red thing with a handle", "the bath toy": a description of
+    its shape, material, parts or use, or another everyday name of its kind, instead of its
+    noun."""
     part = ctx.pick(list(DESCRIPTIONS[t.category]))
     said = ctx.pick(DESCRIPTIONS[t.category][part])
     # "plastic" fits a prism and a lego brick: the words must single it out among both
