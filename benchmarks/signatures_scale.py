@@ -1,7 +1,7 @@
 """signatures at bank scale, one run, one table:
 
 - 1,000,000 people enrolled from synthetic embeddings (1-5 references each) with the batched
-  local engine (svdd) into SQLite; ocnn on 2,000 people; Spark local[*] on 100,000 people;
+  local engine (svdd) into SQLite; ocnn on 20,000 people; Spark local[*] on 100,000 people;
 - bytes per person, store size, record lookup p50/p99 cold (not in the LRU) and warm;
 - HTTP verify p50/p99 and errors with 64 concurrent clients for 60 s against `uvicorn`, each
   request a real signature image through preprocessing and the CNN (micro-batched); then open
@@ -39,7 +39,7 @@ from sklearn.svm import OneClassSVM
 from otemachi.signatures import base, bulk, data, oneclass
 from otemachi.signatures.store import UserStore, open_store
 
-USERS, OCNN_USERS, SPARK_USERS, NAIVE_USERS = 1_000_000, 2_000, 100_000, 10_000
+USERS, OCNN_USERS, SPARK_USERS, NAIVE_USERS = 1_000_000, 20_000, 100_000, 10_000
 CHUNK = 20_000
 CLIENTS, SECONDS = 64, 60.0
 RATES, PACED_SECONDS = (25.0, 50.0, 100.0), 30.0  # open-loop arrival rates (requests/s)

@@ -76,6 +76,44 @@ def test_ocnn_hidden_units_vary_across_inputs_after_training() -> None:
     assert np.abs(p["V"]).mean() > 1.0  # the decay reshaped V; it did not erase it
 
 
+def _ocnn_weight_by_weight(refs: np.ndarray, negatives: np.ndarray, seed: int) -> dict:
+    """The OC-NN objective and optimiser written plainly, with V (E, H) held whole: Adam with
+    one second moment for all of V, per-weight Adam for b, w and r."""
+    c, _, q = oneclass.ocnn_inputs(refs[None], np.ones((1, len(refs))), negatives)
+    q = q[0].astype(np.float64)
+    v = oneclass.ocnn_start(seed, refs.shape[1]).astype(np.float64)
+    b, w, r = np.full(8, oneclass.OCNN_B0), np.full(8, 1 / 8), np.zeros(1)
+    theta = [v, b, w, r]
+    m1 = [np.zeros_like(t) for t in theta]
+    m2 = [np.zeros(())] + [np.zeros_like(t) for t in theta[1:]]
+    for step in range(1, oneclass.OCNN_STEPS + 1):
+        h = 1 / (1 + np.exp(-(q @ v + b)))
+        below = (r - h @ w > 0) / (oneclass.NU * len(refs))
+        dz = -below[:, None] * w * h * (1 - h)
+        grads = [v + q.T @ dz, dz.sum(0), w - below @ h, below.sum(keepdims=True) - 1.0]
+        for i, (t, g) in enumerate(zip(theta, grads, strict=True)):
+            m1[i] = 0.9 * m1[i] + 0.1 * g
+            m2[i] = 0.999 * m2[i] + 0.001 * ((g * g).mean() if i == 0 else g * g)
+            m1_hat, m2_hat = m1[i] / (1 - 0.9**step), m2[i] / (1 - 0.999**step)
+            t -= oneclass.OCNN_LR * m1_hat / (np.sqrt(m2_hat) + 1e-8)
+    return {"c": c[0], "V": v, "b": b, "w": w, "r": r}
+
+
+def test_ocnn_trains_in_low_rank_form_exactly_as_weight_by_weight() -> None:
+    """The fit keeps V as a V0 + q^T A; it must land where training V itself lands."""
+    refs, _, other, negatives = _toy(4)
+    want = _ocnn_weight_by_weight(refs, negatives, seed=2)
+    got = oneclass.fit_ocnn(refs, negatives, seed=2)
+    for k, v in want.items():
+        np.testing.assert_allclose(got[k], v, rtol=1e-4, atol=1e-4, err_msg=k)
+    assert np.abs(want["V"] - oneclass.ocnn_start(2, refs.shape[1])).max() > 0.05  # it trained
+    stacked = {k: np.stack([v, v]) for k, v in got.items()}
+    probes = np.concatenate([other, negatives])
+    np.testing.assert_allclose(  # the matrix-product form of the raw score
+        oneclass.ocnn_raw_shared(stacked, probes), oneclass.ocnn_raw(stacked, probes), atol=1e-5
+    )
+
+
 def test_records_of_older_layouts_are_told_apart() -> None:
     with pytest.raises(InvalidInput, match="older OC-NN"):
         oneclass.unpack("ocnn", bytes(2 * (128 * 8 + 8 + 8 + 1 + 2)), 128)
