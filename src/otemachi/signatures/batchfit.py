@@ -42,13 +42,26 @@ def _svm(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> P
 
 
 def _ocnn(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
-    """OC-NN rows in parts on one thread per core: the rows are independent, and numpy releases
-    the GIL for each step's array work, so the parts train side by side."""
-    parts = np.array_split(np.arange(len(x)), max(1, min(os.cpu_count() or 1, len(x) // 256)))
-    with ThreadPoolExecutor(len(parts)) as pool:
-        fits = list(pool.map(lambda i: oneclass.fit_ocnn_many(x[i], mask[i], negatives, seed),
-                             parts))  # fmt: skip
-    return {k: np.concatenate([f[k] for f in fits]) for k in fits[0]}
+    """OC-NN rows grouped by their number of references, each group packed to that many slots
+    (no padding to train through), in parts on one thread per core: the rows are independent,
+    and numpy releases the GIL for each step's array work, so the parts train side by side."""
+    slots, order = mask.sum(1), np.argsort(~mask, axis=1, kind="stable")  # references first
+    threads = os.cpu_count() or 1
+    groups = [np.flatnonzero(slots == n) for n in np.unique(slots)]
+    parts = [p for g in groups for p in np.array_split(g, max(1, min(threads, len(g) // 256)))]
+
+    def fit(rows: np.ndarray) -> Params:
+        n = int(slots[rows[0]])
+        refs = x[rows[:, None], order[rows, :n]]
+        return oneclass.fit_ocnn_many(refs, np.ones((len(rows), n)), negatives, seed)
+
+    with ThreadPoolExecutor(threads) as pool:
+        fits = list(pool.map(fit, parts))
+    out = {k: np.empty((len(x), *v.shape[1:]), v.dtype) for k, v in fits[0].items()}
+    for rows, f in zip(parts, fits, strict=True):
+        for k, v in f.items():
+            out[k][rows] = v
+    return out
 
 
 def score(method: str, p: Params, x: np.ndarray) -> np.ndarray:
@@ -63,15 +76,11 @@ def score(method: str, p: Params, x: np.ndarray) -> np.ndarray:
 FIT = {"ocnn": _ocnn, "svdd": _svdd, "svm": _svm}
 
 
-def train_users(
-    user_ids: list[str],
-    refs: list[np.ndarray],
-    method: str,
-    negatives: np.ndarray,
-    base_version: str,
-    seed: int = 0,
-) -> list[UserModel]:
-    """``oneclass.train_user`` for every (user id, references (n, E)) pair, in one batch."""
+def fit_batch(
+    refs: list[np.ndarray], method: str, negatives: np.ndarray, seed: int = 0
+) -> tuple[Params, np.ndarray]:
+    """Every person's parameters as stored (float16 values, stacked (U, ...)) and per-user
+    threshold (U,), for references (n, E) each: ``oneclass.train_user`` in one batch."""
     if method not in FIT:
         raise InvalidInput(f"unknown method {method!r}; choose from {list(FIT)}")
     counts = np.array([len(r) for r in refs])
@@ -92,7 +101,21 @@ def train_users(
     loo_scores = score(method, {k: v[loo] for k, v in params.items()}, held)[:, 0]
     thresholds = np.full(len(refs), math.nan)
     np.fmin.at(thresholds, owner[loo], loo_scores)
+    return {k: v[full] for k, v in params.items()}, thresholds
+
+
+def train_users(
+    user_ids: list[str],
+    refs: list[np.ndarray],
+    method: str,
+    negatives: np.ndarray,
+    base_version: str,
+    seed: int = 0,
+) -> list[UserModel]:
+    """``oneclass.train_user`` for every (user id, references (n, E)) pair, in one batch."""
+    params, thresholds = fit_batch(refs, method, negatives, seed)
     return [
-        UserModel(uid, method, base_version, {k: v[i] for k, v in params.items()}, float(t), int(n))
-        for uid, i, t, n in zip(user_ids, full, thresholds, counts, strict=True)
-    ]
+        UserModel(uid, method, base_version, {k: v[i] for k, v in params.items()}, float(t),
+                  len(r))
+        for i, (uid, t, r) in enumerate(zip(user_ids, thresholds, refs, strict=True))
+    ]  # fmt: skip

@@ -168,17 +168,15 @@ def fit_frame(frame: pd.DataFrame, job: Job) -> pd.DataFrame:
             refs.append(x[at : at + n])
         else:
             errors[uid] = problem
-    models = (
-        batchfit.train_users(ids, refs, job.method, job.negatives, job.version, job.seed)
-        if ids
-        else []
+    params, thresholds = (
+        batchfit.fit_batch(refs, job.method, job.negatives, job.seed) if ids else ({}, np.zeros(0))
     )
     n_bad = len(errors)
     return pd.DataFrame({
         "user_id": ids + list(errors),
-        "params": [oneclass.pack(job.method, m.params) for m in models] + [None] * n_bad,
-        "threshold": [m.threshold for m in models] + [np.nan] * n_bad,
-        "n_refs": [m.n_refs for m in models] + [0] * n_bad,
+        "params": (oneclass.pack_many(job.method, params) if ids else []) + [None] * n_bad,
+        "threshold": list(thresholds) + [np.nan] * n_bad,
+        "n_refs": [len(r) for r in refs] + [0] * n_bad,
         "refs": [np.asarray(r, "<f2").tobytes() for r in refs] + [None] * n_bad,
         "error": [None] * len(ids) + list(errors.values()),
     })  # fmt: skip

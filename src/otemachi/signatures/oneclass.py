@@ -63,7 +63,15 @@ def layout(method: str, embed: int) -> list[tuple[str, tuple[int, ...]]]:
 
 def pack(method: str, params: Params) -> bytes:
     """A method's parameters as one little-endian float16 blob (no names: the layout is fixed)."""
-    return b"".join(np.asarray(params[k], "<f2").tobytes() for k, _ in layout(method, 0))
+    return pack_many(method, {k: np.asarray(v)[None] for k, v in params.items()})[0]
+
+
+def pack_many(method: str, stacked: Params) -> list[bytes]:
+    """``pack`` for the parameters of many people, stacked (U, ...)."""
+    names = [k for k, _ in layout(method, 0)]
+    rows = len(stacked[names[0]])
+    flat = [np.asarray(stacked[k], "<f2").reshape(rows, -1) for k in names]
+    return [row.tobytes() for row in np.concatenate(flat, axis=1)]
 
 
 def unpack(method: str, blob: bytes, embed: int) -> Params:
