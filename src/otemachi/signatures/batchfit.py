@@ -70,7 +70,7 @@ def score(method: str, p: Params, x: np.ndarray) -> np.ndarray:
         return -((x - p["c"][:, None, :]) ** 2).sum(-1) / p["s"][:, :1]
     if method == "svm":
         return np.einsum("fne,fe->fn", x, p["w"]) + p["b"][:, :1]
-    return (oneclass.ocnn_raw(p, x) - p["zn"][:, :1]) / p["zn"][:, 1:]
+    return oneclass.ocnn_raw(p, x)
 
 
 FIT = {"ocnn": _ocnn, "svdd": _svdd, "svm": _svm}

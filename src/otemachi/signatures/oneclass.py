@@ -13,7 +13,7 @@ from sklearn.svm import LinearSVC
 from otemachi.core.errors import InvalidInput
 
 Params = dict[str, np.ndarray]
-REVISION = "5"  # bump when a method changes: cached calibrations are rebuilt
+REVISION = "6"  # bump when a method changes: cached calibrations are rebuilt
 NU = 0.04  # OC-NN: the fraction of references allowed below r
 HIDDEN = 8  # OC-NN hidden units
 OCNN_STEPS = 50  # chosen on 40 tuning writers (neither the base's nor the evaluation's)
@@ -37,10 +37,19 @@ class UserModel:
     n_refs: int
 
 
-OLDER = {
-    "ocnn": "OC-NN (before its inputs were measured from the person's centre)",
-    "svdd": "svdd (before its distances were measured in units of the person's spread)",
-}
+def older(method: str, embed: int) -> dict[int, str]:
+    """Lengths (float16 values) of records made by earlier revisions of a method, and what made
+    them: such a record is refused with a message saying to enrol the person again."""
+    ocnn = 2 * embed + embed * HIDDEN + 2 * HIDDEN + 1
+    made = {
+        "ocnn": {
+            ocnn - 2 * embed + 2: "before its inputs were measured from the person's centre",
+            ocnn + 2: "before its score was its own y - r, not standardised on others",
+        },
+        "svdd": {embed: "before its distances were measured in units of the person's spread"},
+    }.get(method, {})
+    name = {"ocnn": "OC-NN"}.get(method, method)
+    return {n: f"{name} ({why})" for n, why in made.items()}
 
 
 def layout(method: str, embed: int) -> list[tuple[str, tuple[int, ...]]]:
@@ -53,7 +62,6 @@ def layout(method: str, embed: int) -> list[tuple[str, tuple[int, ...]]]:
             ("b", (HIDDEN,)),
             ("w", (HIDDEN,)),
             ("r", (1,)),
-            ("zn", (2,)),
         ],
         "svdd": [("c", (embed,)), ("s", (1,))],
         "svm": [("w", (embed,)), ("b", (1,))],
@@ -78,10 +86,10 @@ def unpack(method: str, blob: bytes, embed: int) -> Params:
     """The inverse of ``pack``; a blob of the wrong length is refused."""
     shapes = layout(method, embed)
     sizes = [math.prod(s) for _, s in shapes]
-    older = {"ocnn": sum(sizes) - 2 * embed, "svdd": sum(sizes) - 1}  # revisions 2 and 3
-    if len(blob) == 2 * older.get(method, -1):
+    made_by = older(method, embed).get(len(blob) // 2)
+    if made_by is not None:
         raise InvalidInput(
-            f"this {method} record was made by an older {OLDER[method]}; enrol the person again, "
+            f"this {method} record was made by an older {made_by}; enrol the person again, "
             "or enrol them with another method"
         )
     if len(blob) != 2 * sum(sizes):
@@ -146,8 +154,11 @@ def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: 
     writers the person-wise second moment gave the per-weight one's EER at 100 steps (15.0 /
     11.9 / 10.5% at 1 / 2 / 5 references), and 50 steps gave 14.5 / 11.5 / 10.5%.
 
-    A record holds c, k (1 / the per-dimension scale), V, b, w, r and ``zn``: its y - r
-    standardised on other writers' signatures, so that people share one scale."""
+    A record holds c, k (1 / the per-dimension scale), V, b, w and r; the score is DL4J's own
+    y - r (below 0: an anomaly). r, the nu-quantile of the person's own training scores, puts
+    people on one scale: on the 40 tuning writers a further standardisation on development
+    writers' signatures took the global EER at 1 / 2 / 5 references from 14.5 / 9.4 / 5.5% to
+    14.5 / 11.5 / 10.5%."""
     negatives = negatives.astype(np.float32)
     m = mask.astype(np.float32)
     c, spread, q = ocnn_inputs(x.astype(np.float32), m, negatives)
@@ -184,22 +195,8 @@ def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: 
             t -= OCNN_LR * (m1 / (1 - 0.9**step)) / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
     b, w, r = theta
     v = a * v0 + q.transpose(0, 2, 1) @ big_a
-    out: Params = {"c": c, "k": 1 / np.sqrt(spread), "V": v, "b": b, "w": w, "r": r}
-    neg = ocnn_raw_shared(out, negatives)  # k is stored apart from V, so float16 holds both
-    out["zn"] = np.stack([neg.mean(1), np.maximum(neg.std(1), 1e-6)], axis=1)
-    return out
-
-
-def ocnn_raw_shared(p: Params, x: np.ndarray) -> np.ndarray:
-    """``ocnn_raw`` of F stacked OC-NNs on one set x (N, E), as two matrix products over all
-    of them: sum_e (x - c)^2 k^2 V = x^2 @ (k^2 V) - 2 x @ (c k^2 V) + sum_e c^2 k^2 V."""
-    u = (p["k"] ** 2)[:, :, None] * p["V"]  # (F, E, H)
-    cu = p["c"][:, :, None] * u
-    f, e, hidden = u.shape
-    both = np.concatenate([u, -2 * cu], axis=1).transpose(1, 0, 2).reshape(2 * e, f * hidden)
-    z = (np.concatenate([x * x, x], axis=1) @ both).reshape(len(x), f, hidden)
-    z += (p["c"][:, :, None] * cu).sum(1) + p["b"]
-    return np.einsum("nfh,fh->fn", expit(z), p["w"]) - p["r"][:, :1]
+    # k is stored apart from V, so float16 holds both
+    return {"c": c, "k": 1 / np.sqrt(spread), "V": v, "b": b, "w": w, "r": r}
 
 
 def fit_ocnn(refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
@@ -209,8 +206,7 @@ def fit_ocnn(refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
 
 
 def score_ocnn(p: Params, x: np.ndarray) -> np.ndarray:
-    one = {k: v[None] for k, v in p.items()}
-    return (ocnn_raw(one, x)[0] - p["zn"][0]) / p["zn"][1]
+    return ocnn_raw({k: v[None] for k, v in p.items()}, x)[0]
 
 
 def fit_svdd(refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
