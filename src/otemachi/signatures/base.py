@@ -38,6 +38,7 @@ class BaseConfig:
     dev_forgeries: int = 6
     epochs: int = 12
     views: int = 1  # augmented views of each development scan the CNN also learns from
+    metric: float = 1.0  # weight of the metric loss (forgeries as hard negatives); 0: none
     n_negatives: int = 200
     target_far: float = 0.05  # global operating point: skilled-forgery FAR on calibration writers
     seed: int = 0
@@ -46,7 +47,7 @@ class BaseConfig:
         """The settings the CNN depends on (its cache key); calibration settings are not."""
         return CNNTraining(
             self.dev_writers, self.dev_genuine, self.dev_forgeries, self.epochs, self.seed,
-            self.views,
+            self.views, self.metric,
         )  # fmt: skip
 
 
@@ -60,6 +61,7 @@ class CNNTraining:
     epochs: int
     seed: int
     views: int
+    metric: float
 
 
 @dataclass

@@ -41,6 +41,9 @@ class TrainConfig:
     batch: int = 64
     lr: float = 2e-3
     forgery_weight: float = 0.5  # SigNet-F: lambda of the forgery objective
+    metric_weight: float = 0.0  # the metric loss (``metric_loss``); batches then hold few writers
+    margin: float = 0.2  # between squared distances of unit embeddings (0 to 4)
+    per_writer: int = 8  # images of one writer that enter a batch together (metric loss only)
 
 
 def collect(
@@ -74,14 +77,52 @@ def _shift(x: torch.Tensor, gen: np.random.Generator) -> torch.Tensor:
     return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
 
 
+def metric_loss(emb: torch.Tensor, writer: torch.Tensor, forged: torch.Tensor, margin: float
+                ) -> torch.Tensor:  # fmt: skip
+    """Batch-hard triplet loss on unit embeddings, as in SigNet's Siamese training with skilled
+    forgeries as the hardest negatives: for every genuine signature, its farthest genuine
+    signature of the same writer must lie ``margin`` (squared distance) closer than the nearest
+    signature that is not a genuine one of that writer (above all, that writer's forgeries)."""
+    e = F.normalize(emb, dim=1)
+    d = torch.cdist(e, e).pow(2)
+    own = (writer[:, None] == writer[None, :]) & (forged == 0)[None, :]  # genuine, same writer
+    pos = own & ~torch.eye(len(e), dtype=torch.bool)
+    anchors = (forged == 0) & pos.any(1)
+    if not anchors.any():
+        return d.new_zeros(())
+    far = (d * pos).max(1).values
+    near = d.masked_fill(own, float("inf")).min(1).values
+    return F.relu(margin + far - near)[anchors].mean()
+
+
+def _by_writer(
+    writer: torch.Tensor, tc: TrainConfig, gen: np.random.Generator
+) -> list[torch.Tensor]:
+    """One epoch's batches, each of about ``tc.batch`` images in runs of ``tc.per_writer`` from
+    one writer (genuine and forged alike), so that a batch holds positives and hard negatives."""
+    labels = writer.numpy()
+    runs = []
+    for w in np.unique(labels):
+        idx = gen.permutation(np.flatnonzero(labels == w))
+        runs += np.array_split(idx, max(1, len(idx) // tc.per_writer))
+    order = [runs[i] for i in gen.permutation(len(runs))]
+    per = max(1, tc.batch // tc.per_writer)
+    return [torch.from_numpy(np.concatenate(order[i : i + per])) for i in range(0, len(order), per)]
+
+
 def train_cnn(batch: dict[str, torch.Tensor], cfg: CNNConfig, tc: TrainConfig) -> SigNetSmall:
-    """Train on development writers only: writer classification on genuine signatures and a
-    genuine/forged loss on all of them (SigNet-F)."""
+    """Train on development writers only: writer classification on genuine signatures, a
+    genuine/forged loss on all of them (SigNet-F) and, with ``tc.metric_weight``, the metric
+    loss."""
     gen = rng(tc.seed, "signatures", "cnn")
     n = len(batch["x"])
 
     def batches() -> Iterator[Batch]:
-        for idx in torch.from_numpy(gen.permutation(n)).split(tc.batch):
+        if tc.metric_weight:
+            order = _by_writer(batch["writer"], tc, gen)
+        else:
+            order = list(torch.from_numpy(gen.permutation(n)).split(tc.batch))
+        for idx in order:
             yield _shift(batch["x"][idx], gen), batch["forged"][idx], batch["writer"][idx]
 
     def loss(net: SigNetSmall, b: Batch) -> torch.Tensor:
@@ -90,7 +131,10 @@ def train_cnn(batch: dict[str, torch.Tensor], cfg: CNNConfig, tc: TrainConfig) -
         genuine = forged == 0
         writer_loss = F.cross_entropy(net.writer_head(emb[genuine]), writer[genuine])
         forgery = F.binary_cross_entropy_with_logits(net.forgery_head(emb)[:, 0], forged)
-        return writer_loss + tc.forgery_weight * forgery
+        out = writer_loss + tc.forgery_weight * forgery
+        if tc.metric_weight:
+            out = out + tc.metric_weight * metric_loss(emb, writer, forged, tc.margin)
+        return out
 
     plan = Plan(tc.epochs, tc.lr, "adamw", weight_decay=1e-4, one_cycle=True)
     return fit(
@@ -123,7 +167,8 @@ def build(cfg: BaseConfig, retrain: bool = False) -> Base:
     batch = collect(dev, dev.writers(), cnn_cfg, cfg.views, views)
 
     def make_cnn() -> tuple[SigNetSmall, str]:
-        net = train_cnn(batch, cnn_cfg, TrainConfig(seed=cfg.seed, epochs=cfg.epochs))
+        tc = TrainConfig(seed=cfg.seed, epochs=cfg.epochs, metric_weight=cfg.metric)
+        net = train_cnn(batch, cnn_cfg, tc)
         images = hashlib.sha256(batch["x"].numpy().tobytes()).hexdigest()[:16]
         meta = {"images_sha256": images}
         model.ARTIFACT.save(cfg.cnn(), net.state_dict(), meta, DATA, rebuild=cnn_cfg)
