@@ -192,5 +192,5 @@ def build(cfg: BaseConfig, retrain: bool = False) -> Base:
 
 
 def base(cfg: BaseConfig = BaseConfig(), retrain: bool = False) -> Base:
-    """The stored base for ``cfg``, or a newly built and stored one (about 7.5 minutes)."""
+    """The stored base for ``cfg``, or a newly built and stored one (about 8 minutes)."""
     return store.load_or_train(lambda: load_base(cfg), lambda: build(cfg, retrain), retrain)
