@@ -88,13 +88,13 @@ def unpack(method: str, blob: bytes, embed: int) -> Params:
     """The inverse of ``pack``; a blob of the wrong length is refused."""
     shapes = layout(method, embed)
     sizes = [math.prod(s) for _, s in shapes]
-    made_by = older(method, embed).get(len(blob) // 2)
-    if made_by is not None:
-        raise InvalidInput(
-            f"this {method} record was made by an older {made_by}; enrol the person again, "
-            "or enrol them with another method"
-        )
     if len(blob) != 2 * sum(sizes):
+        made_by = older(method, embed).get(len(blob) // 2)
+        if made_by is not None:
+            raise InvalidInput(
+                f"this {method} record was made by an older {made_by}; enrol the person again, "
+                "or enrol them with another method"
+            )
         raise InvalidInput(
             f"a {method} record of a {embed}-d base holds {2 * sum(sizes)} bytes, got {len(blob)}"
         )
@@ -129,9 +129,9 @@ def ocnn_inputs(
     spread = np.maximum(moment, 0) * x.shape[2]
     # a dimension development writers hardly use must not dominate q (nor k leave float16)
     spread = np.maximum(spread, 0.01 * spread.mean(1, keepdims=True) + 1e-8)
-    deviation = (((x - c[:, None, :]) ** 2).sum(2) * m).sum(1)
-    spread *= (svdd_spread(deviation, n) / SVDD_SPREAD)[:, None]
-    return c, spread, (x - c[:, None, :]) ** 2 / spread[:, None, :] * m[..., None]
+    square = (x - c[:, None, :]) ** 2  # (F, K, E)
+    spread *= (svdd_spread((square.sum(2) * m).sum(1), n) / SVDD_SPREAD)[:, None]
+    return c, spread, square / spread[:, None, :] * m[..., None]
 
 
 def ocnn_start(seed: int, embed: int) -> np.ndarray:
