@@ -69,6 +69,27 @@ def test_early_stopping_restores_the_best_epoch() -> None:
     assert torch.equal(model.weight, seen[1])
 
 
+def test_the_learning_rate_halves_after_each_epoch_that_is_not_better() -> None:
+    # Adam's first steps on a constant gradient move a weight by the learning rate itself.
+    vals = iter([5.0, 4.0, 4.5, 4.5, 4.5])
+    seen: list[float] = []
+
+    class Scalar(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(()))
+
+    def validate(model: Scalar) -> float:
+        seen.append(float(model.w.detach()))
+        return next(vals)
+
+    fit(Scalar, Plan(4, 0.1, "adam", plateau=0.5), lambda: [None], lambda m, _: m.w,
+        seed=0, description="toy", validate=validate)  # fmt: skip
+    steps = -torch.diff(torch.tensor(seen))
+    # epoch 1 improved (full rate next); epochs 2 and 3 did not: the rate halves after each
+    torch.testing.assert_close(steps, torch.tensor([0.1, 0.1, 0.05, 0.025]))
+
+
 def test_add_up_adds_left_to_right() -> None:
     parts = [torch.tensor(1.0), torch.tensor(2.0), torch.tensor(4.0)]
     assert float(add_up(parts)) == 7.0

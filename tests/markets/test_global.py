@@ -16,7 +16,7 @@ from otemachi.core.errors import InvalidInput
 from otemachi.core.seeding import rng, torch_seeded
 from otemachi.markets import anchor, panel, synth
 from otemachi.markets.baselines import GarchT
-from otemachi.markets.features import build_series
+from otemachi.markets.features import FEATURES, build_series
 from otemachi.markets.forecast import Forecast, Series
 from otemachi.markets.live import LiveState
 from otemachi.markets.model import RNNConfig, RNNForecaster
@@ -58,9 +58,47 @@ def test_an_anchored_networks_quantiles_stay_in_order_far_from_its_anchor() -> N
         assert (out[key].diff(dim=-1) >= 0).all()
 
 
-def test_the_live_path_refuses_an_anchored_network() -> None:
-    with pytest.raises(InvalidInput, match="anchored"):
-        LiveState(RNNForecaster(replace(CFG, anchor=True)))
+@pytest.mark.parametrize("reads", [{"anchor": True}, {"garch_inputs": True}])
+def test_the_live_path_refuses_a_network_on_garch(reads: dict[str, bool]) -> None:
+    with pytest.raises(InvalidInput, match="GARCH-t"):
+        LiveState(RNNForecaster(replace(CFG, **reads)))
+
+
+def test_garch_inputs_feed_the_free_head() -> None:
+    cfg = replace(CFG, garch_inputs=True)
+    series = build_series(_bars(5, 1100, "2001-01-01"), cfg.horizons)
+    model = RNNModel(cfg, TINY)
+    model.fit(series, 0, 1000)
+    assert model.net is not None and model.net.rnn.input_size == len(FEATURES) + 2
+    got = model.predict(series, np.arange(1000, 1090))
+    assert (np.diff(got.ret_q, axis=-1) >= 0).all() and np.isfinite(got.ret_q).all()
+    # The inputs are GARCH-t's: another volatility in them changes the forecast.
+    fitted = model.anchors[0][1]
+    assert fitted is not None
+    shifted = replace(fitted, inputs=fitted.inputs + 1.0)
+    moved = forecast(model.net, series, np.arange(1000, 1090), shifted)
+    assert not np.allclose(moved.ret_q, got.ret_q)
+    other = build_series(_bars(6, 1100, "2001-01-01"), cfg.horizons)
+    with pytest.raises(InvalidInput, match="only the series it was fit on"):
+        model.predict(other, np.arange(1000, 1090))
+
+
+def test_each_training_series_has_its_own_vector_and_a_new_series_slot_0() -> None:
+    cfg = replace(CFG, assets=3)  # slots 1 and 2; a third series shares slot 0
+    series = [build_series(_bars(7 + i, 1100, "2001-01-01"), cfg.horizons) for i in range(4)]
+    model = RNNModel(cfg, replace(TINY, lr=3e-2, max_epochs=3))
+    with torch_seeded(TINY.seed):  # the network fit_many starts from
+        start = RNNForecaster(cfg).asset.weight.detach().clone()  # type: ignore[union-attr]
+    model.fit_many([Span(s, 0, 1000) for s in series[:3]])
+    assert model.net is not None and model.net.asset is not None
+    assert (model.net.asset.weight != start).any(1).all()  # every slot, 0 too, was trained
+    origins = np.arange(1000, 1090)
+    for i, slot in enumerate([1, 2, 0, 0]):  # the fourth series was never trained on
+        want = forecast(model.net, series[i], origins, asset=slot)
+        np.testing.assert_array_equal(model.predict(series[i], origins).ret_q, want.ret_q)
+    own = forecast(model.net, series[0], origins, asset=1)
+    new = forecast(model.net, series[0], origins, asset=0)
+    assert not np.allclose(own.ret_q, new.ret_q)
 
 
 def test_one_network_trains_on_several_series_then_fine_tunes_on_another() -> None:

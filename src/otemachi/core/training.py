@@ -31,6 +31,7 @@ class Plan:
     one_cycle: bool = False  # OneCycleLR over every step of every epoch
     clip: float | None = None  # max gradient norm
     patience: int | None = None  # stop after this many epochs without a better validation loss
+    plateau: float | None = None  # multiply the learning rate by this after each such epoch
 
 
 def add_up(losses: Iterable[torch.Tensor]) -> torch.Tensor:
@@ -110,6 +111,8 @@ def fit(
                         best, best_state, stale = val, copy.deepcopy(model.state_dict()), 0
                     else:
                         stale += 1
+                        for group in opt.param_groups:
+                            group["lr"] *= plan.plateau or 1.0
                 bar.update(task, advance=1, info=info)
                 if plan.patience is not None and stale >= plan.patience:
                     break

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,11 +34,21 @@ Maker = Callable[[int, tuple[int, ...]], Model]  # (seed, horizons) -> a model t
 
 
 def rnn(
-    cell: str, anchor: bool = False, train: TrainConfig = TrainConfig()
+    cell: str, train: TrainConfig = TrainConfig(), **shape: Any
 ) -> Callable[[int, tuple[int, ...]], RNNModel]:
-    """A maker of one network: ``train`` with the run's seed, ``cell`` over the run's horizons."""
+    """A maker of one network: ``train`` with the run's seed, ``cell`` over the run's horizons
+    (``shape``: more RNNConfig fields)."""
     return lambda seed, hs: RNNModel(
-        RNNConfig(cell=cell, horizons=hs, anchor=anchor), replace(train, seed=seed)
+        RNNConfig(cell=cell, horizons=hs, **shape), replace(train, seed=seed)
+    )
+
+
+def ensemble(
+    cell: str, train: TrainConfig = TrainConfig(), **shape: Any
+) -> Callable[[int, tuple[int, ...]], SeedEnsemble]:
+    """A maker of ENSEMBLE such networks, seeds from the run's seed up."""
+    return lambda seed, hs: SeedEnsemble(
+        RNNConfig(cell=cell, horizons=hs, **shape), replace(train, seed=seed), ENSEMBLE
     )
 
 
@@ -48,9 +59,7 @@ NETS = ("gru", "gru-anchored", "lstm")  # the single networks (checkpointed afte
 
 MODELS: dict[str, Maker] = {
     "gru": rnn("gru"),
-    "gru-ens": lambda seed, hs: SeedEnsemble(
-        RNNConfig(cell="gru", horizons=hs), TrainConfig(seed=seed), ENSEMBLE
-    ),
+    "gru-ens": ensemble("gru"),
     "gru-anchored": rnn("gru", anchor=True),
     "lstm": rnn("lstm"),
     "rw": lambda seed, hs: baselines.RandomWalk(),
@@ -260,7 +269,7 @@ def _fit(model: Model, series: Series, bars: pd.DataFrame, start: int, stop: int
     bars, so one already fitted on the same ones is loaded from the store instead (keyed like
     every stored model, code revision included); the others always fit (the slow baselines'
     forecasts are stored instead: ``_stored_forecast``)."""
-    if not isinstance(model, RNNModel) or model.cfg.anchor:  # an anchor's GARCH is not stored
+    if not isinstance(model, RNNModel) or model.cfg.garch:  # its GARCH fit is not stored
         model.fit(series, start, stop)
         return
     setup, data = Setup(model.cfg, model.train_cfg), f"{start}:{bars_hash(bars.iloc[:stop])}"
@@ -316,7 +325,7 @@ def save(bt: Backtest, data: str, out: Path) -> dict[str, list[Path]]:
     for net in nets:
         model = bt.final[net]
         assert isinstance(model, RNNModel)
-        if model.cfg.anchor:  # its GARCH fit is not stored, so nothing could load it
+        if model.cfg.garch:  # its GARCH fit is not stored, so nothing could load it
             continue
         metrics = {f"crps_h{h}": bt.scores[h][net]["crps"] for h in bt.scores}
         ckpts.append(save_model(model, f"{name}-{net}-lastfold", bt.last_fold_data, metrics))

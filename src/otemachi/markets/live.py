@@ -255,10 +255,10 @@ class LiveState:
 
 
 def _servable(net: RNNForecaster) -> None:
-    """Refuse a network the live path cannot feed (an anchored one needs GARCH forecasts)."""
-    if net.cfg.anchor:
+    """Refuse a network the live path cannot feed (one on GARCH-t needs GARCH forecasts)."""
+    if net.cfg.garch:
         raise InvalidInput(
-            "this forecaster is anchored on GARCH-t, which the live path does not compute yet; "
+            "this forecaster reads GARCH-t, which the live path does not compute yet; "
             "serve a free one (`otemachi markets train`)"
         )
 

@@ -28,11 +28,22 @@ class RNNConfig:
     # (one input per horizon) the network also reads; with the correction at zero its quantiles
     # are GARCH-t's (P(up) starts at 0.5, then Platt scaling).
     anchor: bool = False
+    # GARCH-t's volatility as inputs (as anchored networks read it) under the free head.
+    garch_inputs: bool = False
+    # A learned vector per training series (global models), appended to the inputs: slot 0 is
+    # any series the network did not train on (and, during training, a random tenth of windows).
+    assets: int = 0  # slots, 0 = none
+    embed: int = 4  # size of each vector
+
+    @property
+    def garch(self) -> bool:
+        """Whether the network reads GARCH-t's forecasts (anchored, or as inputs)."""
+        return self.anchor or self.garch_inputs
 
     @property
     def n_inputs(self) -> int:
-        """Features per bar, plus the anchor's inputs when anchored."""
-        return self.n_features + (len(self.horizons) if self.anchor else 0)
+        """Features per bar, plus GARCH-t's inputs when the network reads them."""
+        return self.n_features + (len(self.horizons) if self.garch else 0)
 
 
 class RNNForecaster(nn.Module):
@@ -52,8 +63,9 @@ class RNNForecaster(nn.Module):
         super().__init__()
         self.cfg = cfg
         rnn = {"gru": nn.GRU, "lstm": nn.LSTM}[cfg.cell]
+        self.asset = nn.Embedding(cfg.assets, cfg.embed) if cfg.assets else None
         self.rnn = rnn(
-            cfg.n_inputs,
+            cfg.n_inputs + (cfg.embed if cfg.assets else 0),
             cfg.hidden,
             cfg.layers,
             batch_first=True,
@@ -77,12 +89,18 @@ class RNNForecaster(nn.Module):
         x: torch.Tensor,
         state: State | None = None,
         base: dict[str, torch.Tensor] | None = None,
+        asset: torch.Tensor | None = None,
     ) -> tuple[dict[str, torch.Tensor], State]:
         """x: (B, T, F) raw inputs -> quantiles (B, T, H, Q) per target, logit (B, T, H).
 
         ``base``: the anchor's quantiles per target, (B, T, H, Q); required when anchored.
+        ``asset``: (B,) embedding slots (with embeddings; none given: slot 0, a new series).
         """
         z = ((x - self.x_mean) / self.x_std).clamp(-10, 10)
+        if self.asset is not None:
+            if asset is None:
+                asset = torch.zeros(len(x), dtype=torch.long)
+            z = torch.cat([z, self.asset(asset)[:, None].expand(-1, z.shape[1], -1)], -1)
         h, state = self.rnn(z, state)  # (B, T, hidden)
         n_q, n_t = len(self.cfg.quantiles), len(TARGETS)
         raw = self.head(h).unflatten(-1, (len(self.cfg.horizons), self.width))  # (B, T, H, W)

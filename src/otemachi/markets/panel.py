@@ -18,12 +18,20 @@ from otemachi.markets import evaluate, plots
 from otemachi.markets.evaluate import MODELS, Backtest
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
-from otemachi.markets.train import GLOBAL_TRAIN, RNNModel, Span, TrainConfig
+from otemachi.markets.train import GLOBAL_TRAIN, RNNModel, SeedEnsemble, Span, TrainConfig
 
-GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel]] = {
+SCHEDULED = replace(GLOBAL_TRAIN, plateau=0.5)  # the learning rate halves after a stale epoch
+ASSETS = 16  # embedding slots of a global network with one vector per series
+GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble]] = {
     "global": evaluate.rnn("gru", train=GLOBAL_TRAIN),  # one GRU over every series
     # the same, its quantiles a correction to GARCH-t's
     "global-anchored": evaluate.rnn("gru", anchor=True, train=GLOBAL_TRAIN),
+    # "global" with one more part each (the ablation), then with all of them
+    "global-sched": evaluate.rnn("gru", train=SCHEDULED),
+    "global-vol": evaluate.rnn("gru", garch_inputs=True, train=GLOBAL_TRAIN),
+    "global-emb": evaluate.rnn("gru", assets=ASSETS, train=GLOBAL_TRAIN),
+    "global-ens": evaluate.ensemble("gru", train=GLOBAL_TRAIN),
+    "global-all": evaluate.ensemble("gru", garch_inputs=True, assets=ASSETS, train=SCHEDULED),
 }
 # Leave-one-series-out: per tested series, "global" fit on the *other* series, then fine-tuned on
 # this one's training span (its weights kept where fine-tuning does not beat them on the span's
@@ -169,6 +177,7 @@ def _transfer(
     own = Span(series[target], 0, cut[target])
     others = [Span(series[n], 0, cut[n]) for n in trained if n != target]
     net = GLOBAL["global"](seed, horizons)
+    assert isinstance(net, RNNModel)
     if not others:  # no other series has history yet: a network of its own
         console.print(f"  {target}: no other series to transfer from; trained on its own")
         net.fit_many([own])

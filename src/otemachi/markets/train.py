@@ -44,6 +44,7 @@ class TrainConfig:
     lr: float = 3e-3
     weight_decay: float = 1e-4
     val_frac: float = 0.2
+    plateau: float | None = None  # multiply the learning rate by this after an epoch not better
 
 
 def _normalised(series: Series, stop: int) -> dict[str, torch.Tensor]:
@@ -87,6 +88,7 @@ class _Part:
     (before ``val_start``) and for the validation part (before ``stop``)."""
 
     x: torch.Tensor  # (stop, F)
+    asset: int  # the series' embedding slot (0 without embeddings)
     anchor: Anchor | None
     base: dict[str, torch.Tensor] | None  # the anchor's quantiles up to ``stop``
     y_train: dict[str, torch.Tensor]
@@ -96,7 +98,8 @@ class _Part:
 
     def run(self, net: RNNForecaster) -> dict[str, torch.Tensor]:
         """The network over the whole span, from bar 0: outputs (T, ...) per key."""
-        out, _ = net(self.x[None], base=_take(self.base, slice(None), batch=True))
+        asset = torch.tensor([self.asset])
+        out, _ = net(self.x[None], base=_take(self.base, slice(None), batch=True), asset=asset)
         return {k: v[0] for k, v in out.items()}
 
     def validation(self, net: RNNForecaster) -> tuple[dict[str, torch.Tensor], ...]:
@@ -115,13 +118,13 @@ class RNNModel:
     def __init__(self, cfg: RNNConfig, train: TrainConfig) -> None:
         self.cfg, self.train_cfg = cfg, train
         self.net: RNNForecaster | None = None
-        self.anchors: list[tuple[Series, Anchor | None]] = []
+        self.anchors: list[tuple[Series, Anchor | None]] = []  # the trained series, in order
         self.tuned = True  # False: a fine-tuning kept the weights it started from
 
     def fit(self, series: Series, start: int, stop: int) -> None:
         self.fit_many([Span(series, start, stop)])
 
-    def _part(self, span: Span) -> _Part:
+    def _part(self, span: Span, asset: int) -> _Part:
         tc, stop = self.train_cfg, span.stop
         first = max(span.start, WARMUP)
         val_start = int(stop - tc.val_frac * (stop - first))
@@ -135,10 +138,11 @@ class RNNModel:
                 f"horizon {max(self.cfg.horizons)} is too long for a validation fold of "
                 f"{stop - val_start} bars; use horizons up to {(stop - val_start) // 2}"
             )
-        anchor = anchors.fit(span.series, span.start, stop) if self.cfg.anchor else None
-        base = anchor.tensors() if anchor else None
+        anchor = anchors.fit(span.series, span.start, stop) if self.cfg.garch else None
+        base = anchor.tensors() if anchor and self.cfg.anchor else None
         return _Part(
             anchors.inputs(span.series, anchor)[:stop],
+            asset,
             anchor,
             _take(base, slice(None, stop)),
             _normalised(span.series, val_start),
@@ -156,11 +160,14 @@ class RNNModel:
         beats them on the validation part (``self.tuned`` says which happened).
         """
         tc = self.train_cfg
-        parts = [self._part(span) for span in spans]
+        # slots 1.. for the first series, 0 (a new series) for any beyond the table
+        slots = [i + 1 if i + 1 < self.cfg.assets else 0 for i in range(len(spans))]
+        parts = [self._part(span, slot) for span, slot in zip(spans, slots, strict=True)]
         self.anchors = [(span.series, part.anchor) for span, part in zip(spans, parts, strict=True)]
         sizes = np.array([p.val_start - tc.window - p.first for p in parts], dtype=float)
         taus = torch.tensor(self.cfg.quantiles)
         gen = rng(tc.seed, "markets", "windows")
+        drop = torch.Generator().manual_seed(tc.seed)
         keep = slice(tc.burn_in, None)  # the first burn_in steps of a window are not scored
         train_x = torch.cat([p.x[p.first : p.val_start] for p in parts])
 
@@ -191,7 +198,10 @@ class RNNModel:
             base = None
             if self.cfg.anchor:
                 base = {k: torch.stack([p.base[k][sl] for p, sl in batch]) for k in TARGETS}  # type: ignore[index]
-            out, _ = net(x, base=base)
+            # a tenth of windows train slot 0, what a series the network never saw gets
+            asset = torch.tensor([p.asset for p, _ in batch])
+            asset = asset.where(torch.rand(len(batch), generator=drop) >= 0.1, 0)
+            out, _ = net(x, base=base, asset=asset)
             yb = {
                 k: torch.stack([p.y_train[k][sl] for p, sl in batch])[:, keep]
                 for k in parts[0].y_train
@@ -202,7 +212,10 @@ class RNNModel:
             out, y = _validation(net, parts)
             return float(_loss(out, y, taus))
 
-        plan = Plan(tc.max_epochs, tc.lr, "adamw", tc.weight_decay, clip=1.0, patience=tc.patience)
+        plan = Plan(
+            tc.max_epochs, tc.lr, "adamw", tc.weight_decay,
+            clip=1.0, patience=tc.patience, plateau=tc.plateau,
+        )  # fmt: skip
         net = fit(
             build, plan, windows, loss,
             seed=tc.seed, description=f"train {self.cfg.cell}", validate=validate,
@@ -224,10 +237,12 @@ class RNNModel:
 
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
         assert self.net is not None, "fit() before predict()"
-        found = [a for s, a in self.anchors if s is series]
-        if self.cfg.anchor and not found:
-            raise InvalidInput("an anchored network forecasts only the series it was fit on")
-        return forecast(self.net, series, origins, found[0] if found else None)
+        found = [i for i, (s, _) in enumerate(self.anchors) if s is series]
+        if self.cfg.garch and not found:
+            raise InvalidInput("a network on GARCH-t forecasts only the series it was fit on")
+        anchor = self.anchors[found[0]][1] if found else None
+        slot = found[0] + 1 if found and found[0] + 1 < self.cfg.assets else 0
+        return forecast(self.net, series, origins, anchor, slot)
 
 
 def _validation(
@@ -269,8 +284,11 @@ class SeedEnsemble:
         self.members = [RNNModel(cfg, replace(train, seed=train.seed + i)) for i in range(seeds)]
 
     def fit(self, series: Series, start: int, stop: int) -> None:
+        self.fit_many([Span(series, start, stop)])
+
+    def fit_many(self, spans: list[Span]) -> None:
         for member in self.members:
-            member.fit(series, start, stop)
+            member.fit_many(spans)
 
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
         parts = [m.predict(series, origins) for m in self.members]
@@ -288,14 +306,20 @@ def _take(
 
 
 def forecast(
-    net: RNNForecaster, series: Series, origins: np.ndarray, anchor: Anchor | None = None
+    net: RNNForecaster,
+    series: Series,
+    origins: np.ndarray,
+    anchor: Anchor | None = None,
+    asset: int = 0,
 ) -> Forecast:
-    """Run the network over history once (stateful from bar 0) and read off the origins."""
+    """Run the network over history once (stateful from bar 0) and read off the origins
+    (``asset``: the series' embedding slot, 0 for a series it never trained on)."""
     end = int(origins.max()) + 1
     x = anchors.inputs(series, anchor)[:end]
-    base = _take(anchor.tensors() if anchor else None, slice(None, end), batch=True)
+    given = anchor.tensors() if anchor is not None and net.cfg.anchor else None
+    base = _take(given, slice(None, end), batch=True)
     with torch.no_grad():
-        out, _ = net.eval()(x[None], base=base)
+        out, _ = net.eval()(x[None], base=base, asset=torch.tensor([asset]))
         p_up = net.p_up(out["logit"][0]).numpy()[origins]
     unit = series.unit(origins)[..., None]  # (N, H, 1)
     q = {k: out[k][0].numpy()[origins] * unit for k in TARGETS}
