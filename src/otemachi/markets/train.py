@@ -291,9 +291,13 @@ class SeedEnsemble:
             member.fit_many(spans)
 
     def predict(self, series: Series, origins: np.ndarray) -> Forecast:
-        parts = [m.predict(series, origins) for m in self.members]
-        keys = ("ret_q", "high_q", "low_q", "p_up")
-        return Forecast(*(np.mean([getattr(f, k) for f in parts], axis=0) for k in keys))
+        return average([m.predict(series, origins) for m in self.members])
+
+
+def average(members: list[Forecast]) -> Forecast:
+    """Forecasts averaged in quantile space (each quantile across members) and in P(up)."""
+    keys = ("ret_q", "high_q", "low_q", "p_up")
+    return Forecast(*(np.mean([getattr(f, k) for f in members], axis=0) for k in keys))
 
 
 def _take(
