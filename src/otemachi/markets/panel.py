@@ -15,6 +15,8 @@ import pandas as pd
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
 from otemachi.markets import evaluate, plots
+from otemachi.markets.baselines import GarchT
+from otemachi.markets.blend import Blend
 from otemachi.markets.evaluate import MODELS, Backtest
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
@@ -22,7 +24,7 @@ from otemachi.markets.train import GLOBAL_TRAIN, RNNModel, SeedEnsemble, Span, T
 
 SCHEDULED = replace(GLOBAL_TRAIN, plateau=0.5)  # the learning rate halves after a stale epoch
 ASSETS = 16  # embedding slots of a global network with one vector per series
-GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble]] = {
+GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble | Blend]] = {
     "global": evaluate.rnn("gru", train=GLOBAL_TRAIN),  # one GRU over every series
     # the same, its quantiles a correction to GARCH-t's
     "global-anchored": evaluate.rnn("gru", anchor=True, train=GLOBAL_TRAIN),
@@ -32,6 +34,8 @@ GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble]] = {
     "global-emb": evaluate.rnn("gru", assets=ASSETS, train=GLOBAL_TRAIN),
     "global-ens": evaluate.ensemble("gru", train=GLOBAL_TRAIN),
     "global-all": evaluate.ensemble("gru", garch_inputs=True, assets=ASSETS, train=SCHEDULED),
+    # "global" and GARCH-t per series, averaged in quantile space (blend.py)
+    "global-mix": lambda seed, hs: Blend(GLOBAL["global"](seed, hs), GarchT),
 }
 # Leave-one-series-out: per tested series, "global" fit on the *other* series, then fine-tuned on
 # this one's training span (its weights kept where fine-tuning does not beat them on the span's
