@@ -16,6 +16,7 @@ from otemachi.core.errors import InvalidInput
 from otemachi.core.seeding import rng, torch_seeded
 from otemachi.markets import anchor, panel, synth
 from otemachi.markets.baselines import GarchT
+from otemachi.markets.blend import Blend
 from otemachi.markets.features import FEATURES, build_series
 from otemachi.markets.forecast import Forecast, Series
 from otemachi.markets.live import LiveState
@@ -123,6 +124,26 @@ def test_one_network_trains_on_several_series_then_fine_tunes_on_another() -> No
     assert (np.diff(f.ret_q, axis=-1) >= 0).all() and np.isfinite(f.ret_q).all()
 
 
+def test_a_blend_is_the_mean_of_the_pooled_network_and_each_series_own_garch_t() -> None:
+    series = [build_series(_bars(30 + i, 1100, "2001-01-01", 2e-6 * (1 + i)), (1, 3))
+              for i in range(2)]  # fmt: skip
+    net = RNNModel(CFG, TINY)
+    blend = Blend(net, GarchT)
+    blend.fit_many([Span(s, 0, 1000) for s in series])
+    origins = np.arange(1000, 1090)
+    for s in series:
+        garch = GarchT()
+        garch.fit(s, 0, 1000)
+        alone, pooled = garch.predict(s, origins), net.predict(s, origins)
+        got = blend.predict(s, origins)
+        for key in ("ret_q", "high_q", "low_q", "p_up"):
+            want = (getattr(alone, key) + getattr(pooled, key)) / 2
+            np.testing.assert_allclose(getattr(got, key), want, rtol=1e-12)
+        assert (np.diff(got.ret_q, axis=-1) >= 0).all()
+    with pytest.raises(InvalidInput, match="only the series it was fit on"):
+        blend.predict(build_series(_bars(40, 1100, "2001-01-01"), (1, 3)), origins)
+
+
 def test_a_panel_never_trains_on_a_bar_of_a_test_block(monkeypatch: pytest.MonkeyPatch) -> None:
     bars = {
         "early": _bars(1, 1500, "2000-01-03"),
@@ -147,7 +168,8 @@ def test_a_panel_never_trains_on_a_bar_of_a_test_block(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(RNNModel, "fit_many", record_fit)
     monkeypatch.setattr(RNNModel, "predict", record_predict)
-    result = panel.run(bars, ["global", "transfer", "ewma"], (1, 3), refits=3)
+    models = ["global", "transfer", "transfer-mix", "global-mix", "garch-t", "ewma"]
+    result = panel.run(bars, models, (1, 3), refits=3)
     assert set(result.backtests) == {"early", "late"}
     dates = [pd.Timestamp(d, tz="UTC") for d in result.dates]
     fits = [k for k, e in enumerate(events) if e[0] == "fit"]
@@ -170,7 +192,12 @@ def test_a_panel_never_trains_on_a_bar_of_a_test_block(monkeypatch: pytest.Monke
             assert (np.diff(f.ret_q, axis=-1) >= 0).all()
     mean = result.mean_scores()
     assert mean[1]["rw"]["crps_vs_rw"] == pytest.approx(1.0)
-    assert set(mean[3]) == {"rw", "global", "transfer", "ewma"}
+    assert set(mean[3]) == {"rw", *models}
+    for bt in result.backtests.values():  # the mixes average the networks with GARCH-t
+        f = bt.forecasts
+        for mix, net in (("global-mix", "global"), ("transfer-mix", "transfer")):
+            want = (f[net].ret_q + f["garch-t"].ret_q) / 2
+            np.testing.assert_allclose(f[mix].ret_q, want, rtol=1e-12)
 
 
 def test_bars_after_the_training_span_change_nothing_a_global_network_learns() -> None:

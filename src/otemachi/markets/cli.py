@@ -79,7 +79,8 @@ def backtest_cmd(
         "--model",
         help="gru, gru-anchored, gru-ens (3 seeds), lstm, rw, ewma, garch, garch-t, gbm, a comma "
         "list, or all (all but lstm, gru-anchored and gru-ens). With several --data: also "
-        "global, global-anchored, transfer, and global with one part added for an ablation "
+        "global, global-anchored, transfer, global-mix and transfer-mix (the network and the "
+        "series' GARCH-t averaged in quantile space), global with one part added for an ablation "
         "(global-sched: the learning rate halves after a stale epoch; global-vol: GARCH-t's "
         "volatility as inputs; global-emb: a learned vector per series; global-ens: 3 seeds) "
         "or all of them (global-all); there all is global,ewma,garch,garch-t.",

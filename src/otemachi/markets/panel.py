@@ -20,7 +20,14 @@ from otemachi.markets.blend import Blend
 from otemachi.markets.evaluate import MODELS, Backtest
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
-from otemachi.markets.train import GLOBAL_TRAIN, RNNModel, SeedEnsemble, Span, TrainConfig
+from otemachi.markets.train import (
+    GLOBAL_TRAIN,
+    RNNModel,
+    SeedEnsemble,
+    Span,
+    TrainConfig,
+    average,
+)
 
 SCHEDULED = replace(GLOBAL_TRAIN, plateau=0.5)  # the learning rate halves after a stale epoch
 ASSETS = 16  # embedding slots of a global network with one vector per series
@@ -41,8 +48,9 @@ GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble | Ble
 # this one's training span (its weights kept where fine-tuning does not beat them on the span's
 # validation part; recalibrated on the series either way).
 TRANSFER = "transfer"
+TRANSFER_MIX = "transfer-mix"  # the same network averaged with the series' own GARCH-t
 FINE_TUNE = TrainConfig(lr=3e-4, max_epochs=15, patience=3)
-NAMES = [*MODELS, *GLOBAL, TRANSFER]  # every model a panel backtest can run
+NAMES = [*MODELS, *GLOBAL, TRANSFER, TRANSFER_MIX]  # every model a panel backtest can run
 MIN_TRAIN = 600  # bars of history (after WARMUP) before a series is trained on or tested
 
 
@@ -115,10 +123,14 @@ def run(
                       f"{len(trained)} series train, {len(tested)} tested")  # fmt: skip
         if not tested:
             continue
+        moved: dict[str, Forecast] = {}  # this fold's transfer forecasts, made once
         for name in models:
-            if name == TRANSFER:
+            if name in (TRANSFER, TRANSFER_MIX):
                 for n, o in tested.items():
-                    parts[n][name].append(_transfer(series, cut, trained, n, seed, horizons, o))
+                    if n not in moved:
+                        moved[n] = _transfer(series, cut, trained, n, seed, horizons, o)
+                    parts[n][name].append(moved[n] if name == TRANSFER else
+                                          _with_garch(moved[n], series[n], cut[n], o))  # fmt: skip
                 continue
             if name in GLOBAL:
                 net = GLOBAL[name](seed, horizons)
@@ -192,6 +204,13 @@ def _transfer(
         f"  {target}: {'fine-tuned' if tuned.tuned else 'global weights kept (fine-tuning lost)'}"
     )
     return tuned.predict(series[target], origins)
+
+
+def _with_garch(net: Forecast, series: Series, stop: int, origins: np.ndarray) -> Forecast:
+    """A network's forecast averaged with GARCH-t's fit on the series' bars before ``stop``."""
+    garch = GarchT()
+    garch.fit(series, 0, stop)
+    return average([net, garch.predict(series, origins)])
 
 
 def _ns(index: pd.DatetimeIndex) -> np.ndarray:
