@@ -6,26 +6,26 @@ The numbers are those of
     otemachi markets backtest --data SERIES --model global,global-sched,global-vol,global-emb,\
 global-ens,global-all,garch-t --json
 
-(the same seeds, folds and fits), in about the time of the slowest single network when there
-are enough cores.
+(the same seeds, folds and fits; equal up to floating-point noise, as each process here runs on
+one thread), in about the time of the slowest single network when there are enough cores.
 
 Run: .venv/bin/python scripts/markets_ablation.py [--jobs 10] [--out markets-ablation]
 (each process's forecasts are kept in OUT/parts, so a run stopped halfway goes on from there)
 """
 
 import argparse
+import hashlib
 import json
 import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
 from otemachi.markets import data, evaluate, panel
-from otemachi.markets.evaluate import Backtest
-from otemachi.markets.features import build_series
 from otemachi.markets.forecast import Forecast
 from otemachi.markets.train import average
 
@@ -44,10 +44,15 @@ def _bars(names: list[str]) -> dict[str, pd.DataFrame]:
     return {n: data.load(n)[0] for n in names}
 
 
+def _key(names: list[str]) -> str:
+    """What a stored part depends on besides its models and seed: the series and the horizons."""
+    return hashlib.sha256(f"{names}{HORIZONS}".encode()).hexdigest()[:12]
+
+
 def task(names: list[str], parts: Path, models: str, seed: int) -> Path:
     """One process's share: its models' out-of-sample forecasts per series, pickled into
     ``parts`` (a run finds them there and does not fit them again)."""
-    path = parts / f"{models}-{seed}.pkl"
+    path = parts / f"{models}-{seed}-{_key(names)}.pkl"
     if path.exists():
         return path
     torch.set_num_threads(1)
@@ -70,25 +75,26 @@ def main() -> None:
     started = time.perf_counter()
     parts = args.out / "parts"
     parts.mkdir(parents=True, exist_ok=True)
-    n = len(TASKS)
+    jobs = len(TASKS)
     with ProcessPoolExecutor(args.jobs) as pool:
-        runs = list(pool.map(task, [names] * n, [parts] * n, *zip(*TASKS, strict=True)))
+        runs = list(pool.map(task, [names] * jobs, [parts] * jobs, *zip(*TASKS, strict=True)))
     done = {t: pickle.loads(path.read_bytes()) for t, path in zip(TASKS, runs, strict=True)}
-    bars = _bars(names)
-    backtests = {}
-    for n, (origins, forecasts) in done[TASKS[0]].items():
-        found: dict[str, Forecast] = dict(forecasts)
+    tested = done[TASKS[0]]
+    for t, part in done.items():  # every part forecast the same origins
+        assert part.keys() == tested.keys(), t
+        assert all(np.array_equal(part[n][0], tested[n][0]) for n in tested), t
+    forecasts: dict[str, dict[str, Forecast]] = {}
+    for n, (_, baselines) in tested.items():
+        found = forecasts[n] = dict(baselines)
         for m in SINGLES:
             found[m] = done[(m, 0)][n][1][m]
         for name, member in ENSEMBLES.items():
             seeds = range(evaluate.ENSEMBLE)
             found[name] = average([done[(member, s)][n][1][member] for s in seeds])
-        bt = Backtest(build_series(bars[n], HORIZONS), pd.DatetimeIndex(bars[n].index), origins,
-                      found)  # fmt: skip
-        bt.scores = evaluate.score(bt)
-        backtests[n] = bt
-    stamps = {n: panel._ns(pd.DatetimeIndex(b.index)) for n, b in bars.items()}
-    result = panel.Panel(backtests, panel.fold_dates(stamps))
+    bars = _bars(names)
+    result = panel.assemble({n: bars[n] for n in tested}, HORIZONS,
+                            {n: o for n, (o, _) in tested.items()}, forecasts,
+                            panel.schedule(bars))  # fmt: skip
     panel.save(result, args.out)
     print(json.dumps({"seconds": round(time.perf_counter() - started),
                       **panel.to_json(result)}))  # fmt: skip

@@ -16,7 +16,6 @@ from otemachi.core.errors import InvalidInput
 from otemachi.core.seeding import rng, torch_seeded
 from otemachi.markets import anchor, panel, synth
 from otemachi.markets.baselines import GarchT
-from otemachi.markets.blend import Blend
 from otemachi.markets.features import FEATURES, build_series
 from otemachi.markets.forecast import Forecast, Series
 from otemachi.markets.live import LiveState
@@ -84,22 +83,36 @@ def test_garch_inputs_feed_the_free_head() -> None:
         model.predict(other, np.arange(1000, 1090))
 
 
-def test_each_training_series_has_its_own_vector_and_a_new_series_slot_0() -> None:
-    cfg = replace(CFG, assets=3)  # slots 1 and 2; a third series shares slot 0
+def test_each_training_series_has_its_own_vector_and_a_new_series_slot_0(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = replace(CFG, assets=4)  # slots 1-3 for three series; slot 0 for any other
     series = [build_series(_bars(7 + i, 1100, "2001-01-01"), cfg.horizons) for i in range(4)]
-    model = RNNModel(cfg, replace(TINY, lr=3e-2, max_epochs=3))
-    with torch_seeded(TINY.seed):  # the network fit_many starts from
+    tc = replace(TINY, lr=3e-2, max_epochs=3, weight_decay=0.0)  # untouched rows stay put
+    with torch_seeded(tc.seed):  # the network fit_many starts from
         start = RNNForecaster(cfg).asset.weight.detach().clone()  # type: ignore[union-attr]
+    used: list[int] = []
+    part = RNNModel._part
+    monkeypatch.setattr(RNNModel, "_part", lambda self, span, slot: used.append(slot) or
+                        part(self, span, slot))  # fmt: skip
+    model = RNNModel(cfg, tc)
     model.fit_many([Span(s, 0, 1000) for s in series[:3]])
+    assert used == model.slots == [1, 2, 3]  # the slots trained are those predict uses
     assert model.net is not None and model.net.asset is not None
-    assert (model.net.asset.weight != start).any(1).all()  # every slot, 0 too, was trained
+    # Slot 0 is trained only through the tenth of windows that use it.
+    assert (model.net.asset.weight != start).any(1).all()
     origins = np.arange(1000, 1090)
-    for i, slot in enumerate([1, 2, 0, 0]):  # the fourth series was never trained on
+    for i, slot in enumerate([1, 2, 3, 0]):  # the fourth series was never trained on
         want = forecast(model.net, series[i], origins, asset=slot)
         np.testing.assert_array_equal(model.predict(series[i], origins).ret_q, want.ret_q)
     own = forecast(model.net, series[0], origins, asset=1)
     new = forecast(model.net, series[0], origins, asset=0)
     assert not np.allclose(own.ret_q, new.ret_q)
+    # Fine-tuned on a new series, the network keeps its slots for its own and uses slot 0.
+    assert model.fine_tuned(Span(series[3], 0, 1000), tc).slots == [0]
+    many = RNNModel(replace(cfg, assets=3), tc)
+    many.fit_many([Span(s, 0, 1000) for s in series[:3]])
+    assert many.slots == [1, 2, 0]  # beyond the table: slot 0
 
 
 def test_one_network_trains_on_several_series_then_fine_tunes_on_another() -> None:
@@ -122,26 +135,6 @@ def test_one_network_trains_on_several_series_then_fine_tunes_on_another() -> No
     assert moved.tuned
     f = moved.predict(series[2], origins)
     assert (np.diff(f.ret_q, axis=-1) >= 0).all() and np.isfinite(f.ret_q).all()
-
-
-def test_a_blend_is_the_mean_of_the_pooled_network_and_each_series_own_garch_t() -> None:
-    series = [build_series(_bars(30 + i, 1100, "2001-01-01", 2e-6 * (1 + i)), (1, 3))
-              for i in range(2)]  # fmt: skip
-    net = RNNModel(CFG, TINY)
-    blend = Blend(net, GarchT)
-    blend.fit_many([Span(s, 0, 1000) for s in series])
-    origins = np.arange(1000, 1090)
-    for s in series:
-        garch = GarchT()
-        garch.fit(s, 0, 1000)
-        alone, pooled = garch.predict(s, origins), net.predict(s, origins)
-        got = blend.predict(s, origins)
-        for key in ("ret_q", "high_q", "low_q", "p_up"):
-            want = (getattr(alone, key) + getattr(pooled, key)) / 2
-            np.testing.assert_allclose(getattr(got, key), want, rtol=1e-12)
-        assert (np.diff(got.ret_q, axis=-1) >= 0).all()
-    with pytest.raises(InvalidInput, match="only the series it was fit on"):
-        blend.predict(build_series(_bars(40, 1100, "2001-01-01"), (1, 3)), origins)
 
 
 def test_a_panel_never_trains_on_a_bar_of_a_test_block(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,8 +193,11 @@ def test_a_panel_never_trains_on_a_bar_of_a_test_block(monkeypatch: pytest.Monke
             np.testing.assert_allclose(f[mix].ret_q, want, rtol=1e-12)
 
 
-def test_bars_after_the_training_span_change_nothing_a_global_network_learns() -> None:
-    cfg = replace(CFG, anchor=True)
+@pytest.mark.parametrize("shape", [{"anchor": True}, {"garch_inputs": True}, {"assets": 4}])
+def test_bars_after_the_training_span_change_nothing_a_global_network_learns(
+    shape: dict[str, object],
+) -> None:
+    cfg = replace(CFG, **shape)  # type: ignore[arg-type]
     clean = {i: _bars(20 + i, 1100, "2001-01-01") for i in range(2)}
     future = {}
     for i, bars in clean.items():

@@ -80,6 +80,7 @@ def fit(
         model = build()
         opt = _optimizer(model, plan)
         sched = None
+        assert not (plan.one_cycle and plan.plateau), "one schedule: one-cycle or plateau"
         if plan.one_cycle:
             assert steps_per_epoch, "the one-cycle schedule needs steps_per_epoch"
             total = plan.epochs * steps_per_epoch
@@ -112,7 +113,7 @@ def fit(
                     else:
                         stale += 1
                         for group in opt.param_groups:
-                            group["lr"] *= plan.plateau or 1.0
+                            group["lr"] *= 1.0 if plan.plateau is None else plan.plateau
                 bar.update(task, advance=1, info=info)
                 if plan.patience is not None and stale >= plan.patience:
                     break

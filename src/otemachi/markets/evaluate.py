@@ -52,7 +52,7 @@ def ensemble(
     )
 
 
-ENSEMBLE = 3  # seeds in the gru-ens model
+ENSEMBLE = 3  # seeds in every ensemble (gru-ens, and panel.py's global-ens and global-all)
 STRONGEST = "garch-t"  # the baseline every model is also tested against (Diebold-Mariano)
 NETS = ("gru", "gru-anchored", "lstm")  # the single networks (checkpointed after a backtest)
 
@@ -269,7 +269,8 @@ def _fit(model: Model, series: Series, bars: pd.DataFrame, start: int, stop: int
     bars, so one already fitted on the same ones is loaded from the store instead (keyed like
     every stored model, code revision included); the others always fit (the slow baselines'
     forecasts are stored instead: ``_stored_forecast``)."""
-    if not isinstance(model, RNNModel) or model.cfg.garch:  # its GARCH fit is not stored
+    # not stored: a GARCH-t fit, and which series had which embedding slot
+    if not isinstance(model, RNNModel) or model.cfg.garch or model.cfg.assets:
         model.fit(series, start, stop)
         return
     setup, data = Setup(model.cfg, model.train_cfg), f"{start}:{bars_hash(bars.iloc[:stop])}"

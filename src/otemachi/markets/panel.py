@@ -16,7 +16,6 @@ from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
 from otemachi.markets import evaluate, plots
 from otemachi.markets.baselines import GarchT
-from otemachi.markets.blend import Blend
 from otemachi.markets.evaluate import MODELS, Backtest
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
@@ -31,7 +30,7 @@ from otemachi.markets.train import (
 
 SCHEDULED = replace(GLOBAL_TRAIN, plateau=0.5)  # the learning rate halves after a stale epoch
 ASSETS = 16  # embedding slots of a global network with one vector per series
-GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble | Blend]] = {
+GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble]] = {
     "global": evaluate.rnn("gru", train=GLOBAL_TRAIN),  # one GRU over every series
     # the same, its quantiles a correction to GARCH-t's
     "global-anchored": evaluate.rnn("gru", anchor=True, train=GLOBAL_TRAIN),
@@ -41,16 +40,16 @@ GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble | Ble
     "global-emb": evaluate.rnn("gru", assets=ASSETS, train=GLOBAL_TRAIN),
     "global-ens": evaluate.ensemble("gru", train=GLOBAL_TRAIN),
     "global-all": evaluate.ensemble("gru", garch_inputs=True, assets=ASSETS, train=SCHEDULED),
-    # "global" and GARCH-t per series, averaged in quantile space (blend.py)
-    "global-mix": lambda seed, hs: Blend(GLOBAL["global"](seed, hs), GarchT),
 }
 # Leave-one-series-out: per tested series, "global" fit on the *other* series, then fine-tuned on
 # this one's training span (its weights kept where fine-tuning does not beat them on the span's
 # validation part; recalibrated on the series either way).
 TRANSFER = "transfer"
-TRANSFER_MIX = "transfer-mix"  # the same network averaged with the series' own GARCH-t
+# A network's forecasts averaged in quantile space, with equal weights, with those of the series'
+# own GARCH-t (fit on the same bars); the weight is fixed, not fitted.
+MIXES = {"global-mix": "global", "transfer-mix": TRANSFER}
 FINE_TUNE = TrainConfig(lr=3e-4, max_epochs=15, patience=3)
-NAMES = [*MODELS, *GLOBAL, TRANSFER, TRANSFER_MIX]  # every model a panel backtest can run
+NAMES = [*MODELS, *GLOBAL, TRANSFER, *MIXES]  # every model a panel backtest can run
 MIN_TRAIN = 600  # bars of history (after WARMUP) before a series is trained on or tested
 
 
@@ -107,9 +106,8 @@ def run(
         raise InvalidInput("a panel backtest needs at least two series")
     models = ["rw", *[m for m in models if m != "rw"]]
     series = {name: build_series(b, horizons) for name, b in bars.items()}
-    indexes = {name: pd.DatetimeIndex(b.index) for name, b in bars.items()}
-    stamps = {name: _ns(ix) for name, ix in indexes.items()}
-    dates = fold_dates(stamps, refits)
+    stamps = {name: _ns(pd.DatetimeIndex(b.index)) for name, b in bars.items()}
+    dates = schedule(bars, refits)
     parts: dict[str, dict[str, list[Forecast]]] = {n: {m: [] for m in models} for n in bars}
     origins: dict[str, list[np.ndarray]] = {n: [] for n in bars}
     for k, (test_start, test_end) in enumerate(pairwise(dates)):
@@ -123,20 +121,16 @@ def run(
                       f"{len(trained)} series train, {len(tested)} tested")  # fmt: skip
         if not tested:
             continue
-        moved: dict[str, Forecast] = {}  # this fold's transfer forecasts, made once
+        made: dict[str, dict[str, Forecast]] = {}  # this fold's networks' forecasts, made once
         for name in models:
-            if name in (TRANSFER, TRANSFER_MIX):
+            pooled = MIXES.get(name, name)
+            if pooled in GLOBAL or pooled == TRANSFER:
+                if pooled not in made:
+                    made[pooled] = _pooled(pooled, series, cut, trained, tested, seed, horizons)
                 for n, o in tested.items():
-                    if n not in moved:
-                        moved[n] = _transfer(series, cut, trained, n, seed, horizons, o)
-                    parts[n][name].append(moved[n] if name == TRANSFER else
-                                          _with_garch(moved[n], series[n], cut[n], o))  # fmt: skip
-                continue
-            if name in GLOBAL:
-                net = GLOBAL[name](seed, horizons)
-                net.fit_many([Span(series[n], 0, cut[n]) for n in trained])
-                for n, o in tested.items():
-                    parts[n][name].append(net.predict(series[n], o))
+                    f = made[pooled][n]
+                    parts[n][name].append(_with_garch(f, series[n], cut[n], o) if name in MIXES
+                                          else f)  # fmt: skip
                 continue
             for n, o in tested.items():
                 model = MODELS[name](seed, horizons)
@@ -144,19 +138,37 @@ def run(
                 parts[n][name].append(model.predict(series[n], o))
         for n, o in tested.items():
             origins[n].append(o)
+    tested_on = [n for n in bars if origins[n]]
+    if not tested_on:
+        raise InvalidInput(f"no series has {MIN_TRAIN} bars of history before a test block")
+    return assemble(
+        {n: bars[n] for n in tested_on}, horizons,
+        {n: np.concatenate(origins[n]) for n in tested_on},
+        {n: {m: evaluate.concat(p) for m, p in parts[n].items()} for n in tested_on},
+        dates,
+    )  # fmt: skip
+
+
+def assemble(
+    bars: dict[str, pd.DataFrame],
+    horizons: tuple[int, ...],
+    origins: dict[str, np.ndarray],
+    forecasts: dict[str, dict[str, Forecast]],
+    dates: list[int],
+) -> Panel:
+    """The panel of each series' out-of-sample forecasts, scored."""
     backtests = {}
-    for n in bars:
-        if not origins[n]:
-            continue
-        bt = Backtest(
-            series[n], indexes[n], np.concatenate(origins[n]),
-            {m: evaluate.concat(p) for m, p in parts[n].items()},
-        )  # fmt: skip
+    for n, b in bars.items():
+        bt = Backtest(build_series(b, horizons), pd.DatetimeIndex(b.index), origins[n],
+                      forecasts[n])  # fmt: skip
         bt.scores = evaluate.score(bt)
         backtests[n] = bt
-    if not backtests:
-        raise InvalidInput(f"no series has {MIN_TRAIN} bars of history before a test block")
     return Panel(backtests, dates)
+
+
+def schedule(bars: dict[str, pd.DataFrame], refits: int = 6) -> list[int]:
+    """The fold dates of a panel backtest of ``bars`` (``fold_dates`` of their bar times)."""
+    return fold_dates({n: _ns(pd.DatetimeIndex(b.index)) for n, b in bars.items()}, refits)
 
 
 def to_json(panel: Panel) -> dict[str, object]:
@@ -178,6 +190,24 @@ def save(panel: Panel, out: Path) -> list[Path]:
     result.write_text(json.dumps(to_json(panel), indent=2))
     ratios = {h: {m: s["crps_vs_rw"] for m, s in t.items()} for h, t in panel.mean_scores().items()}
     return [result, plots.panel_crps(ratios, out / "panel_crps.png")]
+
+
+def _pooled(
+    name: str,
+    series: dict[str, Series],
+    cut: dict[str, int],
+    trained: list[str],
+    tested: dict[str, np.ndarray],
+    seed: int,
+    horizons: tuple[int, ...],
+) -> dict[str, Forecast]:
+    """One fold's forecasts of a model fit on several series (GLOBAL's, or TRANSFER) for every
+    tested series."""
+    if name == TRANSFER:
+        return {n: _transfer(series, cut, trained, n, seed, horizons, o) for n, o in tested.items()}
+    net = GLOBAL[name](seed, horizons)
+    net.fit_many([Span(series[n], 0, cut[n]) for n in trained])
+    return {n: net.predict(series[n], o) for n, o in tested.items()}
 
 
 def _transfer(

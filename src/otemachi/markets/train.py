@@ -119,6 +119,7 @@ class RNNModel:
         self.cfg, self.train_cfg = cfg, train
         self.net: RNNForecaster | None = None
         self.anchors: list[tuple[Series, Anchor | None]] = []  # the trained series, in order
+        self.slots: list[int] = []  # their embedding slots
         self.tuned = True  # False: a fine-tuning kept the weights it started from
 
     def fit(self, series: Series, start: int, stop: int) -> None:
@@ -160,9 +161,11 @@ class RNNModel:
         beats them on the validation part (``self.tuned`` says which happened).
         """
         tc = self.train_cfg
-        # slots 1.. for the first series, 0 (a new series) for any beyond the table
-        slots = [i + 1 if i + 1 < self.cfg.assets else 0 for i in range(len(spans))]
-        parts = [self._part(span, slot) for span, slot in zip(spans, slots, strict=True)]
+        # Slots 1.. for the series, in order; 0 (a new series) for any beyond the table, and for
+        # every series a fitted network goes on training on (its slots belong to its own).
+        self.slots = [i + 1 if i + 1 < self.cfg.assets and start_from is None else 0
+                      for i in range(len(spans))]  # fmt: skip
+        parts = [self._part(span, slot) for span, slot in zip(spans, self.slots, strict=True)]
         self.anchors = [(span.series, part.anchor) for span, part in zip(spans, parts, strict=True)]
         sizes = np.array([p.val_start - tc.window - p.first for p in parts], dtype=float)
         taus = torch.tensor(self.cfg.quantiles)
@@ -198,9 +201,10 @@ class RNNModel:
             base = None
             if self.cfg.anchor:
                 base = {k: torch.stack([p.base[k][sl] for p, sl in batch]) for k in TARGETS}  # type: ignore[index]
-            # a tenth of windows train slot 0, what a series the network never saw gets
-            asset = torch.tensor([p.asset for p, _ in batch])
-            asset = asset.where(torch.rand(len(batch), generator=drop) >= 0.1, 0)
+            asset = None
+            if self.cfg.assets:  # a tenth of windows train slot 0, what a new series gets
+                asset = torch.tensor([p.asset for p, _ in batch])
+                asset = asset.where(torch.rand(len(batch), generator=drop) >= 0.1, 0)
             out, _ = net(x, base=base, asset=asset)
             yb = {
                 k: torch.stack([p.y_train[k][sl] for p, sl in batch])[:, keep]
@@ -240,8 +244,7 @@ class RNNModel:
         found = [i for i, (s, _) in enumerate(self.anchors) if s is series]
         if self.cfg.garch and not found:
             raise InvalidInput("a network on GARCH-t forecasts only the series it was fit on")
-        anchor = self.anchors[found[0]][1] if found else None
-        slot = found[0] + 1 if found and found[0] + 1 < self.cfg.assets else 0
+        anchor, slot = (self.anchors[found[0]][1], self.slots[found[0]]) if found else (None, 0)
         return forecast(self.net, series, origins, anchor, slot)
 
 
@@ -345,6 +348,7 @@ class Setup:
 def save_model(model: RNNModel, name: str, data_hash: str, metrics: Mapping[str, object]) -> Path:
     """Store a fitted network under ``name``, keyed by its setup and the hash of its data."""
     assert model.net is not None, "fit() before save_model()"
+    assert not model.cfg.garch, "nothing stores the GARCH-t fit a network on it reads"
     setup = Setup(model.cfg, model.train_cfg)
     return ARTIFACT.save(setup, model.net.state_dict(), dict(metrics), data_hash, name, model.cfg)
 
