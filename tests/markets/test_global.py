@@ -214,6 +214,15 @@ def test_bars_after_the_training_span_change_nothing_a_global_network_learns(
         assert torch.equal(weights[0][key], weights[1][key]), key
 
 
+def test_a_model_of_several_series_on_one_series_is_refused_by_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["markets", "backtest", "--data", "sp500", "--model", "ewma,global-mix"]) != 0
+    err = capsys.readouterr().err
+    assert "global-mix: fit on several series; give several --data" in err
+    assert "Traceback" not in err
+
+
 def test_panel_backtest_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     paths = []
     for i, start in enumerate(("2000-01-03", "2000-09-01")):

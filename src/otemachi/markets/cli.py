@@ -100,6 +100,9 @@ def backtest_cmd(
     if len(names) > 1:
         _panel_backtest(names, symbol, model, hs, out, as_json, seed)
         return
+    several = set(panel.NAMES) - set(evaluate.MODELS)  # the models fit on several series
+    if found := [m.strip() for m in model.split(",") if m.strip() in several]:
+        raise InvalidInput(f"{', '.join(found)}: fit on several series; give several --data a,b")
     models = options.choices(model, list(evaluate.MODELS), "model(s)", ALL)
     files.output_folder(out)
     bars = _bars(data_name, symbol)
