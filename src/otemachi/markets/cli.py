@@ -35,7 +35,7 @@ models_app = typer.Typer(help="Stored forecasters and the champion that streams 
 app.add_typer(models_app, name="models")
 
 ALL = [m for m in evaluate.MODELS if m not in ("lstm", "gru-ens", "gru-anchored")]
-PANEL_ALL = ["global", "ewma", "garch", "garch-t"]  # a panel backtest's "all"
+PANEL_ALL = ["global", "global-mix", "ewma", "garch", "garch-t"]  # a panel backtest's "all"
 # Options shared by the commands that read a series and fit networks on it.
 DATA = typer.Option(..., "--data", help=f"{', '.join(data.DATASETS)} or a CSV/Parquet path.")
 SYMBOL = typer.Option(None, "--symbol", help="Symbol to pick when the file has a symbol column.")
@@ -83,7 +83,7 @@ def backtest_cmd(
         "series' GARCH-t averaged in quantile space), global with one part added for an ablation "
         "(global-sched: the learning rate halves after a stale epoch; global-vol: GARCH-t's "
         "volatility as inputs; global-emb: a learned vector per series; global-ens: 3 seeds) "
-        "or all of them (global-all); there all is global,ewma,garch,garch-t.",
+        "or all of them (global-all); there all is global,global-mix,ewma,garch,garch-t.",
     ),
     horizons: str = HORIZONS,
     out: Path = typer.Option(
