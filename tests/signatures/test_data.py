@@ -52,6 +52,11 @@ def test_the_oscillator_generator_is_its_own_deterministic_corpus(
     assert next(held_out.iter_genuine("eval0000")).shape == oscillator.SIZE
     first = evaluate.evaluation_data("synth", writers=2)
     assert base.qualified(held_out, ["eval0000"]).isdisjoint(base.qualified(first, ["eval0000"]))
+    tune = evaluate.evaluation_data("tune", writers=2)
+    assert isinstance(tune, datasets.SynthDataset) and tune.generator == "lognormal"
+    assert tune.writers() == ["tune0000", "tune0001"]  # neither "eval", "dev" nor "cal" writers
+    assert not np.array_equal(next(tune.iter_genuine("tune0000")),
+                              next(first.iter_genuine("eval0000")))  # fmt: skip
 
 
 def _png(path: Path, value: int) -> None:

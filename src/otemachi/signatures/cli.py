@@ -82,8 +82,9 @@ def evaluate_cmd(
     data_name: str = typer.Option(
         "synth",
         "--data",
-        help="synth (the base's generator), oscillator (an independent one), or a folder "
-        "(generic or CEDAR layout).",
+        help="synth (the base's generator), oscillator (an independent one), tune (writers "
+        "of the base's generator for choosing settings; the others are for reporting only), or "
+        "a folder (generic or CEDAR layout).",
     ),
     refs: str = typer.Option(
         "1,2,5", "--refs", help="Numbers of references, comma-separated (1-5)."

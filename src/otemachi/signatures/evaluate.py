@@ -217,11 +217,17 @@ def writer_views(
 
 
 EVAL_SEED = 1_000_003  # synthetic evaluation writers: a seed the base's corpora never use
+# Tuning writers: the base's generator under a seed neither the base's corpora nor the
+# evaluation writers use. Settings are chosen on them, never on the evaluation sets.
+TUNE_SEED = 777_001
 
 
 def evaluation_data(data: str, writers: int = 100) -> SignatureDataset:
     """``synth`` (unseen writers of the generator the base learnt from), ``oscillator`` (writers
-    of the second, independent generator) or a folder in the generic or CEDAR layout."""
+    of the second, independent generator), ``tune`` (writers for choosing settings) or a folder
+    in the generic or CEDAR layout."""
+    if data == "tune":
+        return SynthDataset(writers, 10, 5, TUNE_SEED, prefix="tune")
     if data in ("synth", "oscillator"):
         kind = "lognormal" if data == "synth" else data
         return SynthDataset(writers, 10, 5, EVAL_SEED, prefix="eval", generator=kind)
