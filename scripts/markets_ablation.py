@@ -26,8 +26,9 @@ import pandas as pd
 import torch
 
 from otemachi.markets import data, evaluate, panel
+from otemachi.markets.ensemble import average
+from otemachi.markets.features import build_series
 from otemachi.markets.forecast import Forecast
-from otemachi.markets.train import average
 
 SERIES = "sp500,nasdaq,nvda,amzn,msft,nflx,spx2015,tsla"
 HORIZONS = (1, 5, 20)
@@ -92,7 +93,8 @@ def main() -> None:
             seeds = range(evaluate.ENSEMBLE)
             found[name] = average([done[(member, s)][n][1][member] for s in seeds])
     bars = _bars(names)
-    result = panel.assemble({n: bars[n] for n in tested}, HORIZONS,
+    result = panel.assemble({n: build_series(bars[n], HORIZONS) for n in tested},
+                            {n: pd.DatetimeIndex(bars[n].index) for n in tested},
                             {n: o for n, (o, _) in tested.items()}, forecasts,
                             panel.schedule(bars))  # fmt: skip
     panel.save(result, args.out)

@@ -7,7 +7,7 @@ import pytest
 
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput
-from otemachi.markets import train
+from otemachi.markets import ensemble, train
 from otemachi.markets.features import build_series
 from otemachi.markets.model import RNNConfig
 
@@ -44,7 +44,7 @@ def test_a_horizon_longer_than_the_validation_fold_is_refused(garch_bars: pd.Dat
 def test_a_seed_ensemble_averages_its_members_in_quantile_space(garch_bars: pd.DataFrame) -> None:
     cfg = RNNConfig(hidden=8, layers=1, horizons=(1, 3))
     tc = train.TrainConfig(window=96, burn_in=32, batch=8, steps_per_epoch=2, max_epochs=1)
-    ens = train.SeedEnsemble(cfg, tc, 3)
+    ens = ensemble.SeedEnsemble(cfg, tc, 3)
     series = build_series(garch_bars, cfg.horizons)
     ens.fit(series, 0, 1200)
     origins = np.arange(1200, 1400)

@@ -17,13 +17,13 @@ from otemachi.core.progress import console
 from otemachi.core.store import Artifact, module_from
 from otemachi.markets import baselines, metrics, plots
 from otemachi.markets.data import short_name
+from otemachi.markets.ensemble import SeedEnsemble
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Model, Series
 from otemachi.markets.model import RNNConfig, RNNForecaster
 from otemachi.markets.train import (
     ARTIFACT,
     RNNModel,
-    SeedEnsemble,
     Setup,
     TrainConfig,
     bars_hash,

@@ -15,18 +15,11 @@ import pandas as pd
 from otemachi.core.errors import InvalidInput
 from otemachi.core.progress import console
 from otemachi.markets import evaluate, plots
-from otemachi.markets.baselines import GarchT
-from otemachi.markets.evaluate import MODELS, Backtest
+from otemachi.markets.ensemble import SeedEnsemble, average
+from otemachi.markets.evaluate import MODELS, STRONGEST, Backtest
 from otemachi.markets.features import WARMUP, build_series
 from otemachi.markets.forecast import Forecast, Series
-from otemachi.markets.train import (
-    GLOBAL_TRAIN,
-    RNNModel,
-    SeedEnsemble,
-    Span,
-    TrainConfig,
-    average,
-)
+from otemachi.markets.train import GLOBAL_TRAIN, RNNModel, Span, TrainConfig
 
 SCHEDULED = replace(GLOBAL_TRAIN, plateau=0.5)  # the learning rate halves after a stale epoch
 ASSETS = 16  # embedding slots of a global network with one vector per series
@@ -46,7 +39,7 @@ GLOBAL: dict[str, Callable[[int, tuple[int, ...]], RNNModel | SeedEnsemble]] = {
 # validation part; recalibrated on the series either way).
 TRANSFER = "transfer"
 # A network's forecasts averaged in quantile space, with equal weights, with those of the series'
-# own GARCH-t (fit on the same bars); the weight is fixed, not fitted.
+# own GARCH-t (evaluate.STRONGEST, fit on the same bars); the weight is fixed, not fitted.
 MIXES = {"global-mix": "global", "transfer-mix": TRANSFER}
 FINE_TUNE = TrainConfig(lr=3e-4, max_epochs=15, patience=3)
 NAMES = [*MODELS, *GLOBAL, TRANSFER, *MIXES]  # every model a panel backtest can run
@@ -106,8 +99,8 @@ def run(
         raise InvalidInput("a panel backtest needs at least two series")
     models = ["rw", *[m for m in models if m != "rw"]]
     series = {name: build_series(b, horizons) for name, b in bars.items()}
-    stamps = {name: _ns(pd.DatetimeIndex(b.index)) for name, b in bars.items()}
-    dates = schedule(bars, refits)
+    stamps = _stamps(bars)
+    dates = fold_dates(stamps, refits)
     parts: dict[str, dict[str, list[Forecast]]] = {n: {m: [] for m in models} for n in bars}
     origins: dict[str, list[np.ndarray]] = {n: [] for n in bars}
     for k, (test_start, test_end) in enumerate(pairwise(dates)):
@@ -121,28 +114,23 @@ def run(
                       f"{len(trained)} series train, {len(tested)} tested")  # fmt: skip
         if not tested:
             continue
-        made: dict[str, dict[str, Forecast]] = {}  # this fold's networks' forecasts, made once
+        # Each model's forecasts for this fold, made once: a mix reuses its network's and
+        # GARCH-t's, whether or not they run too.
+        made: dict[str, dict[str, Forecast]] = {}
         for name in models:
-            pooled = MIXES.get(name, name)
-            if pooled in GLOBAL or pooled == TRANSFER:
-                if pooled not in made:
-                    made[pooled] = _pooled(pooled, series, cut, trained, tested, seed, horizons)
-                for n, o in tested.items():
-                    f = made[pooled][n]
-                    parts[n][name].append(_with_garch(f, series[n], cut[n], o) if name in MIXES
-                                          else f)  # fmt: skip
-                continue
-            for n, o in tested.items():
-                model = MODELS[name](seed, horizons)
-                model.fit(series[n], 0, cut[n])
-                parts[n][name].append(model.predict(series[n], o))
+            for need in (MIXES[name], STRONGEST) if name in MIXES else (name,):
+                if need not in made:
+                    made[need] = _forecasts(need, series, cut, trained, tested, seed, horizons)
+            for n in tested:
+                parts[n][name].append(average([made[MIXES[name]][n], made[STRONGEST][n]])
+                                      if name in MIXES else made[name][n])  # fmt: skip
         for n, o in tested.items():
             origins[n].append(o)
     tested_on = [n for n in bars if origins[n]]
     if not tested_on:
         raise InvalidInput(f"no series has {MIN_TRAIN} bars of history before a test block")
     return assemble(
-        {n: bars[n] for n in tested_on}, horizons,
+        {n: series[n] for n in tested_on}, {n: pd.DatetimeIndex(bars[n].index) for n in tested_on},
         {n: np.concatenate(origins[n]) for n in tested_on},
         {n: {m: evaluate.concat(p) for m, p in parts[n].items()} for n in tested_on},
         dates,
@@ -150,25 +138,29 @@ def run(
 
 
 def assemble(
-    bars: dict[str, pd.DataFrame],
-    horizons: tuple[int, ...],
+    series: dict[str, Series],
+    indexes: dict[str, pd.DatetimeIndex],
     origins: dict[str, np.ndarray],
     forecasts: dict[str, dict[str, Forecast]],
     dates: list[int],
 ) -> Panel:
     """The panel of each series' out-of-sample forecasts, scored."""
     backtests = {}
-    for n, b in bars.items():
-        bt = Backtest(build_series(b, horizons), pd.DatetimeIndex(b.index), origins[n],
-                      forecasts[n])  # fmt: skip
+    for n, s in series.items():
+        bt = Backtest(s, indexes[n], origins[n], forecasts[n])
         bt.scores = evaluate.score(bt)
         backtests[n] = bt
     return Panel(backtests, dates)
 
 
 def schedule(bars: dict[str, pd.DataFrame], refits: int = 6) -> list[int]:
-    """The fold dates of a panel backtest of ``bars`` (``fold_dates`` of their bar times)."""
-    return fold_dates({n: _ns(pd.DatetimeIndex(b.index)) for n, b in bars.items()}, refits)
+    """The fold dates of a panel backtest of ``bars``."""
+    return fold_dates(_stamps(bars), refits)
+
+
+def _stamps(bars: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+    """Each series' bar times, ns since the epoch (UTC)."""
+    return {n: _ns(pd.DatetimeIndex(b.index)) for n, b in bars.items()}
 
 
 def to_json(panel: Panel) -> dict[str, object]:
@@ -192,7 +184,7 @@ def save(panel: Panel, out: Path) -> list[Path]:
     return [result, plots.panel_crps(ratios, out / "panel_crps.png")]
 
 
-def _pooled(
+def _forecasts(
     name: str,
     series: dict[str, Series],
     cut: dict[str, int],
@@ -201,13 +193,21 @@ def _pooled(
     seed: int,
     horizons: tuple[int, ...],
 ) -> dict[str, Forecast]:
-    """One fold's forecasts of a model fit on several series (GLOBAL's, or TRANSFER) for every
-    tested series."""
+    """One fold's forecasts of a model for every tested series: one network fit on every
+    trained series (GLOBAL), one per tested series fit on the others (TRANSFER), or one model
+    per series fit on its own bars (MODELS)."""
     if name == TRANSFER:
         return {n: _transfer(series, cut, trained, n, seed, horizons, o) for n, o in tested.items()}
-    net = GLOBAL[name](seed, horizons)
-    net.fit_many([Span(series[n], 0, cut[n]) for n in trained])
-    return {n: net.predict(series[n], o) for n, o in tested.items()}
+    if name in GLOBAL:
+        net = GLOBAL[name](seed, horizons)
+        net.fit_many([Span(series[n], 0, cut[n]) for n in trained])
+        return {n: net.predict(series[n], o) for n, o in tested.items()}
+    out = {}
+    for n, o in tested.items():
+        model = MODELS[name](seed, horizons)
+        model.fit(series[n], 0, cut[n])
+        out[n] = model.predict(series[n], o)
+    return out
 
 
 def _transfer(
@@ -234,13 +234,6 @@ def _transfer(
         f"  {target}: {'fine-tuned' if tuned.tuned else 'global weights kept (fine-tuning lost)'}"
     )
     return tuned.predict(series[target], origins)
-
-
-def _with_garch(net: Forecast, series: Series, stop: int, origins: np.ndarray) -> Forecast:
-    """A network's forecast averaged with GARCH-t's fit on the series' bars before ``stop``."""
-    garch = GarchT()
-    garch.fit(series, 0, stop)
-    return average([net, garch.predict(series, origins)])
 
 
 def _ns(index: pd.DatetimeIndex) -> np.ndarray:

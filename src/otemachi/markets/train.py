@@ -5,7 +5,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -277,30 +277,6 @@ def _calibrate(
     if len(np.unique(up[ok])) == 2:
         fit = LogisticRegression(C=1e4).fit(logit[ok].reshape(-1, 1), up[ok])
         net.platt.copy_(torch.tensor([fit.coef_[0, 0], fit.intercept_[0]]))
-
-
-class SeedEnsemble:
-    """The same network trained from several seeds, its forecasts averaged in quantile space
-    (each quantile averaged across members, which keeps them in order) and P(up) averaged."""
-
-    def __init__(self, cfg: RNNConfig, train: TrainConfig, seeds: int) -> None:
-        self.members = [RNNModel(cfg, replace(train, seed=train.seed + i)) for i in range(seeds)]
-
-    def fit(self, series: Series, start: int, stop: int) -> None:
-        self.fit_many([Span(series, start, stop)])
-
-    def fit_many(self, spans: list[Span]) -> None:
-        for member in self.members:
-            member.fit_many(spans)
-
-    def predict(self, series: Series, origins: np.ndarray) -> Forecast:
-        return average([m.predict(series, origins) for m in self.members])
-
-
-def average(members: list[Forecast]) -> Forecast:
-    """Forecasts averaged in quantile space (each quantile across members) and in P(up)."""
-    keys = ("ret_q", "high_q", "low_q", "p_up")
-    return Forecast(*(np.mean([getattr(f, k) for f in members], axis=0) for k in keys))
 
 
 def _take(
