@@ -30,7 +30,8 @@ def _slots(**said: str) -> dict[str, torch.Tensor]:
     out = {}
     for s, vocab in VOCAB.items():
         p = torch.zeros(len(vocab))
-        p[vocab.index(said.get(s, vocab[0] if s != "dest" else "tl"))] = 1
+        for value in said.get(s, vocab[0] if s != "dest" else "tr").split("|"):  # "red|blue"
+            p[vocab.index(value)] = 1
         out[s] = p
     return out
 
@@ -97,6 +98,42 @@ def test_negation_excludes_what_the_words_deny() -> None:
         _best(_slots(box="br", not_cat="block")) == 4
     )  # "the thing in the br box that isn't a block"
     assert _best(_slots(box="tl", not_cat="block")) == 2
+
+
+def test_the_target_is_not_already_in_the_destination() -> None:
+    assert _best(_slots(cat="block", look="red", dest="br")) == 0
+    assert _best(_slots(cat="block", look="red", dest="tl")) == 3
+    # "put the red block in the bottom right box": the reader's box says br, less surely
+    said = _slots(cat="block", look="red", dest="br")
+    said["box"] = 0.2 * _slots()["box"] + 0.8 * _slots(box="br")["box"]
+    assert _best(said) == 0
+    said["dest"] = torch.full((4,), 0.25)  # no destination heard: no preference left
+    assert _best(said) == 3
+
+
+def test_two_denials_at_once_and_between_two_of_a_kind() -> None:
+    scene = _cands(
+        [
+            ("block", "red", -0.15, 0.10),  # 0
+            ("mug", "white", -0.10, 0.10),  # 1: between the two blocks
+            ("block", "red", -0.05, 0.10),  # 2
+            ("mug", "blue", 0.10, -0.10),  # 3
+            ("mug", "green", 0.15, -0.10),  # 4
+        ]
+    )
+    with torch.no_grad():
+        p_of = lambda q: Scorer()(q, scene).softmax(0)  # noqa: E731
+        p = lambda **said: p_of(_slots(**said))  # noqa: E731
+        assert int(p(cat="mug", not_look="white|blue").argmax()) == 4  # neither white nor blue
+        split = p(cat="mug", not_look="white")
+        assert abs(float(split[3]) - float(split[4])) < 1e-4 and float(split[1]) < 0.01
+        soft = _slots(cat="mug")  # as the reader says it: half on each denied value
+        soft["not_look"] = 0.5 * (
+            _slots(not_look="white")["not_look"] + _slots(not_look="blue")["not_look"]
+        )
+        assert int(p_of(soft).argmax()) == 4
+        two = dict(rel="between", l1_cat="block", l1_look="red", l2_cat="block", l2_look="red")
+        assert float(p(cat="mug", **two)[1]) > 0.99  # "the mug between the two red blocks"
 
 
 def test_size_comparison_corners_and_extremes_inside_a_box() -> None:

@@ -2,8 +2,8 @@
 looks (category, look, size probabilities from the crop model), its position on the table and
 the box it lies in; the instruction is its slots (from the reader). The score adds, in log space,
 how well the candidate matches the target's words (and not what they deny), how well it stands
-in the named relation to the named landmark(s), and whether it is the named extreme (a direction,
-a corner or a size). Predicates are soft, so the scorer's weights and sharpness learn with a
+in the named relation to the named landmark(s), whether it is the named extreme (a direction,
+a corner or a size), and that it does not already lie in the destination. Predicates are soft, so the scorer's weights and sharpness learn with a
 softmax over each scene's candidates."""
 
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from torch import nn
 from otemachi.picking.catalog import SIZES
 from otemachi.picking.language import CORNERS
 from otemachi.picking.looks import Looks, image
-from otemachi.picking.reading import VOCAB
+from otemachi.picking.reading import VOCAB, denials
 from otemachi.picking.world import BOXES, VIEW_HALF, Frame
 
 Slots = dict[str, torch.Tensor]  # slot -> probabilities over VOCAB[slot], (|V|,)
@@ -66,8 +66,9 @@ def _agree(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
 
 
 def _differ(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    """log P(the candidate is not what the words deny), (N,): q over (none, values...)."""
-    return torch.log1p(-(p @ q[1:]).clamp(max=1 - EPS))
+    """log P(the candidate is not what the words deny), (N,): q over (none, values...), where
+    two values may share the probability ("neither white nor black")."""
+    return torch.log1p(-(p @ denials(q)).clamp(max=1 - EPS))
 
 
 def describes(q: Slots, c: Candidates, role: str = "") -> torch.Tensor:
@@ -79,6 +80,13 @@ def describes(q: Slots, c: Candidates, role: str = "") -> torch.Tensor:
         for what, p in (("cat", c.cat), ("look", c.look), ("size", c.size), ("box", c.box)):
             s = s + _differ(q[f"not_{what}"], p)
     return s
+
+
+def elsewhere(q: Slots, c: Candidates) -> torch.Tensor:
+    """log P(each candidate lies outside the destination), (N,): nobody asks for a thing to be
+    moved into the box it is already in. This also settles "put the ring in the bottom right
+    box", where the words could say where the ring lies."""
+    return torch.log1p(-(c.box @ q["dest"]).clamp(max=1 - EPS))
 
 
 def _sig(x: torch.Tensor, sharp: torch.Tensor) -> torch.Tensor:
@@ -149,6 +157,7 @@ class Scorer(nn.Module):
             w[0] * target
             + w[1] * self._relation(q, c, target, sharp[0])
             + w[2] * self._ordinal(q, c, target, sharp[1])
+            + elsewhere(q, c)
         )
 
     def _relation(
@@ -163,8 +172,11 @@ class Scorer(nn.Module):
         total = q["rel"][0].expand(n)
         for k, rel in enumerate(VOCAB["rel"][1:], start=1):
             f = truth[rel]
-            if rel == "between":
-                hold = torch.einsum("nab,a,b->n", f * not_self[:, :, None], l1, l2)
+            if rel == "between":  # two different landmarks, neither of them the candidate
+                pair = l1[:, None] * l2[None, :] * not_self  # "the two purple balls": a != b
+                pair = pair / pair.sum().clamp_min(EPS)
+                f = f * not_self[:, :, None] * not_self[:, None, :]
+                hold = torch.einsum("nab,ab->n", f, pair)
             else:
                 if rel == "closest to":  # the nearest of the matching candidates
                     f = f * not_self * match[:, None]

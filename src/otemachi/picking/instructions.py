@@ -21,6 +21,7 @@ from otemachi.picking.language import (
     matches,
     minimal,
     phrase,
+    plural,
     ref_attribute,
     ref_box,
     ref_relation,
@@ -67,14 +68,6 @@ EXTREME_FORMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 EDGES = {"leftmost": "left", "rightmost": "right", "topmost": "top", "bottommost": "bottom"}
 EDGE_FORMS = ("the {n} at the {e} of the {b}", "the {n} closest to the {e} edge of the {b}",
               "the {n} on the {e} side of the {b}")  # fmt: skip
-
-
-def plural(noun: str) -> str:
-    if noun.endswith(("s", "x", "ch", "sh")):
-        return noun + "es"
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    return noun + "s"
 
 
 def _key(ctx: Ctx, o: ObjectSpec, word: str) -> float:
@@ -139,18 +132,50 @@ def ref_position(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
 
 NEGATIONS = {
     "look": ("the {n} that isn't {v}", "the {n} that is not {v}", "the non-{v} {n}",
-             "the {n} which isn't {v}"),
-    "size": ("the {n} that isn't {v}", "the {n} that is not {v}", "the {n} which is not {v}"),
+             "the {n} which isn't {v}", "the {n} that isn't the {v} one"),
+    "size": ("the {n} that isn't {v}", "the {n} that is not {v}", "the {n} which is not {v}",
+             "the {n} that isn't the {v} one"),
     "box": ("the {n} that isn't in the {v}", "the {n} not in the {v}",
             "the {n} that is not in the {v}"),
     "cat": ("the {n} in the {b} that isn't a {v}", "the {n} in the {b} that is not a {v}",
             "the {n} in the {b} which isn't a {v}"),
 }  # fmt: skip
+# two values denied at once ("the ball that is neither white nor black")
+DOUBLE_NEGATIONS = {
+    "look": ("the {n} that is neither {v} nor {w}", "the {n} that isn't {v} or {w}",
+             "the {n} that's not {v} and not {w}", "the {n} that is not {v} or {w}"),
+    "box": ("the {n} that is neither in the {v} nor in the {w}",
+            "the {n} not in the {v} or the {w}"),
+    "cat": ("the {n} in the {b} that is neither a {v} nor a {w}",
+            "the {n} in the {b} that isn't a {v} or a {w}"),
+}  # fmt: skip
+# one of two, named by what it is not ("the other mug, not the red one")
+OTHER_FORMS = {
+    "look": ("the other {n}, not the {v} one", "not the {v} {n} but the other one"),
+    "size": ("the other {n}, not the {v} one", "not the {v} {n} but the other one"),
+    "box": ("the other {n}, not the one in the {v}",),
+}
+
+
+def _denied(ctx: Ctx, what: str, pool: list[ObjectSpec], t: ObjectSpec,
+            value: Callable[[ObjectSpec], str | None]) -> tuple[str, ...] | None:  # fmt: skip
+    """One value (or two: 35% of the time, where the pool has them) that every other object of
+    ``pool`` has and ``t`` has not."""
+    others = sorted({value(o) for o in pool if o.id != t.id} - {value(t), None})
+    options: list[tuple[str, ...]] = [(v,) for v in others]
+    pairs = [(v, w) for i, v in enumerate(others) for w in others[i + 1 :]]
+    if what in DOUBLE_NEGATIONS and pairs and ctx.rng.random() < 0.35:
+        options = pairs
+    for vs in options:
+        if [o.id for o in pool if value(o) not in vs] == [t.id]:
+            return vs
+    return None
 
 
 def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
-    """ "the mug that isn't blue": what ``t`` is not singles it out of its kind (or of its box,
-    for "the thing in the top right box that isn't a can")."""
+    """ "the mug that isn't blue", "the ball that is neither white nor black", "the other duck,
+    not the large one": what ``t`` is not singles it out of its kind (or of its box, for "the
+    thing in the top right box that isn't a can")."""
     same = [o for o in ctx.spec.objects if o.category == t.category]
     in_box = [o for o in ctx.spec.objects if o.box == t.box]
     values = {
@@ -159,24 +184,28 @@ def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
         "box": (same, lambda o: o.box),
         "cat": (in_box, lambda o: o.category),
     }
-    for what in ctx.rng.permutation(list(values)):
-        pool, value = values[str(what)]
-        others = {value(o) for o in pool if o.id != t.id} - {value(t), None}
-        for v in sorted(others):
-            if [o.id for o in pool if value(o) != v] != [t.id]:
-                continue
-            tags["negation"] = str(what)
-            ctx.slots[f"not_{what}"] = v
-            noun = phrase(ctx, t, None, None, tags, vague=what == "cat")
-            box = box_phrase(ctx, t.box)
-            said = v
-            if what == "box":
-                said = box_phrase(ctx, v)
-            if what == "cat":
-                said = ctx.pick((v, *CATALOG[v].synonyms))
-                ctx.slots["box"] = t.box
-            form = tags["negation_form"] = ctx.pick(NEGATIONS[str(what)])
-            return form.format(n=noun, v=said, b=box)
+    for what in map(str, ctx.rng.permutation(list(values))):
+        pool, value = values[what]
+        vs = _denied(ctx, what, pool, t, value)
+        if vs is None:
+            continue
+        tags["negation"] = what
+        ctx.slots[f"not_{what}"] = "|".join(vs)
+        noun = phrase(ctx, t, None, None, tags, vague=what == "cat")
+        box = box_phrase(ctx, t.box)
+        said = list(vs)
+        if what == "box":
+            said = [box_phrase(ctx, v) for v in vs]
+        if what == "cat":
+            said = [ctx.pick((v, *CATALOG[v].synonyms)) for v in vs]
+            ctx.slots["box"] = t.box
+        forms = NEGATIONS[what]
+        if len(vs) == 2:
+            forms = DOUBLE_NEGATIONS[what]
+        elif what in OTHER_FORMS and len(pool) == 2 and ctx.rng.random() < 0.3:
+            forms = OTHER_FORMS[what]
+        form = tags["negation_form"] = ctx.pick(forms)
+        return form.format(n=noun, v=said[0], w=said[-1], b=box)
     return None
 
 

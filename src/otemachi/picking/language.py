@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from otemachi.picking.catalog import CATALOG, LOOKS
+from otemachi.picking.catalog import CATALOG, LOOKS, SIZES
 from otemachi.picking.scenes import ObjectSpec, SceneSpec
 
 BOX_WORDS = {
@@ -169,6 +169,14 @@ def ref_attribute(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     return "the " + phrase(ctx, t, color, size, tags)
 
 
+def plural(noun: str) -> str:
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
 def box_phrase(ctx: Ctx, box: str) -> str:
     """ "top left box", "lower right bin": where an object lies (never "corner")."""
     return f"{ctx.pick(BOX_WORDS[box])} {ctx.pick(CONTAINERS[:3])}"
@@ -205,20 +213,49 @@ def holds(
     return False
 
 
+def twins(t: ObjectSpec, objs: list[ObjectSpec]) -> list[tuple[ObjectSpec, ObjectSpec, str]]:
+    """Pairs that "the two [colour or size] Xs" names: the only two of their kind (of that
+    colour or size) in the scene, ``t`` not one of them; with the word said ("" for none)."""
+    out = []
+    for cat in sorted({o.category for o in objs}):
+        kind = [o for o in objs if o.category == cat]
+        colours = sorted({colour_word(o) or "" for o in kind} - {""})
+        sizes = sorted({o.size or "small" for o in kind})
+        for col, size in [(None, None), *((c, None) for c in colours), *((None, z) for z in sizes)]:
+            two = [o for o in kind if matches(o, cat, col, size)]
+            if len(two) == 2 and t.id not in {o.id for o in two}:
+                out.append((two[0], two[1], col or size or ""))
+    return out
+
+
+def _at(ctx: Ctx, pair: tuple[ObjectSpec, ObjectSpec, str]) -> tuple[tuple[float, float], ...]:
+    return ctx.where[pair[0].id], ctx.where[pair[1].id]
+
+
+def _landmark(ctx: Ctx, a: ObjectSpec, role: str, objs: list[ObjectSpec]) -> str:
+    return "the " + phrase(ctx, a, (minimal(a, objs) or (None,))[0], None, {}, role)
+
+
 def ref_relation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     objs = list(ctx.spec.objects)
     rel = ctx.pick(list(RELATIONS))
+    two = [p for p in twins(t, objs) if holds("between", ctx.where[t.id], *_at(ctx, p))]
+    if two and ctx.rng.random() < 0.5:  # "between the two purple balls", where it can be said
+        rel = "between"
     # landmarks that their noun and at most a colour single out
     others = [o for o in objs if o.id != t.id and (minimal(o, objs) or (0, 0))[1] is None]
     ctx.rng.shuffle(others)
     vague = bool(ctx.rng.random() < 0.3)  # "the thing next to ...": the relation alone says which
     same = objs if vague else [o for o in objs if o.category == t.category]
-    for a in others[:6]:
-        b = (
-            next((o for o in others if o.id not in (a.id, t.id)), None)
-            if rel == "between"
-            else None
-        )
+    pairs: list[tuple[ObjectSpec, ObjectSpec | None, str | None]] = [
+        (a, next((o for o in others if o.id not in (a.id, t.id)), None), None)
+        if rel == "between"
+        else (a, None, None)
+        for a in others[:6]
+    ]
+    if rel == "between" and two and ctx.rng.random() < 0.7:
+        pairs = [two[int(i)] for i in ctx.rng.permutation(len(two))]
+    for a, b, which in pairs:
         if rel == "closest to":
             d = {
                 o.id: np.hypot(*np.subtract(ctx.where[o.id], ctx.where[a.id]))
@@ -239,11 +276,16 @@ def ref_relation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
             said = ctx.pick(RELATIONS[rel])
             tags.update(relation=rel, relation_phrase=said)
             ctx.slots["rel"] = rel
-            land = "the " + phrase(ctx, a, (minimal(a, objs) or (None,))[0], None, {}, "l1_")
-            if b is not None:
-                land += " and the " + phrase(
-                    ctx, b, (minimal(b, objs) or (None,))[0], None, {}, "l2_"
-                )
+            if which is not None:  # both landmarks in one plural: "the two big jenga blocks"
+                size = which if which in SIZES else None
+                words = phrase(ctx, a, None if size else which or None, size, {}, "l1_").split()
+                ctx.slots.update(l2_cat=ctx.slots["l1_cat"], l2_look=ctx.slots["l1_look"])
+                tags["landmarks"] = "the two"
+                land = " ".join(["the two", *words[:-1], plural(words[-1])])
+            else:
+                land = _landmark(ctx, a, "l1_", objs)
+                if b is not None:
+                    land += " and " + _landmark(ctx, b, "l2_", objs)
             return f"the {phrase(ctx, t, None, None, tags, vague=vague)} {said} {land}"
     return None
 

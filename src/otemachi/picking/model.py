@@ -20,7 +20,7 @@ ARTIFACT = Artifact(
     "picking",
     "grounder",
     "picking.grounder",
-    revision="grounder/7",
+    revision="grounder/8",
     command="otemachi picking train",
     title="grounding model",
 )
@@ -47,6 +47,7 @@ HOLDOUT = (
     "the {n} further up",
     "the {n} closest to the {e} edge of the {b}",
     "the {n} which isn't {v}",
+    "the {n} that's not {v} and not {w}",
     "that floats in a bathtub",
     "ramp-shaped",
     "a hole through it",

@@ -39,6 +39,9 @@ VOCAB: dict[str, tuple[str, ...]] = {
     "dest": BOXES,
 }
 assert set(VOCAB) == {*SLOTS, "dest"}
+# What the words deny may be two values ("neither white nor black"): these slots hold
+# "|"-joined values, and learn to share their probability between them.
+DENIALS = ("not_cat", "not_look", "not_size", "not_box")
 IGNORE = -100
 Example = tuple[str, dict[str, str], bool]  # text, slots, is an answer
 
@@ -71,12 +74,27 @@ class Reader(nn.Module):
 
 
 def labels(slots: dict[str, str], answer: bool) -> dict[str, int]:
-    """Class index per slot; an answer says nothing about the category or the destination."""
-    out = {s: VOCAB[s].index(slots.get(s, NONE)) for s in SLOTS}
+    """Class index per slot (a denial's is its first value); an answer says nothing about the
+    category or the destination."""
+    out = {s: VOCAB[s].index(slots.get(s, NONE).split("|")[0]) for s in SLOTS}
     out["dest"] = BOXES.index(slots["dest"]) if "dest" in slots else IGNORE
     if answer:
         out["cat"] = IGNORE
     return out
+
+
+def denied(slots: dict[str, str], slot: str) -> np.ndarray:
+    """What a denial slot should read, (|V_s|,): all on "none", or shared by the denied values."""
+    said = slots.get(slot, NONE).split("|")
+    return np.array([v in said for v in VOCAB[slot]], np.float32) / len(said)
+
+
+def denials(q: torch.Tensor) -> torch.Tensor:
+    """How surely each value is denied, (..., |V_s| - 1), from a denial slot's probabilities:
+    the likeliest value counts fully, one as likely as it too, all times P(something is)."""
+    values = q[..., 1:]
+    top = values.max(-1, keepdim=True).values.clamp_min(1e-9)
+    return values / top * (1 - q[..., :1])
 
 
 def examples(n: int, seed: int, holdout: frozenset[str]) -> list[Example]:
@@ -117,6 +135,10 @@ def accuracy(model: Reader, data: list[Example]) -> dict[str, float]:
     probs = model.read([t for t, _, _ in data])
     out = {}
     for s in VOCAB:
+        if s in DENIALS:  # the whole set of denied values must be right
+            y = np.stack([denied(sl, s)[1:] > 0 for _, sl, _ in data])
+            out[s] = float(((denials(probs[s]).numpy() > 0.5) == y).all(1).mean())
+            continue
         y = np.array([labels(sl, a)[s] for _, sl, a in data])
         keep = y != IGNORE
         out[s] = float((probs[s].argmax(-1).numpy()[keep] == y[keep]).mean())

@@ -11,7 +11,13 @@ from collections import Counter
 from functools import cache
 
 from otemachi.picking.catalog import CATALOG, LOOKS, SIZES
-from otemachi.picking.instructions import EDGE_FORMS, EXTREME_FORMS, NEGATIONS, plural
+from otemachi.picking.instructions import (
+    DOUBLE_NEGATIONS,
+    EDGE_FORMS,
+    EXTREME_FORMS,
+    NEGATIONS,
+    OTHER_FORMS,
+)
 from otemachi.picking.language import (
     ANSWERS,
     BOX_WORDS,
@@ -25,6 +31,7 @@ from otemachi.picking.language import (
     SENTENCES,
     VAGUE,
     VERBS,
+    plural,
 )
 
 WORD = re.compile(r"[a-z]+")
@@ -46,7 +53,7 @@ def core() -> Counter[str]:
     """The words a misspelling is put right to, with how many phrasings use each."""
     phrases = [*OPENINGS, *CLOSINGS, *VERBS, *VAGUE, *CONTAINERS, *LOOKS, *SIZES, *SENTENCES]
     phrases += [*DEST_FORMS, *EDGE_FORMS, *EXTREMES, *CORNERS, *map(plural, VAGUE)]
-    for table in (BOX_WORDS, RELATIONS, ANSWERS, NEGATIONS):
+    for table in (BOX_WORDS, RELATIONS, ANSWERS, NEGATIONS, DOUBLE_NEGATIONS, OTHER_FORMS):
         phrases += [w for words in table.values() for w in words]
     phrases += [f for forms in EXTREME_FORMS.values() for group in forms for f in group]
     for cat in CATALOG.values():

@@ -83,11 +83,18 @@ def train_looks(cfg: looks.LooksConfig, data: list[looks.Shot], seed: int) -> lo
 def train_reader(
     cfg: reading.ReaderConfig, data: list[reading.Example], seed: int
 ) -> reading.Reader:
-    """Cross-entropy on every slot; seeded."""
+    """Cross-entropy on every slot (against shared probabilities on the denials); seeded."""
     pieces = sentence.tokens([t for t, _, _ in data])
     y = {s: torch.tensor([reading.labels(sl, a)[s] for _, sl, a in data]) for s in reading.VOCAB}
+    for s in reading.DENIALS:
+        y[s] = torch.tensor(np.stack([reading.denied(sl, s) for _, sl, _ in data]))
     gen = rng(seed, "picking", "reading-train")
     loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
+
+    def slot_loss(s: str, logits: torch.Tensor, want: torch.Tensor) -> torch.Tensor:
+        if s in reading.DENIALS:  # "neither white nor black": half on each
+            return nn.functional.cross_entropy(logits, want)
+        return loss_fn(logits, want)
 
     def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor, np.ndarray]]:
         for idx in np.array_split(gen.permutation(len(data)), len(data) // cfg.batch):
@@ -97,7 +104,7 @@ def train_reader(
         model: reading.Reader, b: tuple[torch.Tensor, torch.Tensor, np.ndarray]
     ) -> torch.Tensor:
         out = model(b[0], b[1])
-        return add_up(loss_fn(out[s], y[s][b[2]]) for s in reading.VOCAB)
+        return add_up(slot_loss(s, out[s], y[s][b[2]]) for s in reading.VOCAB)
 
     return fit(
         lambda: reading.Reader(cfg.hidden), Plan(cfg.epochs, cfg.lr, "adam"), batches, loss,
