@@ -232,3 +232,17 @@ def test_between_the_two_of_a_kind() -> None:
         assert "the two" in got.text and "duck" in got.text, got.text
         assert got.slots["rel"] == "between"
         assert got.slots["l1_cat"] == got.slots["l2_cat"] == "duck", got.slots
+
+
+def test_a_pair_set_up_and_one_set_aside_leaves_the_other() -> None:
+    found = _in(SPEC, "other", "b")  # two blocks: the red one on the left, the blue one
+    assert found
+    for got in found:
+        said = got.text.lower()
+        assert "other" in said and got.slots["cat"] == "block", said
+        if "not_look" in got.slots:
+            assert got.slots["not_look"] == "red" and "red" in said, said
+        else:
+            assert got.slots["ord"] == "rightmost" and "on the left" in said, said
+    assert {"not_look", "ord"} <= {k for got in found for k in got.slots if got.slots[k] != "none"}
+    assert not _in(SPEC, "other", "c")  # the only mug: no pair

@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -6,7 +7,7 @@ from PIL import Image
 
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput, NotFound
-from otemachi.signatures import base, evaluate, oscillator
+from otemachi.signatures import base, evaluate, oscillator, synth
 from otemachi.signatures import data as datasets
 from otemachi.signatures.preprocess import preprocess
 
@@ -57,6 +58,25 @@ def test_the_oscillator_generator_is_its_own_deterministic_corpus(
     assert tune.writers() == ["tune0000", "tune0001"]  # neither "eval", "dev" nor "cal" writers
     assert not np.array_equal(next(tune.iter_genuine("tune0000")),
                               next(first.iter_genuine("eval0000")))  # fmt: skip
+
+
+def test_wide_development_writers_vary_hands_pens_papers_and_scanners() -> None:
+    wide = datasets.SynthDataset(8, 2, 1, seed=3, wide=True)
+    again = datasets.SynthDataset(8, 2, 1, seed=3, wide=True)
+    plain = datasets.SynthDataset(8, 2, 1, seed=3)
+    scans = [img for w in wide.writers() for img in [*wide.iter_genuine(w), *wide.iter_forgery(w)]]
+    same = [img for w in wide.writers() for img in [*again.iter_genuine(w), *again.iter_forgery(w)]]
+    assert all(np.array_equal(a, b) for a, b in zip(scans, same, strict=True))  # seeded
+    usual = [img for w in plain.writers() for img in plain.iter_genuine(w)]
+    assert scans[0].shape == usual[0].shape and scans[0].dtype == np.uint8
+    assert not np.array_equal(scans[0], usual[0])
+    assert np.std([np.median(s) for s in scans]) > 3 * np.std([np.median(s) for s in usual])
+    for img in scans:  # still ink on paper that preprocessing finds
+        assert preprocess(img).max() > 0.5
+    r = np.random.default_rng(0)
+    style = synth.writer_style(r)
+    binary = synth.render(style, r, how=dataclasses.replace(synth.scan(r), binary=True))
+    assert set(np.unique(binary)) <= {0, 255}
 
 
 def _png(path: Path, value: int) -> None:

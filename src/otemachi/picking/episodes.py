@@ -21,7 +21,7 @@ from otemachi.picking.scenes import SceneSpec, parse, random_scene, type_problem
 from otemachi.picking.world import BOXES
 
 BASIC_TEMPLATES = ("attribute", "box", "relation", "ordinal", "ambiguous")
-TEMPLATES = (*BASIC_TEMPLATES, "comparison", "position", "negation", "description")
+TEMPLATES = (*BASIC_TEMPLATES, "comparison", "position", "negation", "description", "other")
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ looks (category, look, size probabilities from the crop model), its position on 
 the box it lies in; the instruction is its slots (from the reader). The score adds, in log space,
 how well the candidate matches the target's words (and not what they deny), how well it stands
 in the named relation to the named landmark(s), whether it is the named extreme (a direction,
-a corner or a size), and that it does not already lie in the destination. Predicates are soft, so the scorer's weights and sharpness learn with a
-softmax over each scene's candidates."""
+a corner or a size), and that it does not already lie in the destination. Predicates are soft,
+so the scorer's weights and sharpness learn with a softmax over each scene's candidates."""
 
 from dataclasses import dataclass
 
@@ -75,8 +75,9 @@ def describes(q: Slots, c: Candidates, role: str = "") -> torch.Tensor:
     """log-probability that each candidate is what the words for ``role`` describe, (N,). The
     target's words may also say what it is not ("the mug that isn't blue")."""
     s = _agree(q[f"{role}cat"], c.cat) + _agree(q[f"{role}look"], c.look)
+    s = s + _agree(q[f"{role}size"], c.size)
     if not role:
-        s = s + _agree(q["size"], c.size) + _agree(q["box"], c.box)
+        s = s + _agree(q["box"], c.box)
         for what, p in (("cat", c.cat), ("look", c.look), ("size", c.size), ("box", c.box)):
             s = s + _differ(q[f"not_{what}"], p)
     return s

@@ -85,8 +85,10 @@ SLOTS = (
     "not_box",
     "l1_cat",
     "l1_look",
+    "l1_size",
     "l2_cat",
     "l2_look",
+    "l2_size",
 )
 
 
@@ -128,6 +130,14 @@ def minimal(
     return None
 
 
+def names(o: ObjectSpec) -> tuple[str, ...]:
+    """What ``o`` may be called: its category's name and synonyms."""
+    cat = CATALOG[o.category]
+    if o.color:  # a red soccer ball is no "black and white ball"
+        return tuple(n for n in (cat.name, *cat.synonyms) if not any(look in n for look in LOOKS))
+    return (cat.name, *cat.synonyms)
+
+
 def phrase(
     ctx: Ctx,
     o: ObjectSpec,
@@ -140,17 +150,15 @@ def phrase(
 ) -> str:
     """ "[size] [colour] noun" for ``o``; its slots are recorded under ``role`` ("" = target).
     ``vague``: "thing" or the like instead of its noun; ``noun``: these words instead."""
-    cat = CATALOG[o.category]
-    names = (cat.name, *cat.synonyms)
-    if o.color:  # a red soccer ball is no "black and white ball"
-        names = tuple(n for n in names if not any(look in n for look in LOOKS))
-    noun = noun or ctx.pick(VAGUE if vague else names)
+    noun = noun or ctx.pick(VAGUE if vague else names(o))
     tags.setdefault("noun", noun)
     ctx.slots.update(
-        {f"{role}cat": "none" if vague else o.category, f"{role}look": color or "none"}
+        {
+            f"{role}cat": "none" if vague else o.category,
+            f"{role}look": color or "none",
+            f"{role}size": size or "none",
+        }
     )
-    if not role:
-        ctx.slots["size"] = size or "none"
     words = [w for w in (size, color, noun) if w]
     return " ".join(words)
 
@@ -233,7 +241,7 @@ def _at(ctx: Ctx, pair: tuple[ObjectSpec, ObjectSpec, str]) -> tuple[tuple[float
 
 
 def _landmark(ctx: Ctx, a: ObjectSpec, role: str, objs: list[ObjectSpec]) -> str:
-    return "the " + phrase(ctx, a, (minimal(a, objs) or (None,))[0], None, {}, role)
+    return "the " + phrase(ctx, a, *(minimal(a, objs) or (None, None)), {}, role)
 
 
 def ref_relation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
@@ -242,8 +250,8 @@ def ref_relation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     two = [p for p in twins(t, objs) if holds("between", ctx.where[t.id], *_at(ctx, p))]
     if two and ctx.rng.random() < 0.5:  # "between the two purple balls", where it can be said
         rel = "between"
-    # landmarks that their noun and at most a colour single out
-    others = [o for o in objs if o.id != t.id and (minimal(o, objs) or (0, 0))[1] is None]
+    # landmarks that their noun, colour and size single out
+    others = [o for o in objs if o.id != t.id and minimal(o, objs) is not None]
     ctx.rng.shuffle(others)
     vague = bool(ctx.rng.random() < 0.3)  # "the thing next to ...": the relation alone says which
     same = objs if vague else [o for o in objs if o.category == t.category]
@@ -279,7 +287,7 @@ def ref_relation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
             if which is not None:  # both landmarks in one plural: "the two big jenga blocks"
                 size = which if which in SIZES else None
                 words = phrase(ctx, a, None if size else which or None, size, {}, "l1_").split()
-                ctx.slots.update(l2_cat=ctx.slots["l1_cat"], l2_look=ctx.slots["l1_look"])
+                ctx.slots.update({f"l2_{k}": ctx.slots[f"l1_{k}"] for k in ("cat", "look", "size")})
                 tags["landmarks"] = "the two"
                 land = " ".join(["the two", *words[:-1], plural(words[-1])])
             else:

@@ -48,6 +48,7 @@ HOLDOUT = (
     "the {n} closest to the {e} edge of the {b}",
     "the {n} which isn't {v}",
     "the {n} that's not {v} and not {w}",
+    "skip {e} and {verb} the other {n} {dest}",
     "that floats in a bathtub",
     "ramp-shaped",
     "a hole through it",

@@ -34,8 +34,10 @@ VOCAB: dict[str, tuple[str, ...]] = {
     "not_box": (NONE, *BOXES),
     "l1_cat": (NONE, *CATEGORIES),
     "l1_look": (NONE, *LOOKS),
+    "l1_size": (NONE, *SIZES),
     "l2_cat": (NONE, *CATEGORIES),
     "l2_look": (NONE, *LOOKS),
+    "l2_size": (NONE, *SIZES),
     "dest": BOXES,
 }
 assert set(VOCAB) == {*SLOTS, "dest"}

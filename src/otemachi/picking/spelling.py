@@ -15,8 +15,12 @@ from otemachi.picking.instructions import (
     DOUBLE_NEGATIONS,
     EDGE_FORMS,
     EXTREME_FORMS,
+    MIXED_NEGATIONS,
     NEGATIONS,
     OTHER_FORMS,
+    PAIR_SETUPS,
+    SET_ASIDE,
+    SIDES,
 )
 from otemachi.picking.language import (
     ANSWERS,
@@ -53,6 +57,7 @@ def core() -> Counter[str]:
     """The words a misspelling is put right to, with how many phrasings use each."""
     phrases = [*OPENINGS, *CLOSINGS, *VERBS, *VAGUE, *CONTAINERS, *LOOKS, *SIZES, *SENTENCES]
     phrases += [*DEST_FORMS, *EDGE_FORMS, *EXTREMES, *CORNERS, *map(plural, VAGUE)]
+    phrases += [*PAIR_SETUPS, *SET_ASIDE, *SIDES.values(), *MIXED_NEGATIONS]
     for table in (BOX_WORDS, RELATIONS, ANSWERS, NEGATIONS, DOUBLE_NEGATIONS, OTHER_FORMS):
         phrases += [w for words in table.values() for w in words]
     phrases += [f for forms in EXTREME_FORMS.values() for group in forms for f in group]

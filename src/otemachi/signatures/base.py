@@ -39,6 +39,7 @@ class BaseConfig:
     epochs: int = 12
     views: int = 1  # augmented views of each development scan the CNN also learns from
     metric: float = 1.0  # weight of the metric loss (forgeries as hard negatives); 0: none
+    wide: bool = False  # development writers with wider hands, pens, papers and scanners
     n_negatives: int = 200
     target_far: float = 0.05  # global operating point: skilled-forgery FAR on calibration writers
     seed: int = 0
@@ -47,7 +48,7 @@ class BaseConfig:
         """The settings the CNN depends on (its cache key); calibration settings are not."""
         return CNNTraining(
             self.dev_writers, self.dev_genuine, self.dev_forgeries, self.epochs, self.seed,
-            self.views, self.metric,
+            self.views, self.metric, self.wide,
         )  # fmt: skip
 
 
@@ -62,6 +63,7 @@ class CNNTraining:
     seed: int
     views: int
     metric: float
+    wide: bool
 
 
 @dataclass
@@ -94,7 +96,9 @@ def embed_views(
 
 
 def dev_datasets(cfg: BaseConfig) -> tuple[SynthDataset, SynthDataset]:
-    dev = SynthDataset(cfg.dev_writers, cfg.dev_genuine, cfg.dev_forgeries, cfg.seed, prefix="dev")
+    dev = SynthDataset(
+        cfg.dev_writers, cfg.dev_genuine, cfg.dev_forgeries, cfg.seed, prefix="dev", wide=cfg.wide
+    )
     calib = SynthDataset(cfg.calib_writers, 10, 5, cfg.seed, prefix="cal")
     return dev, calib
 

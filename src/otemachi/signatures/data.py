@@ -42,6 +42,7 @@ class SynthDataset:
     seed: int = 0
     prefix: str = "w"
     generator: str = "lognormal"  # or "oscillator": the second generator, for evaluation only
+    wide: bool = False  # wider hands, pens, papers and scanners (synth.wide, synth.scan)
     _cache: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
 
     def writers(self) -> list[str]:
@@ -56,11 +57,14 @@ class SynthDataset:
     def _lognormal(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
         r = rng(self.seed, "signatures", writer)
         style = synth.writer_style(r)
-        genuine = [synth.render(synth.vary(style, r), r) for _ in range(self.n_genuine)]
+        how = lambda: synth.scan(r) if self.wide else None  # noqa: E731
+        if self.wide:
+            style = synth.wide(style, r)
+        genuine = [synth.render(synth.vary(style, r), r, how=how()) for _ in range(self.n_genuine)]
         forged = []
         for _ in range(self.n_forgeries):
             fake, tremor = synth.forge(style, r)
-            forged.append(synth.render(fake, r, tremor=tremor))
+            forged.append(synth.render(fake, r, tremor=tremor, how=how()))
         return genuine, forged
 
     def _oscillator(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:

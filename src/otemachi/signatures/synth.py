@@ -94,27 +94,107 @@ def trajectory(style: Style, n: int = 1500) -> np.ndarray:
     return xy
 
 
+@dataclass(frozen=True)
+class Scan:
+    """How one signature met pen, paper and scanner, beyond the plain default of ``render``."""
+
+    fill: float  # the signature's share of the image's width or height
+    shift: tuple[float, float]  # off-centre placement, fractions of the free margin
+    rotate: float  # degrees
+    pressure: float  # 0: an even line; up to 1: slow strokes that much thicker, fast ones thinner
+    paper: float  # paper brightness, 0-255
+    grain: float  # paper texture, grey levels
+    dark: float  # ink brightness
+    blur: float  # scanner blur, pixels
+    gamma: float  # scanner response
+    rule: bool  # a printed line under the signature, as on a cheque or a form
+    binary: bool  # a black-and-white scan
+
+
+def wide(style: Style, rng: np.random.Generator) -> Style:
+    """The same writer with slant, proportions and pen drawn from wider ranges than
+    ``writer_style``'s: hands the default population does not have."""
+    return replace(
+        style,
+        slant=float(rng.uniform(-0.8, 0.8)),
+        aspect=float(rng.uniform(1.1, 4.0)),
+        pen=float(rng.uniform(0.8, 5.5)),
+    )
+
+
+def scan(rng: np.random.Generator) -> Scan:
+    """Conditions of one scan: pens, papers and scanners far wider than ``render``'s default."""
+    return Scan(
+        fill=float(rng.uniform(0.5, 0.95)),
+        shift=(float(rng.uniform(-0.8, 0.8)), float(rng.uniform(-0.8, 0.8))),
+        rotate=float(rng.uniform(-6, 6)),
+        pressure=float(rng.uniform(0, 1)) * (rng.random() < 0.6),
+        paper=float(rng.uniform(170, 252)),
+        grain=float(rng.uniform(1, 14)),
+        dark=float(rng.uniform(5, 120)),
+        blur=float(rng.uniform(0.2, 1.5)),
+        gamma=float(rng.uniform(0.6, 1.6)),
+        rule=bool(rng.random() < 0.3),
+        binary=bool(rng.random() < 0.1),
+    )
+
+
+def _strokes(draw: ImageDraw.ImageDraw, part: np.ndarray, pen: float, pressure: float) -> None:
+    if not pressure:
+        draw.line([tuple(p) for p in part], fill=255, width=max(1, round(pen)))
+        return
+    speed = np.linalg.norm(np.diff(part, axis=0), axis=1)
+    slow = 1 - speed / max(float(np.median(speed)) * 2, 1e-6)  # 1 at rest, < 0 when fast
+    widths = np.clip(pen * (1 + pressure * slow), 1, None)
+    for a, b, width in zip(part[:-1], part[1:], widths, strict=True):
+        draw.line([tuple(a), tuple(b)], fill=255, width=max(1, round(float(width))))
+
+
 def render(
     style: Style,
     rng: np.random.Generator,
     size: tuple[int, int] = (160, 400),
     tremor: float = 0.0,
+    how: Scan | None = None,
 ) -> np.ndarray:
-    """A grayscale scan (H, W) uint8: dark ink on textured paper."""
+    """A grayscale scan (H, W) uint8: dark ink on textured paper, as ``how`` says (None: the
+    default population's pen, paper and scanner)."""
     h, w = size
     xy = trajectory(style)
     if tremor:
         xy = xy + rng.normal(0, tremor, xy.shape).cumsum(0) * 0.15 + rng.normal(0, tremor, xy.shape)
+    if how is not None and how.rotate:
+        a = np.deg2rad(how.rotate)
+        xy = xy @ np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
     xy = xy - xy.min(0)
-    scale = 0.8 * min(w / max(xy[:, 0].max(), 1e-6), h / max(xy[:, 1].max(), 1e-6))
-    xy = xy * scale + (np.array([w, h]) - xy.max(0) * scale) / 2
+    fill = 0.8 if how is None else how.fill
+    scale = fill * min(w / max(xy[:, 0].max(), 1e-6), h / max(xy[:, 1].max(), 1e-6))
+    margin = (np.array([w, h]) - xy.max(0) * scale) / 2
+    shift = np.zeros(2) if how is None else np.array(how.shift)
+    xy = xy * scale + margin * (1 + shift)
     img = Image.new("L", (w, h), 0)
     draw = ImageDraw.Draw(img)
     cuts = (style.lifts * len(xy)).astype(int)
     for part in np.split(xy, cuts):
         if len(part) > 1:
-            draw.line([tuple(p) for p in part], fill=255, width=max(1, round(style.pen)))
-    ink = gaussian_filter(np.asarray(img, float) / 255, 0.6)
-    paper = 235 + gaussian_filter(rng.normal(0, 6, (h, w)), 8) + rng.normal(0, 3, (h, w))
-    dark = rng.uniform(20, 70)
-    return np.clip(paper * (1 - ink) + dark * ink, 0, 255).astype(np.uint8)
+            _strokes(draw, part, style.pen, 0.0 if how is None else how.pressure)
+    if how is None:
+        ink = gaussian_filter(np.asarray(img, float) / 255, 0.6)
+        paper = 235 + gaussian_filter(rng.normal(0, 6, (h, w)), 8) + rng.normal(0, 3, (h, w))
+        dark = rng.uniform(20, 70)
+        return np.clip(paper * (1 - ink) + dark * ink, 0, 255).astype(np.uint8)
+    return _scanned(np.asarray(img, float) / 255, xy, how, rng)
+
+
+def _scanned(ink: np.ndarray, xy: np.ndarray, how: Scan, rng: np.random.Generator) -> np.ndarray:
+    h, w = ink.shape
+    if how.rule:  # a thin printed line just below the lowest stroke
+        y = int(min(h - 2, xy[:, 1].max() + rng.uniform(2, 12)))
+        ink[y : y + 1, :] = np.maximum(ink[y : y + 1, :], rng.uniform(0.3, 0.7))
+    ink = gaussian_filter(ink, how.blur)
+    texture = gaussian_filter(rng.normal(0, how.grain, (h, w)), rng.uniform(2, 12))
+    paper = how.paper + texture + rng.normal(0, how.grain / 2, (h, w))
+    out = np.clip(paper * (1 - ink) + how.dark * ink, 0, 255)
+    if how.binary:
+        out = np.where(out < (how.paper + how.dark) / 2, 0.0, 255.0)
+    return (255 * (out / 255) ** how.gamma).round().astype(np.uint8)
