@@ -83,7 +83,8 @@ def base_config(spec: str) -> BaseConfig:
             raise InvalidInput(
                 f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=INTEGER of {allowed}"
             )
-        values[name.strip()] = int(value)
+        flag = {f.name: f.type for f in fields(BaseConfig)}[name.strip()] in (bool, "bool")
+        values[name.strip()] = bool(int(value)) if flag else int(value)  # wide=0: narrow
     return BaseConfig(**values)
 
 

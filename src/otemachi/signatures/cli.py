@@ -49,10 +49,20 @@ def synth(
 DEV_WRITERS = typer.Option(400, "--dev-writers", min=10, help="Base: development writers.")
 CALIB_WRITERS = typer.Option(40, "--calib-writers", min=2, help="Base: calibration writers.")
 EPOCHS = typer.Option(12, "--epochs", min=1, help="Base: training epochs.")
+WIDE = typer.Option(
+    True,
+    "--wide/--narrow",
+    help="Base: development writers with wider hands, pens, papers and "
+    "scanners, or only the evaluation generator's own.",
+)
 
 
-def _base_config(dev_writers: int, calib_writers: int, epochs: int) -> base.BaseConfig:
-    return base.BaseConfig(dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs)
+def _base_config(
+    dev_writers: int, calib_writers: int, epochs: int, wide: bool = True
+) -> base.BaseConfig:
+    return base.BaseConfig(
+        dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs, wide=wide
+    )
 
 
 @app.command("train")
@@ -60,6 +70,7 @@ def train_cmd(
     dev_writers: int = DEV_WRITERS,
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
+    wide: bool = WIDE,
     seed: int = typer.Option(
         0, "--seed", min=0, max=options.SEED_MAX, help="Seed: another seed, another base."
     ),
@@ -70,7 +81,7 @@ def train_cmd(
     """Train (or load the stored) base network and calibrate the global thresholds. A base
     built with other settings is stored beside the others, with its own version."""
     cfg = base.BaseConfig(dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs,
-                          seed=seed)  # fmt: skip
+                          seed=seed, wide=wide)  # fmt: skip
     b = train.base(cfg, retrain)
     console.print(
         f"base {b.version}: {len(b.seen_writers)} development writers, thresholds calibrated"
@@ -105,13 +116,14 @@ def evaluate_cmd(
     dev_writers: int = DEV_WRITERS,
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
+    wide: bool = WIDE,
 ) -> None:
     """EER, AUC, FAR and FRR per method and number of references, on writers the base never saw."""
     methods = options.choices(method, list(oneclass.METHODS), "method(s)")
     counts = options.ints(refs, "--refs", 1, base.MAX_REFS)
     files.output_folder(out)
     dataset = evaluate.evaluation_data(data_name, writers)
-    b = base.load(_base_config(dev_writers, calib_writers, epochs))
+    b = base.load(_base_config(dev_writers, calib_writers, epochs, wide))
     cfg = EvalConfig(tuple(counts), tuple(methods), augment=augment)
     result, figures = evaluate.run(b, dataset, cfg, out)
     if as_json:
