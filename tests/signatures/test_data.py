@@ -61,8 +61,8 @@ def test_the_oscillator_generator_is_its_own_deterministic_corpus(
 
 
 def test_wide_development_writers_vary_hands_pens_papers_and_scanners() -> None:
-    wide = datasets.SynthDataset(8, 2, 1, seed=3, wide=True)
-    again = datasets.SynthDataset(8, 2, 1, seed=3, wide=True)
+    wide = datasets.SynthDataset(8, 2, 1, seed=3, wide=1.0)
+    again = datasets.SynthDataset(8, 2, 1, seed=3, wide=1.0)
     plain = datasets.SynthDataset(8, 2, 1, seed=3)
     scans = [img for w in wide.writers() for img in [*wide.iter_genuine(w), *wide.iter_forgery(w)]]
     same = [img for w in wide.writers() for img in [*again.iter_genuine(w), *again.iter_forgery(w)]]
@@ -73,6 +73,12 @@ def test_wide_development_writers_vary_hands_pens_papers_and_scanners() -> None:
     assert np.std([np.median(s) for s in scans]) > 3 * np.std([np.median(s) for s in usual])
     for img in scans:  # still ink on paper that preprocessing finds
         assert preprocess(img).max() > 0.5
+    half = datasets.SynthDataset(8, 2, 1, seed=3, wide=0.5)  # some writers wide, the rest as ever
+    plain_ones = [
+        np.array_equal(next(half.iter_genuine(w)), next(plain.iter_genuine(w)))
+        for w in plain.writers()
+    ]
+    assert 0 < sum(plain_ones) < len(plain_ones)
     r = np.random.default_rng(0)
     style = synth.writer_style(r)
     binary = synth.render(style, r, how=dataclasses.replace(synth.scan(r), binary=True))

@@ -83,8 +83,7 @@ def base_config(spec: str) -> BaseConfig:
             raise InvalidInput(
                 f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=INTEGER of {allowed}"
             )
-        flag = {f.name: f.type for f in fields(BaseConfig)}[name.strip()] in (bool, "bool")
-        values[name.strip()] = bool(int(value)) if flag else int(value)  # wide=0: narrow
+        values[name.strip()] = int(value)
     return BaseConfig(**values)
 
 

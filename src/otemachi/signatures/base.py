@@ -39,7 +39,7 @@ class BaseConfig:
     epochs: int = 12
     views: int = 1  # augmented views of each development scan the CNN also learns from
     metric: float = 1.0  # weight of the metric loss (forgeries as hard negatives); 0: none
-    wide: bool = True  # development writers with wider hands, pens, papers and scanners
+    wide: float = 0.0  # share of development writers with wider hands, pens, papers, scanners
     n_negatives: int = 200
     target_far: float = 0.05  # global operating point: skilled-forgery FAR on calibration writers
     seed: int = 0
@@ -63,7 +63,7 @@ class CNNTraining:
     seed: int
     views: int
     metric: float
-    wide: bool
+    wide: float
 
 
 @dataclass

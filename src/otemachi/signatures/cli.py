@@ -50,15 +50,17 @@ DEV_WRITERS = typer.Option(400, "--dev-writers", min=10, help="Base: development
 CALIB_WRITERS = typer.Option(40, "--calib-writers", min=2, help="Base: calibration writers.")
 EPOCHS = typer.Option(12, "--epochs", min=1, help="Base: training epochs.")
 WIDE = typer.Option(
-    True,
-    "--wide/--narrow",
-    help="Base: development writers with wider hands, pens, papers and "
-    "scanners, or only the evaluation generator's own.",
+    0.0,
+    "--wide",
+    min=0.0,
+    max=1.0,
+    help="Base: the share of development writers drawn with wider hands, pens, papers and "
+    "scanners than the first generator's.",
 )
 
 
 def _base_config(
-    dev_writers: int, calib_writers: int, epochs: int, wide: bool = True
+    dev_writers: int, calib_writers: int, epochs: int, wide: float = 0.0
 ) -> base.BaseConfig:
     return base.BaseConfig(
         dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs, wide=wide
@@ -70,7 +72,7 @@ def train_cmd(
     dev_writers: int = DEV_WRITERS,
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
-    wide: bool = WIDE,
+    wide: float = WIDE,
     seed: int = typer.Option(
         0, "--seed", min=0, max=options.SEED_MAX, help="Seed: another seed, another base."
     ),
@@ -116,7 +118,7 @@ def evaluate_cmd(
     dev_writers: int = DEV_WRITERS,
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
-    wide: bool = WIDE,
+    wide: float = WIDE,
 ) -> None:
     """EER, AUC, FAR and FRR per method and number of references, on writers the base never saw."""
     methods = options.choices(method, list(oneclass.METHODS), "method(s)")

@@ -42,7 +42,7 @@ class SynthDataset:
     seed: int = 0
     prefix: str = "w"
     generator: str = "lognormal"  # or "oscillator": the second generator, for evaluation only
-    wide: bool = False  # wider hands, pens, papers and scanners (synth.wide, synth.scan)
+    wide: float = 0.0  # share of writers with wider hands, pens, papers and scanners
     _cache: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
 
     def writers(self) -> list[str]:
@@ -57,8 +57,9 @@ class SynthDataset:
     def _lognormal(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
         r = rng(self.seed, "signatures", writer)
         style = synth.writer_style(r)
-        how = lambda: synth.scan(r) if self.wide else None  # noqa: E731
-        if self.wide:
+        wide = bool(rng(self.seed, "signatures", writer, "wide").random() < self.wide)
+        how = lambda: synth.scan(r) if wide else None  # noqa: E731
+        if wide:  # (synth.wide, synth.scan)
             style = synth.wide(style, r)
         genuine = [synth.render(synth.vary(style, r), r, how=how()) for _ in range(self.n_genuine)]
         forged = []
