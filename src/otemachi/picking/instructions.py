@@ -169,9 +169,9 @@ def _denied(ctx: Ctx, what: str, pool: list[ObjectSpec], t: ObjectSpec,
             value: Callable[[ObjectSpec], str | None]) -> tuple[str, ...] | None:  # fmt: skip
     """One value (or two: 35% of the time, where the pool has them) that every other object of
     ``pool`` has and ``t`` has not."""
-    others = sorted({value(o) for o in pool if o.id != t.id} - {value(t), None})
+    others = sorted(v for v in {value(o) for o in pool if o.id != t.id} - {value(t)} if v)
     options: list[tuple[str, ...]] = [(v,) for v in others]
-    pairs = [(v, w) for i, v in enumerate(others) for w in others[i + 1 :]]
+    pairs: list[tuple[str, ...]] = [(v, w) for i, v in enumerate(others) for w in others[i + 1 :]]
     if what in DOUBLE_NEGATIONS and pairs and ctx.rng.random() < 0.35:
         options = pairs
     for vs in options:
@@ -187,7 +187,7 @@ def _neither_nor(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     options = [
         (what, v, b)
         for what, value in (("look", colour_word), ("size", lambda o: o.size or "small"))
-        for v in sorted({value(o) for o in same} - {value(t), None})
+        for v in sorted(x for x in {value(o) for o in same} - {value(t)} if x)
         for b in sorted({o.box for o in same} - {t.box})
         if [o.id for o in same if value(o) != v and o.box != b] == [t.id]
         and len([o for o in same if value(o) != v]) > 1
@@ -287,9 +287,10 @@ OPPOSITE = {"leftmost": "rightmost", "rightmost": "leftmost", "topmost": "bottom
 def _set_aside(ctx: Ctx, t: ObjectSpec, e: ObjectSpec) -> str | None:
     """How to name ``e``, the one of the pair that is not the target, and the slots that say
     what the target is then."""
-    ways = []
-    if colour_word(e) != colour_word(t) and colour_word(e):
-        ways.append(("look", colour_word(e), f"the {colour_word(e)} one"))
+    ways: list[tuple[str, str, str]] = []
+    col = colour_word(e)
+    if col and col != colour_word(t):
+        ways.append(("look", col, f"the {col} one"))
     if (e.size or "small") != (t.size or "small"):
         ways.append(("size", e.size or "small", f"the {e.size or 'small'} one"))
     if e.box != t.box:
@@ -312,9 +313,11 @@ def _pair_setup(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, noun: str, tags: dict[st
     col, size = colour_word(t), t.size or "small"
     kind = plural(noun)
     if col and col == colour_word(e) and ctx.rng.random() < 0.5:
-        ctx.slots["look"], kind = col, f"{col} {kind}"
+        ctx.slots["look"] = col
+        kind = f"{col} {kind}"
     elif size == (e.size or "small") and ctx.rng.random() < 0.3:
-        ctx.slots["size"], kind = size, f"{size} {kind}"
+        ctx.slots["size"] = size
+        kind = f"{size} {kind}"
     box, where = box_phrase(ctx, t.box), ""
     if same_box and ("{b}" in setup or ("{where}" in setup and ctx.rng.random() < 0.5)):
         ctx.slots["box"] = t.box  # "there are two ducks in the top left box"
@@ -375,11 +378,11 @@ def generate(
         answer, said = clarify(ctx, t, pool)
         return Instruction(text, target, dest, tags, True, answer, dict(ctx.slots), said)
     if chosen == "other":
-        text = other_sentence(ctx, t, dest, tags)
+        whole = other_sentence(ctx, t, dest, tags)
         tags["sentence"] = "pair set aside"
-        if text is None:
+        if whole is None:
             return None
-        return Instruction(text, target, dest, tags, slots=dict(ctx.slots))
+        return Instruction(whole, target, dest, tags, slots=dict(ctx.slots))
     found = REFERENCES[chosen](ctx, t, tags)
     if found is None:
         return None
