@@ -2,7 +2,7 @@
 benchmarks/data/picking, and those in fresh/ and third/, read while the reader was built, and
 the test set in fourth/; by phenomenon, with and without spelling correction) beside generated
 episodes with held-out phrasing (the five basic templates, as in the README's picking table, and
-all nine), with the detector's boxes, questions answered as the episodes say.
+all ten), with the detector's boxes, questions answered as the episodes say.
 
 Run: .venv/bin/python benchmarks/picking_language.py [--json results.json]
 """

@@ -245,4 +245,10 @@ def test_a_pair_set_up_and_one_set_aside_leaves_the_other() -> None:
         else:
             assert got.slots["ord"] == "rightmost" and "on the left" in said, said
     assert {"not_look", "ord"} <= {k for got in found for k in got.slots if got.slots[k] != "none"}
+    spec = scenes.random_scene(rng(40, "pairs"))
+    for o in spec.objects:  # what the slots say of the target, the words say
+        for s in range(40):
+            got = instructions.generate(spec, o.id, "tl", np.random.default_rng(s), "other")
+            for slot in ("look", "size") if got else ():
+                assert got.slots.get(slot, "none") in ("none", *got.text.split()), got
     assert not _in(SPEC, "other", "c")  # the only mug: no pair

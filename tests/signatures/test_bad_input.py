@@ -39,3 +39,14 @@ def test_cli_refuses_in_one_line(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file.txt").write_text("a file")
     refused_in_one_line(["signatures", *args], message, capsys)
+
+
+def test_the_base_named_in_the_environment_is_checked_and_typed() -> None:
+    from otemachi.signatures.api import base_config
+
+    named = base_config("dev_writers=80, epochs=5, wide=1, metric=1")
+    assert named.wide == 1.0 and isinstance(named.wide, float) and named.epochs == 5
+    assert named == base_config("dev_writers=80,epochs=5,wide=1.0,metric=1.0")  # one base
+    for bad in ("wide=x", "nope=1", "epochs=1.5", "epochs=", "wide=nan", "seed=-1"):
+        with pytest.raises(InvalidInput, match="is not NAME=NUMBER"):
+            base_config(bad)

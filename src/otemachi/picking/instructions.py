@@ -313,11 +313,13 @@ def _pair_setup(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, noun: str, tags: dict[st
     col, size = colour_word(t), t.size or "small"
     kind = plural(noun)
     if col and col == colour_word(e) and ctx.rng.random() < 0.5:
-        ctx.slots["look"] = col
         kind = f"{col} {kind}"
+        if setup:  # said only when there is a sentence to say it in
+            ctx.slots["look"] = col
     elif size == (e.size or "small") and ctx.rng.random() < 0.3:
-        ctx.slots["size"] = size
         kind = f"{size} {kind}"
+        if setup:
+            ctx.slots["size"] = size
     box, where = box_phrase(ctx, t.box), ""
     if same_box and ("{b}" in setup or ("{where}" in setup and ctx.rng.random() < 0.5)):
         ctx.slots["box"] = t.box  # "there are two ducks in the top left box"

@@ -74,16 +74,24 @@ class Service:
 
 
 def base_config(spec: str) -> BaseConfig:
-    """``dev_writers=80,calib_writers=10,epochs=5`` -> the BaseConfig it names ('' = default)."""
+    """``dev_writers=80,calib_writers=10,epochs=5,wide=0.5`` -> the BaseConfig it names ('' =
+    default). A number takes its field's type, so ``wide=1`` names the same base as 1.0."""
+    default = BaseConfig()
     allowed = {f.name for f in fields(BaseConfig)}
     values = {}
     for item in filter(None, spec.split(",")):
-        name, _, value = item.partition("=")
-        if name.strip() not in allowed or not value.strip().isdigit():
+        name, _, value = (part.strip() for part in item.partition("="))
+        kind = type(getattr(default, name, None))
+        try:
+            if name not in allowed or kind not in (int, float):
+                raise ValueError
+            values[name] = kind(value) if kind is float else int(value)
+            if not 0 <= values[name] < float("inf"):  # no negatives, nan or inf
+                raise ValueError
+        except ValueError:
             raise InvalidInput(
-                f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=INTEGER of {allowed}"
-            )
-        values[name.strip()] = int(value)
+                f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=NUMBER of {sorted(allowed)}"
+            ) from None
     return BaseConfig(**values)
 
 
