@@ -185,6 +185,19 @@ def plural(noun: str) -> str:
     return noun + "s"
 
 
+def key(ctx: Ctx, o: ObjectSpec, word: str) -> float:
+    """How far ``o`` goes in the direction (or size) that ``word`` names."""
+    x, y = ctx.where[o.id]
+    if word in ORDINALS:
+        axis, sign = ORDINALS[word]
+        return sign * (x, y)[axis]
+    if word in CORNERS:
+        sx, sy = CORNERS[word]
+        return (sx * x + sy * y) / np.sqrt(2)
+    large = float((o.size or "small") == "large")
+    return large if word == "largest" else -large
+
+
 def box_phrase(ctx: Ctx, box: str) -> str:
     """ "top left box", "lower right bin": where an object lies (never "corner")."""
     return f"{ctx.pick(BOX_WORDS[box])} {ctx.pick(CONTAINERS[:3])}"

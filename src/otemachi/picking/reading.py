@@ -76,9 +76,9 @@ class Reader(nn.Module):
 
 
 def labels(slots: dict[str, str], answer: bool) -> dict[str, int]:
-    """Class index per slot (a denial's is its first value); an answer says nothing about the
+    """Class index per slot but the denials (see ``denied``); an answer says nothing about the
     category or the destination."""
-    out = {s: VOCAB[s].index(slots.get(s, NONE).split("|")[0]) for s in SLOTS}
+    out = {s: VOCAB[s].index(slots.get(s, NONE)) for s in SLOTS if s not in DENIALS}
     out["dest"] = BOXES.index(slots["dest"]) if "dest" in slots else IGNORE
     if answer:
         out["cat"] = IGNORE

@@ -11,10 +11,8 @@ from collections import Counter
 from functools import cache
 
 from otemachi.picking.catalog import CATALOG, LOOKS, SIZES
-from otemachi.picking.instructions import (
+from otemachi.picking.denials import (
     DOUBLE_NEGATIONS,
-    EDGE_FORMS,
-    EXTREME_FORMS,
     MIXED_NEGATIONS,
     NEGATIONS,
     OTHER_FORMS,
@@ -22,6 +20,7 @@ from otemachi.picking.instructions import (
     SET_ASIDE,
     SIDES,
 )
+from otemachi.picking.instructions import EDGE_FORMS, EXTREME_FORMS
 from otemachi.picking.language import (
     ANSWERS,
     BOX_WORDS,

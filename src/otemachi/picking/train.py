@@ -85,7 +85,10 @@ def train_reader(
 ) -> reading.Reader:
     """Cross-entropy on every slot (against shared probabilities on the denials); seeded."""
     pieces = sentence.tokens([t for t, _, _ in data])
-    y = {s: torch.tensor([reading.labels(sl, a)[s] for _, sl, a in data]) for s in reading.VOCAB}
+    classes = [reading.labels(sl, a) for _, sl, a in data]
+    y = {
+        s: torch.tensor([c[s] for c in classes]) for s in reading.VOCAB if s not in reading.DENIALS
+    }
     for s in reading.DENIALS:
         y[s] = torch.tensor(np.stack([reading.denied(sl, s) for _, sl, _ in data]))
     gen = rng(seed, "picking", "reading-train")
