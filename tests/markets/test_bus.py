@@ -17,7 +17,7 @@ import redis
 from otemachi.cli import main
 from otemachi.core.seeding import torch_seeded
 from otemachi.markets import runner, sources, stream, train
-from otemachi.markets.bus import MemoryBus, encode
+from otemachi.markets.bus import BusDown, Commit, MemoryBus, encode
 from otemachi.markets.live import WARM, LiveState
 from otemachi.markets.model import RNNConfig, RNNForecaster
 from otemachi.markets.redis_bus import RedisBus
@@ -243,6 +243,28 @@ def test_a_redis_restart_mid_stream_loses_nothing(
     thread.join(timeout=120)
     assert not thread.is_alive()
     _assert_same(bus.forecasts(), want)
+
+
+def test_a_connection_lost_while_watching_a_lease_is_the_bus_down(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus = RedisBus.url(redis_server.url, shards=1)
+    bus.reset()
+    assert bus.acquire("w", set())[0] == [0]
+    killer = redis.Redis.from_url(redis_server.url)
+    watch = redis.client.Pipeline.watch
+
+    def watch_then_lose_the_connection(pipe: Any, *names: Any) -> Any:
+        out = watch(pipe, *names)
+        killer.client_kill_filter(_id=pipe.execute_command("CLIENT", "ID"))
+        return out
+
+    monkeypatch.setattr(redis.client.Pipeline, "watch", watch_then_lose_the_connection)
+    commit = Commit(0, ["0-1"], [], [], {}, "v", ended=False, counts={})
+    with pytest.raises(BusDown, match="Redis is not reachable"):
+        bus.commit("w", commit)  # redis-py says WatchError; the worker must hear "bus down"
+    monkeypatch.undo()
+    assert bus.commit("w", commit) and bus.r.hget(bus._k("meta", 0), "last_id") == b"0-1"
 
 
 def test_stream_command_over_redis_with_two_workers(

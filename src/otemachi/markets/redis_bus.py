@@ -85,12 +85,24 @@ def connect(url: str) -> Any:
     return redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
 
 
+_DOWN = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+
+
+def _lost(e: redis.WatchError) -> bool:
+    """Whether a WatchError is redis-py's word for a connection lost while watching a key."""
+    return isinstance(e.__cause__ or e.__context__, _DOWN)
+
+
 def _guarded(call: Callable[[], T]) -> T:
     """Run a Redis call; a lost connection becomes BusDown."""
     try:
         return call()
-    except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as e:
+    except _DOWN as e:
         raise BusDown(f"Redis is not reachable: {e}") from e
+    except redis.WatchError as e:
+        if not _lost(e):
+            raise
+        raise BusDown(f"Redis is not reachable: {e.__cause__ or e.__context__}") from e
 
 
 class RedisBus:
@@ -296,8 +308,10 @@ class RedisBus:
                     pipe.delete(lease)
                 try:
                     pipe.execute()
-                except redis.WatchError:
-                    return False
+                except redis.WatchError as e:
+                    if _lost(e):
+                        raise
+                    return False  # the lease changed hands since it was read
                 return True
 
         return _guarded(go)
