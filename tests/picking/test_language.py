@@ -4,6 +4,7 @@ import pytest
 from otemachi.core.seeding import rng
 from otemachi.picking import instructions, language, scenes
 from otemachi.picking.catalog import CATALOG
+from otemachi.picking.language import SIZE_WORDS
 
 
 def _obj(
@@ -164,7 +165,10 @@ def test_two_attributes_may_be_coordinated() -> None:
     said = [m for m in made if m is not None and m.tags.get("coordination")]
     assert said, "some seed must say 'the mug that is large and red'"
     for m in said:
-        assert "large and red" in m.text or "red and large" in m.text
+        assert any(
+            f"{a} and {b}" in m.text
+            for a, b in [("red", "large"), ("red", "big"), ("large", "red"), ("big", "red")]
+        )
         assert m.slots["look"] == "red" and m.slots["size"] == "large"
 
 
@@ -193,7 +197,9 @@ def test_two_things_may_be_denied_at_once() -> None:
     doubles = [i for i in _in(THREE, "negation", "g") if "|" in i.slots.get("not_look", "")]
     assert doubles, "the green block is the one neither red nor blue"
     for got in doubles:
-        assert got.slots["not_look"] == "blue|red" and got.slots["cat"] == "block", got.text
+        assert got.slots["not_look"] == "blue|red", got.text
+        # "the block that ...", or "the thing in the top left box that ..." (all three are there)
+        assert got.slots["cat"] == "block" or got.slots["box"] == "tl", got.text
         assert "red" in got.text and "blue" in got.text, got.text
 
 
@@ -203,6 +209,23 @@ def test_the_other_one_of_two_denies_the_one_named() -> None:
     for got in others:
         assert got.slots.get("not_look") == "red" and "red" in got.text, got.text
     assert not [i for i in _in(THREE, "negation", "g") if "other" in i.text]  # three blocks
+
+
+def test_a_look_denied_in_a_box_and_a_category_denied_of_a_colour() -> None:
+    made = _in(THREE, "negation", "g") + _in(SPEC, "negation", "c")
+    in_box = [i for i in made if i.tags["negation"] == "look in box"]
+    assert in_box, "the green block is the thing in the top left box that is not red or blue"
+    for got in in_box:  # only the top left box has three things of different colours
+        assert got.slots["cat"] == "none" and got.slots["box"] == "tl", got.text
+        assert got.slots["not_look"] == "blue|red", got.text
+    spec = scenes.parse({"objects": [_obj("m", "mug", "red", None, "tl", 0.2),
+                                     _obj("k", "can", "red", None, "br", 0.5),
+                                     _obj("n", "can", "blue", None, "br", 0.8)]})  # fmt: skip
+    of_look = [i for i in _in(spec, "negation", "m") if i.tags["negation"] == "cat of look"]
+    assert of_look, "the mug is the red thing that isn't a can"
+    for got in of_look:
+        assert got.slots["look"] == "red" and got.slots["not_cat"] == "can", got.text
+        assert got.slots["cat"] == "none" and "red" in got.text, got.text
 
 
 PAIR = scenes.parse(  # a can between two ducks, another can elsewhere
@@ -243,12 +266,37 @@ def test_a_pair_set_up_and_one_set_aside_leaves_the_other() -> None:
         if "not_look" in got.slots:
             assert got.slots["not_look"] == "red" and "red" in said, said
         else:
-            assert got.slots["ord"] == "rightmost" and "on the left" in said, said
+            assert got.slots["ord"] == "rightmost" and "left" in said, said
     assert {"not_look", "ord"} <= {k for got in found for k in got.slots if got.slots[k] != "none"}
     spec = scenes.random_scene(rng(40, "pairs"))
     for o in spec.objects:  # what the slots say of the target, the words say
         for s in range(40):
             got = instructions.generate(spec, o.id, "tl", np.random.default_rng(s), "other")
-            for slot in ("look", "size") if got else ():
-                assert got.slots.get(slot, "none") in ("none", *got.text.split()), got
+            if got is None:
+                continue
+            assert got.slots.get("look", "none") in ("none", *got.text.split()), got
+            size = got.slots.get("size", "none")
+            assert size == "none" or set(SIZE_WORDS[size]) & set(got.text.split()), got
     assert not _in(SPEC, "other", "c")  # the only mug: no pair
+    forms = {got.tags["set_aside"] for got in found}
+    assert {
+        "one {p}; {verb} the other one {dest}",
+        "{e} can stay. {verb} the other one {dest}",
+    } <= forms
+    named = [got for got in found if "red block" in got.text or " is red" in got.text]
+    assert named, "the red one set aside as 'the red block' or 'one is red'"
+    for got in named:  # red is what the target is not, never what it is
+        assert got.slots["not_look"] == "red" and got.slots.get("look", "none") == "none", got
+
+
+def test_how_many_there_are_said_first_then_the_one() -> None:
+    made = _in(SPEC, "ordinal", "b") + _in(THREE, "position", "r")
+    found = [i for i in made if "setup" in i.tags]
+    assert found, "'There are two blocks. Move the one on the right ...'"
+    for got in found:
+        first, rest = got.text.lower().split(".", 1)
+        plurals = {language.plural(n) for n in (CATALOG["block"].name, *CATALOG["block"].synonyms)}
+        assert any(first.endswith(p) for p in plurals), got.text
+        assert "two" in first or "three" in first, got.text
+        assert " one" in rest and "block" not in rest and got.slots["cat"] == "block", got.text
+        assert got.slots["ord"] in ("rightmost", "leftmost"), got.text

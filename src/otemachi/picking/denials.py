@@ -10,6 +10,7 @@ from otemachi.picking.language import (
     BOX_WORDS,
     CONTAINERS,
     DEST_FORMS,
+    SETUPS,
     VERBS,
     Ctx,
     box_phrase,
@@ -17,6 +18,7 @@ from otemachi.picking.language import (
     key,
     phrase,
     plural,
+    size_word,
 )
 from otemachi.picking.scenes import ObjectSpec
 
@@ -27,8 +29,7 @@ NEGATIONS = {
              "the {n} that isn't the {v} one"),
     "box": ("the {n} that isn't in the {v}", "the {n} not in the {v}",
             "the {n} that is not in the {v}"),
-    "cat": ("the {n} in the {b} that isn't a {v}", "the {n} in the {b} that is not a {v}",
-            "the {n} in the {b} which isn't a {v}"),
+    "cat": ("the {n} that isn't a {v}", "the {n} that is not a {v}", "the {n} which isn't a {v}"),
 }  # fmt: skip
 # two values denied at once ("the ball that is neither white nor black")
 DOUBLE_NEGATIONS = {
@@ -36,8 +37,7 @@ DOUBLE_NEGATIONS = {
              "the {n} that's not {v} and not {w}", "the {n} that is not {v} or {w}"),
     "box": ("the {n} that is neither in the {v} nor in the {w}",
             "the {n} not in the {v} or the {w}"),
-    "cat": ("the {n} in the {b} that is neither a {v} nor a {w}",
-            "the {n} in the {b} that isn't a {v} or a {w}"),
+    "cat": ("the {n} that is neither a {v} nor a {w}", "the {n} that isn't a {v} or a {w}"),
 }  # fmt: skip
 # a look or a size and a box denied together
 MIXED_NEGATIONS = ("the {n} that is neither {v} nor in the {w}",
@@ -86,83 +86,112 @@ def _neither_nor(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     ctx.slots.update({f"not_{what}": v, "not_box": b})
     noun = phrase(ctx, t, None, None, tags)
     form = tags["negation_form"] = ctx.pick(MIXED_NEGATIONS)
-    return form.format(n=noun, v=v, w=box_phrase(ctx, b))
+    said = size_word(ctx, v) if what == "size" else v
+    return form.format(n=noun, v=said, w=box_phrase(ctx, b))
 
 
 def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     """ "the mug that isn't blue", "the ball that is neither white nor black", "the other duck,
-    not the large one": what ``t`` is not singles it out of its kind (or of its box, for "the
-    thing in the top right box that isn't a can")."""
+    not the large one": what ``t`` is not singles it out of its kind, of its box ("the thing
+    in the top right box that isn't a can", "... that isn't blue") or of its colour ("the blue
+    thing that isn't a can")."""
     if ctx.rng.random() < 0.3 and (mixed := _neither_nor(ctx, t, tags)) is not None:
         return mixed
-    same = [o for o in ctx.spec.objects if o.category == t.category]
-    in_box = [o for o in ctx.spec.objects if o.box == t.box]
-    values = {
-        "look": (same, lambda o: colour_word(o)),
-        "size": (same, lambda o: o.size or "small"),
-        "box": (same, lambda o: o.box),
-        "cat": (in_box, lambda o: o.category),
+    objs, col = ctx.spec.objects, colour_word(t)
+    same = [o for o in objs if o.category == t.category]
+    in_box = [o for o in objs if o.box == t.box]
+    alike = [o for o in objs if col and colour_word(o) == col]
+    category: Callable[[ObjectSpec], str | None] = lambda o: o.category  # noqa: E731
+    ways: dict[str, tuple[list[ObjectSpec], Callable[[ObjectSpec], str | None], str]] = {
+        "look": (same, colour_word, "noun"),
+        "size": (same, lambda o: o.size or "small", "noun"),
+        "box": (same, lambda o: o.box, "noun"),
+        "cat": (in_box, category, "box"),
+        "look in box": (in_box, colour_word, "box"),
+        "cat of look": (alike, category, "look"),
     }
-    for what in map(str, ctx.rng.permutation(list(values))):
-        pool, value = values[what]
-        vs = _denied(ctx, what, pool, t, value)
+    # a look in a box or a category of a colour works almost everywhere: tried half the time
+    order = [w for w in map(str, ctx.rng.permutation(list(ways)))
+             if w in NEGATIONS or ctx.rng.random() < 0.5]  # fmt: skip
+    for what in order:
+        pool, value, named = ways[what]
+        kind = what.split()[0]  # the slot denied: not_look, not_cat, ...
+        vs = _denied(ctx, kind, pool, t, value)
         if vs is None:
             continue
         tags["negation"] = what
-        ctx.slots[f"not_{what}"] = "|".join(vs)
-        noun = phrase(ctx, t, None, None, tags, vague=what == "cat")
-        box = box_phrase(ctx, t.box)
-        said = list(vs)
-        if what == "box":
-            said = [box_phrase(ctx, v) for v in vs]
-        if what == "cat":
-            said = [ctx.pick((v, *CATALOG[v].synonyms)) for v in vs]
+        ctx.slots[f"not_{kind}"] = "|".join(vs)
+        noun = phrase(ctx, t, col if named == "look" else None, None, tags, vague=named != "noun")
+        if named == "box":
             ctx.slots["box"] = t.box
-        forms = NEGATIONS[what]
+            noun = f"{noun} in the {box_phrase(ctx, t.box)}"
+        said = {
+            "box": lambda v: box_phrase(ctx, v),
+            "cat": lambda v: ctx.pick((v, *CATALOG[v].synonyms)),
+            "size": lambda v: size_word(ctx, v),
+        }.get(kind, str)
+        forms = NEGATIONS[kind]
         if len(vs) == 2:
-            forms = DOUBLE_NEGATIONS[what]
-        elif what in OTHER_FORMS and len(pool) == 2 and ctx.rng.random() < 0.3:
-            forms = OTHER_FORMS[what]
+            forms = DOUBLE_NEGATIONS[kind]
+        elif named == "noun" and len(pool) == 2 and ctx.rng.random() < 0.3:
+            forms = OTHER_FORMS[kind]
         form = tags["negation_form"] = ctx.pick(forms)
-        return form.format(n=noun, v=said[0], w=said[-1], b=box)
+        return form.format(n=noun, v=said(vs[0]), w=said(vs[-1]))
     return None
 
 
 # "There are two ducks. Leave the yellow one alone and move the other one to ...": a pair is set
 # up, one of it set aside, and the other is the target.
-PAIR_SETUPS = ("there are two {ns}{where}.", "i see two {ns}{where}.", "we have two {ns}{where}.",
-               "the {b} has two {ns}.", "")  # fmt: skip
+PAIR_SETUPS = (*SETUPS, "")
 SET_ASIDE = ("leave {e} alone and {verb} the other one {dest}",
              "leave {e} where it is and {verb} the other one {dest}",
+             "leave {e} and {verb} the other one {dest}",
+             "keep {e} where it is and {verb} the other one {dest}",
              "not {e}, the other one: {verb} it {dest}", "not {e}. the other one goes {dest}",
-             "{e} stays; {verb} the other one {dest}", "skip {e} and {verb} the other {n} {dest}",
-             "not {e}. {verb} the other one {dest}")  # fmt: skip
+             "{e} stays; {verb} the other one {dest}", "{e} can stay. {verb} the other one {dest}",
+             "{e} is fine where it is; {verb} the other one {dest}",
+             "skip {e} and {verb} the other {n} {dest}", "{verb} the other {n}, not {e}, {dest}",
+             "not {e}. {verb} the other one {dest}",
+             # the one set aside said as a clause: "one is on the left; move the other one"
+             "one {p}; {verb} the other one {dest}", "one of them {p}. {verb} the other one {dest}",
+             "one {p}, so {verb} the other one {dest}",
+             "one {n} {p}; {verb} the other {n} {dest}")  # fmt: skip
 # "leave the one on the left" leaves the target as the extreme the other way
-SIDES = {"leftmost": "on the left", "rightmost": "on the right", "topmost": "at the top",
-         "bottommost": "at the bottom"}  # fmt: skip
+SIDES = {"leftmost": (("on the left", "on the far left"), ("left",)),
+         "rightmost": (("on the right", "on the far right"), ("right",)),
+         "topmost": (("at the top", "higher up"), ("top", "upper")),
+         "bottommost": (("at the bottom", "lower down"), ("bottom", "lower"))}  # fmt: skip
 OPPOSITE = {"leftmost": "rightmost", "rightmost": "leftmost", "topmost": "bottommost",
             "bottommost": "topmost"}  # fmt: skip
 
 
-def _set_aside(ctx: Ctx, t: ObjectSpec, e: ObjectSpec) -> str | None:
-    """How to name ``e``, the one of the pair that is not the target, and the slots that say
-    what the target is then."""
-    ways: list[tuple[str, str, str]] = []
-    col = colour_word(e)
+def _set_aside(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, n: str) -> tuple[str, str] | None:
+    """How to name ``e``, the one of the pair that is not the target, as a noun phrase ("the
+    red one", "the big mug", "the left one") and as what "one" of them is ("is red", "is on the
+    far left"); the slots say what the target is then."""
+    ways: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = []
+    col, size = colour_word(e), e.size or "small"
+    names: tuple[str, ...]
     if col and col != colour_word(t):
-        ways.append(("look", col, f"the {col} one"))
-    if (e.size or "small") != (t.size or "small"):
-        ways.append(("size", e.size or "small", f"the {e.size or 'small'} one"))
+        ways.append(("look", col, (f"the {col} one", f"the {col} {n}"), (f"is {col}",)))
+    if size != (t.size or "small"):
+        w = size_word(ctx, size)
+        names = (f"the {w} one", f"the {w} {n}")
+        ways.append(("size", size, names, (f"is {w}", f"is the {w} one")))
     if e.box != t.box:
-        ways.append(("box", e.box, f"the one in the {box_phrase(ctx, e.box)}"))
-    for word, said in SIDES.items():
+        b = box_phrase(ctx, e.box)
+        names = (f"the one in the {b}", f"the {n} in the {b}")
+        ways.append(("box", e.box, names, (f"is in the {b}",)))
+    for word, (places, adjectives) in SIDES.items():
         if key(ctx, e, word) - key(ctx, t, word) > 0.03:
-            ways.append(("ord", OPPOSITE[word], f"the one {said}"))
+            at, adj = ctx.pick(places), ctx.pick(adjectives)
+            names = (f"the one {at}", f"the {n} {at}", f"the {adj} one")
+            ways.append(("ord", OPPOSITE[word], names, (f"is {at}",)))
     if not ways:
         return None
-    what, value, said = ways[int(ctx.rng.integers(len(ways)))]
+    what, value, names, predicates = ways[int(ctx.rng.integers(len(ways)))]
     ctx.slots["ord" if what == "ord" else f"not_{what}"] = value
-    return said
+    return ctx.pick(names), ctx.pick(predicates)
 
 
 def _pair_setup(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, noun: str, tags: dict[str, str]) -> str:
@@ -184,7 +213,7 @@ def _pair_setup(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, noun: str, tags: dict[st
     if same_box and ("{b}" in setup or ("{where}" in setup and ctx.rng.random() < 0.5)):
         ctx.slots["box"] = t.box  # "there are two ducks in the top left box"
         where = f" in the {box}"
-    return setup.format(ns=kind, where=where, b=box)
+    return setup.format(k="two", ns=kind, where=where, b=box)
 
 
 def other_sentence(ctx: Ctx, t: ObjectSpec, dest: str, tags: dict[str, str]) -> str | None:
@@ -194,10 +223,10 @@ def other_sentence(ctx: Ctx, t: ObjectSpec, dest: str, tags: dict[str, str]) -> 
     if len(kind) != 2:
         return None
     e = kind[0] if kind[1].id == t.id else kind[1]
-    said = _set_aside(ctx, t, e)
-    if said is None:
-        return None
     noun = phrase(ctx, t, None, None, tags)
+    aside = _set_aside(ctx, t, e, noun)
+    if aside is None:
+        return None
     first = _pair_setup(ctx, t, e, noun, tags)
     # with no pair set up, the noun comes later: "skip the red one and move the other duck"
     form = tags["set_aside"] = ctx.pick(
@@ -206,5 +235,6 @@ def other_sentence(ctx: Ctx, t: ObjectSpec, dest: str, tags: dict[str, str]) -> 
     verb = tags["verb"] = ctx.pick(VERBS)
     dest_form = tags["dest_form"] = ctx.pick(DEST_FORMS[:3])
     there = dest_form.format(b=ctx.pick(BOX_WORDS[dest]), c=ctx.pick(CONTAINERS[:3]))
-    text = f"{first} {form.format(e=said, verb=verb, n=noun, dest=there)}".strip()
+    said = form.format(e=aside[0], p=aside[1], verb=verb, n=noun, dest=there)
+    text = f"{first} {said}".strip()
     return text[0].upper() + text[1:]

@@ -11,7 +11,9 @@ from otemachi.picking.catalog import DESCRIPTIONS
 from otemachi.picking.denials import other_sentence, ref_negation
 from otemachi.picking.language import (
     CORNERS,
+    COUNTS,
     ORDINALS,
+    SETUPS,
     SIZE_EXTREMES,
     VAGUE,
     Ctx,
@@ -98,11 +100,19 @@ def _say_extreme(ctx: Ctx, t: ObjectSpec, tags: dict[str, str], word: str,
     if in_box:
         ctx.slots["box"] = t.box
         box = box_phrase(ctx, t.box)
-        if word in EDGES and ctx.rng.random() < 0.5:
-            form = tags["extreme_form"] = ctx.pick(EDGE_FORMS)
-            return form.format(n=noun, e=EDGES[word], b=box)
     many, two = EXTREME_FORMS[word]
-    form = tags["extreme_form"] = ctx.pick(two if among == 2 else many)
+    forms = two if among == 2 else many
+    if not vague and among in COUNTS and ctx.rng.random() < 0.2:
+        # "There are three ducks in the top left box. Move the one on the far left ..."
+        setup = tags["setup"] = ctx.pick([f for f in SETUPS if in_box or "{b}" not in f])
+        where = f" in the {box}" if in_box else ""
+        ctx.before = setup.format(k=COUNTS[among], ns=plural(noun), where=where, b=box)
+        form = tags["extreme_form"] = ctx.pick([f for f in forms if "{ns}" not in f])
+        return form.format(n="one")
+    if in_box and word in EDGES and ctx.rng.random() < 0.5:
+        form = tags["extreme_form"] = ctx.pick(EDGE_FORMS)
+        return form.format(n=noun, e=EDGES[word], b=box)
+    form = tags["extreme_form"] = ctx.pick(forms)
     ref = form.format(n=noun, ns=plural(noun))
     return f"{ref} in the {box}" if in_box else ref
 
@@ -183,7 +193,10 @@ def generate(
     found = REFERENCES[chosen](ctx, t, tags)
     if found is None:
         return None
-    return Instruction(sentence(ctx, found, dest, tags), target, dest, tags, slots=dict(ctx.slots))
+    text = sentence(ctx, found, dest, tags)
+    if ctx.before:
+        text = f"{ctx.before[0].upper()}{ctx.before[1:]} {text}"
+    return Instruction(text, target, dest, tags, slots=dict(ctx.slots))
 
 
 def instructions_for(

@@ -36,6 +36,12 @@ OPENINGS = ("um", "uh", "ok so", "hey robot,", "hi there,", "right,", "so basica
 CLOSINGS = ("please", "thanks", "thank you", "if you can", "for me please", "cheers")
 VERBS = ("move", "put", "place", "bring", "take", "drop", "transfer")
 VAGUE = ("thing", "object", "one", "item", "toy")  # nouns that say nothing about the category
+SIZE_WORDS = {"small": ("small", "little"), "large": ("large", "big")}  # what people call a size
+# a sentence that first says how many of a kind there are ("There are three ducks in the top left
+# box. Move the one on the far left ..."); {k} is the number in words
+SETUPS = ("there are {k} {ns}{where}.", "i see {k} {ns}{where}.", "we have {k} {ns}{where}.",
+          "the {b} has {k} {ns}.")  # fmt: skip
+COUNTS = {2: "two", 3: "three", 4: "four"}
 RELATIONS = {  # the relation -> the ways people say it
     "next to": ("next to", "beside", "near"),
     "left of": ("left of", "to the left of"),
@@ -98,6 +104,7 @@ class Ctx:
     rng: np.random.Generator
     where: dict[str, tuple[float, float]] = field(default_factory=dict)
     slots: dict[str, str] = field(default_factory=dict)
+    before: str = ""  # a sentence said before the instruction (see SETUPS)
 
     def pick(self, options: tuple[str, ...] | list[str]) -> str:
         return options[int(self.rng.integers(len(options)))]
@@ -159,8 +166,13 @@ def phrase(
             f"{role}size": size or "none",
         }
     )
-    words = [w for w in (size, color, noun) if w]
+    words = [w for w in (size and size_word(ctx, size), color, noun) if w]
     return " ".join(words)
+
+
+def size_word(ctx: Ctx, size: str) -> str:
+    """ "big" or "large", "little" or "small"."""
+    return ctx.pick(SIZE_WORDS[size])
 
 
 def ref_attribute(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
@@ -171,7 +183,8 @@ def ref_attribute(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     if color and size and ctx.rng.random() < 0.4:  # "the mug that is red and large"
         noun = phrase(ctx, t, None, None, tags)
         ctx.slots.update(look=color, size=size)
-        first, second = (color, size) if ctx.rng.random() < 0.5 else (size, color)
+        said = size_word(ctx, size)
+        first, second = (color, said) if ctx.rng.random() < 0.5 else (said, color)
         tags["coordination"] = "and"
         return f"the {noun} that is {first} and {second}"
     return "the " + phrase(ctx, t, color, size, tags)
@@ -328,7 +341,7 @@ def clarify(ctx: Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dict[
     if col and sum(colour_word(o) == col for o in pool) == 1:
         slot, value, said = "look", col, col
     elif sum((o.size or "small") == size for o in pool) == 1:
-        slot, value, said = "size", size, size
+        slot, value, said = "size", size, size_word(ctx, size)
     elif sum(o.box == t.box for o in pool) == 1 or side is None:
         slot, value, said = "box", t.box, ctx.pick(BOX_WORDS[t.box])
     else:

@@ -20,7 +20,7 @@ ARTIFACT = Artifact(
     "picking",
     "grounder",
     "picking.grounder",
-    revision="grounder/8",
+    revision="grounder/9",
     command="otemachi picking train",
     title="grounding model",
 )
@@ -49,6 +49,7 @@ HOLDOUT = (
     "the {n} which isn't {v}",
     "the {n} that's not {v} and not {w}",
     "skip {e} and {verb} the other {n} {dest}",
+    "{e} is fine where it is; {verb} the other one {dest}",
     "that floats in a bathtub",
     "ramp-shaped",
     "a hole through it",

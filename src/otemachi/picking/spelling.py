@@ -27,11 +27,13 @@ from otemachi.picking.language import (
     CLOSINGS,
     CONTAINERS,
     CORNERS,
+    COUNTS,
     DEST_FORMS,
     EXTREMES,
     OPENINGS,
     RELATIONS,
     SENTENCES,
+    SIZE_WORDS,
     VAGUE,
     VERBS,
     plural,
@@ -56,7 +58,9 @@ def core() -> Counter[str]:
     """The words a misspelling is put right to, with how many phrasings use each."""
     phrases = [*OPENINGS, *CLOSINGS, *VERBS, *VAGUE, *CONTAINERS, *LOOKS, *SIZES, *SENTENCES]
     phrases += [*DEST_FORMS, *EDGE_FORMS, *EXTREMES, *CORNERS, *map(plural, VAGUE)]
-    phrases += [*PAIR_SETUPS, *SET_ASIDE, *SIDES.values(), *MIXED_NEGATIONS]
+    phrases += [*PAIR_SETUPS, *SET_ASIDE, *MIXED_NEGATIONS]
+    phrases += [w for table in SIDES.values() for words in table for w in words]
+    phrases += [*(w for words in SIZE_WORDS.values() for w in words), *COUNTS.values()]
     for table in (BOX_WORDS, RELATIONS, ANSWERS, NEGATIONS, DOUBLE_NEGATIONS, OTHER_FORMS):
         phrases += [w for words in table.values() for w in words]
     phrases += [f for forms in EXTREME_FORMS.values() for group in forms for f in group]
