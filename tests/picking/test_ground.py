@@ -100,6 +100,17 @@ def test_negation_excludes_what_the_words_deny() -> None:
     assert _best(_slots(box="tl", not_cat="block")) == 2
 
 
+def test_the_one_set_aside_by_its_side_leaves_the_other() -> None:
+    # "there are two red blocks; leave the one on the left and move the other one"
+    assert _best(_slots(cat="block", look="red", not_ord="leftmost")) == 3
+    assert _best(_slots(cat="block", look="red", not_ord="rightmost")) == 0
+    assert _best(_slots(cat="block", look="red", not_ord="bottommost")) == 0
+    # of three blocks, "not the leftmost" leaves two: the belief stays split between them
+    with torch.no_grad():
+        p = Scorer()(_slots(cat="block", not_ord="leftmost"), SCENE).softmax(0)
+    assert float(p[0]) < 0.01 and min(float(p[1]), float(p[3])) > 0.4
+
+
 def test_the_target_is_not_already_in_the_destination() -> None:
     assert _best(_slots(cat="block", look="red", dest="br")) == 0
     assert _best(_slots(cat="block", look="red", dest="tl")) == 3

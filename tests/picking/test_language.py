@@ -266,8 +266,10 @@ def test_a_pair_set_up_and_one_set_aside_leaves_the_other() -> None:
         if "not_look" in got.slots:
             assert got.slots["not_look"] == "red" and "red" in said, said
         else:
-            assert got.slots["ord"] == "rightmost" and "left" in said, said
-    assert {"not_look", "ord"} <= {k for got in found for k in got.slots if got.slots[k] != "none"}
+            assert got.slots["not_ord"] == "leftmost" and "left" in said, said
+    assert {"not_look", "not_ord"} <= {
+        k for got in found for k in got.slots if got.slots[k] != "none"
+    }
     spec = scenes.random_scene(rng(40, "pairs"))
     for o in spec.objects:  # what the slots say of the target, the words say
         for s in range(40):
@@ -280,8 +282,8 @@ def test_a_pair_set_up_and_one_set_aside_leaves_the_other() -> None:
     assert not _in(SPEC, "other", "c")  # the only mug: no pair
     forms = {got.tags["set_aside"] for got in found}
     assert {
-        "one {p}; {verb} the other one {dest}",
-        "{e} can stay. {verb} the other one {dest}",
+        "one {p}; {verb} the other {o} {dest}",
+        "{e} can stay. {verb} the other {o} {dest}",
     } <= forms
     named = [got for got in found if "red block" in got.text or " is red" in got.text]
     assert named, "the red one set aside as 'the red block' or 'one is red'"
@@ -300,3 +302,8 @@ def test_how_many_there_are_said_first_then_the_one() -> None:
         assert "two" in first or "three" in first, got.text
         assert " one" in rest and "block" not in rest and got.slots["cat"] == "block", got.text
         assert got.slots["ord"] in ("rightmost", "leftmost"), got.text
+    said = [i for i in _in(SPEC, "attribute", "b") if "setup" in i.tags]
+    assert said, "'There are two blocks. Move the blue one ...'"
+    for got in said:  # the colour is the target's own, as in "the blue block"
+        assert "two" in got.text.split(".")[0] and "blue one" in got.text, got.text
+        assert got.slots["look"] == "blue" and got.slots["cat"] == "block", got.text

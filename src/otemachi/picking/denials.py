@@ -143,26 +143,25 @@ def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
 # "There are two ducks. Leave the yellow one alone and move the other one to ...": a pair is set
 # up, one of it set aside, and the other is the target.
 PAIR_SETUPS = (*SETUPS, "")
-SET_ASIDE = ("leave {e} alone and {verb} the other one {dest}",
-             "leave {e} where it is and {verb} the other one {dest}",
-             "leave {e} and {verb} the other one {dest}",
-             "keep {e} where it is and {verb} the other one {dest}",
-             "not {e}, the other one: {verb} it {dest}", "not {e}. the other one goes {dest}",
-             "{e} stays; {verb} the other one {dest}", "{e} can stay. {verb} the other one {dest}",
-             "{e} is fine where it is; {verb} the other one {dest}",
+SET_ASIDE = ("leave {e} alone and {verb} the other {o} {dest}",
+             "leave {e} where it is and {verb} the other {o} {dest}",
+             "leave {e} and {verb} the other {o} {dest}",
+             "keep {e} where it is and {verb} the other {o} {dest}",
+             "not {e}, the other {o}: {verb} it {dest}", "not {e}. the other {o} goes {dest}",
+             "{e} stays; {verb} the other {o} {dest}", "{e} stays put, {verb} the other {o} {dest}",
+             "{e} can stay. {verb} the other {o} {dest}",
+             "{e} is fine where it is; {verb} the other {o} {dest}",
              "skip {e} and {verb} the other {n} {dest}", "{verb} the other {n}, not {e}, {dest}",
-             "not {e}. {verb} the other one {dest}",
+             "not {e}. {verb} the other {o} {dest}",
              # the one set aside said as a clause: "one is on the left; move the other one"
-             "one {p}; {verb} the other one {dest}", "one of them {p}. {verb} the other one {dest}",
-             "one {p}, so {verb} the other one {dest}",
+             "one {p}; {verb} the other {o} {dest}", "one of them {p}. {verb} the other {o} {dest}",
+             "one {p}, so {verb} the other {o} {dest}",
              "one {n} {p}; {verb} the other {n} {dest}")  # fmt: skip
-# "leave the one on the left" leaves the target as the extreme the other way
+# "leave the one on the left": the target is not the leftmost
 SIDES = {"leftmost": (("on the left", "on the far left"), ("left",)),
          "rightmost": (("on the right", "on the far right"), ("right",)),
          "topmost": (("at the top", "higher up"), ("top", "upper")),
          "bottommost": (("at the bottom", "lower down"), ("bottom", "lower"))}  # fmt: skip
-OPPOSITE = {"leftmost": "rightmost", "rightmost": "leftmost", "topmost": "bottommost",
-            "bottommost": "topmost"}  # fmt: skip
 
 
 def _set_aside(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, n: str) -> tuple[str, str] | None:
@@ -186,11 +185,11 @@ def _set_aside(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, n: str) -> tuple[str, str
         if key(ctx, e, word) - key(ctx, t, word) > 0.03:
             at, adj = ctx.pick(places), ctx.pick(adjectives)
             names = (f"the one {at}", f"the {n} {at}", f"the {adj} one")
-            ways.append(("ord", OPPOSITE[word], names, (f"is {at}",)))
+            ways.append(("ord", word, names, (f"is {at}",)))
     if not ways:
         return None
     what, value, names, predicates = ways[int(ctx.rng.integers(len(ways)))]
-    ctx.slots["ord" if what == "ord" else f"not_{what}"] = value
+    ctx.slots[f"not_{what}"] = value
     return ctx.pick(names), ctx.pick(predicates)
 
 
@@ -235,6 +234,7 @@ def other_sentence(ctx: Ctx, t: ObjectSpec, dest: str, tags: dict[str, str]) -> 
     verb = tags["verb"] = ctx.pick(VERBS)
     dest_form = tags["dest_form"] = ctx.pick(DEST_FORMS[:3])
     there = dest_form.format(b=ctx.pick(BOX_WORDS[dest]), c=ctx.pick(CONTAINERS[:3]))
-    said = form.format(e=aside[0], p=aside[1], verb=verb, n=noun, dest=there)
+    other = ctx.pick(("one", noun))  # "move the other one", "move the other duck"
+    said = form.format(e=aside[0], p=aside[1], verb=verb, n=noun, o=other, dest=there)
     text = f"{first} {said}".strip()
     return text[0].upper() + text[1:]

@@ -3,7 +3,8 @@ looks (category, look, size probabilities from the crop model), its position on 
 the box it lies in; the instruction is its slots (from the reader). The score adds, in log space,
 how well the candidate matches the target's words (and not what they deny), how well it stands
 in the named relation to the named landmark(s), whether it is the named extreme (a direction,
-a corner or a size), and that it does not already lie in the destination. Predicates are soft,
+a corner or a size) and not the one set aside ("leave the one on the left"), and that it does not
+already lie in the destination. Predicates are soft,
 so the scorer's weights and sharpness learn with a softmax over each scene's candidates."""
 
 from dataclasses import dataclass
@@ -189,9 +190,12 @@ class Scorer(nn.Module):
     def _ordinal(
         self, q: Slots, c: Candidates, target: torch.Tensor, sharp: torch.Tensor
     ) -> torch.Tensor:
+        """Being the named extreme, and not being the one set aside ("leave the one on the
+        left": of two, the other)."""
         out = torch.zeros(len(c))
         for k, word in enumerate(VOCAB["ord"][1:], start=1):
-            out = out + q["ord"][k] * extreme(_axis_key(c, word), target.exp(), sharp)
+            e = extreme(_axis_key(c, word), target.exp(), sharp)
+            out = out + q["ord"][k] * e + q["not_ord"][k] * torch.log1p(-e.exp().clamp(max=1 - EPS))
         return out
 
 

@@ -89,6 +89,7 @@ SLOTS = (
     "not_look",
     "not_size",
     "not_box",
+    "not_ord",
     "l1_cat",
     "l1_look",
     "l1_size",
@@ -187,6 +188,12 @@ def ref_attribute(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
         first, second = (color, said) if ctx.rng.random() < 0.5 else (said, color)
         tags["coordination"] = "and"
         return f"the {noun} that is {first} and {second}"
+    kind = [o for o in ctx.spec.objects if o.category == t.category]
+    if len(kind) in COUNTS and ctx.rng.random() < 0.2:  # "There are two mugs. Move the blue one"
+        tags["noun"] = noun = ctx.pick(names(t))
+        setup = tags["setup"] = ctx.pick([f for f in SETUPS if "{b}" not in f])
+        ctx.before = setup.format(k=COUNTS[len(kind)], ns=plural(noun), where="")
+        return "the " + phrase(ctx, t, color, size, tags, noun="one")
     return "the " + phrase(ctx, t, color, size, tags)
 
 

@@ -20,7 +20,7 @@ ARTIFACT = Artifact(
     "picking",
     "grounder",
     "picking.grounder",
-    revision="grounder/9",
+    revision="grounder/10",
     command="otemachi picking train",
     title="grounding model",
 )
@@ -49,7 +49,7 @@ HOLDOUT = (
     "the {n} which isn't {v}",
     "the {n} that's not {v} and not {w}",
     "skip {e} and {verb} the other {n} {dest}",
-    "{e} is fine where it is; {verb} the other one {dest}",
+    "{e} is fine where it is; {verb} the other {o} {dest}",
     "that floats in a bathtub",
     "ramp-shaped",
     "a hole through it",
@@ -62,7 +62,7 @@ HOLDOUT = (
 @dataclass(frozen=True)
 class GroundConfig:
     seed: int = 0
-    text_examples: int = 12000
+    text_examples: int = 20000
     reader_epochs: int = 6
     looks_scenes: int = 400
     looks_epochs: int = 25

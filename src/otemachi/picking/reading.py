@@ -32,6 +32,7 @@ VOCAB: dict[str, tuple[str, ...]] = {
     "not_look": (NONE, *LOOKS),
     "not_size": (NONE, *SIZES),
     "not_box": (NONE, *BOXES),
+    "not_ord": (NONE, *EXTREMES),  # the extreme set aside: "leave the one on the left"
     "l1_cat": (NONE, *CATEGORIES),
     "l1_look": (NONE, *LOOKS),
     "l1_size": (NONE, *SIZES),
@@ -115,7 +116,10 @@ def examples(n: int, seed: int, holdout: frozenset[str]) -> list[Example]:
         for o in g.permutation(len(spec.objects))[:3]:
             target = spec.objects[int(o)]
             dest = str(g.choice([b for b in BOXES if b != target.box]))
-            for ins in instructions_for(spec, target.id, dest, g, k=3):
+            said = instructions_for(spec, target.id, dest, g, k=3)
+            if g.random() < 0.5 and all(i.tags["template"] != "other" for i in said):
+                said += [i for i in [generate(spec, target.id, dest, g, "other")] if i]  # rare
+            for ins in said:
                 if not is_unseen(ins.tags, holdout, ins.text):
                     out.append((ins.text, {**ins.slots, "dest": dest}, False))
             amb = generate(spec, target.id, dest, g, "ambiguous")  # for its answer
