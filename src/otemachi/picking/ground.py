@@ -4,8 +4,8 @@ the box it lies in; the instruction is its slots (from the reader). The score ad
 how well the candidate matches the target's words (and not what they deny), how well it stands
 in the named relation to the named landmark(s), whether it is the named extreme (a direction,
 a corner or a size) and not the one set aside ("leave the one on the left"), and that it does not
-already lie in the destination. Predicates are soft,
-so the scorer's weights and sharpness learn with a softmax over each scene's candidates."""
+already lie in the destination. Predicates are soft, so the scorer's weights and sharpness learn
+with a softmax over each scene's candidates."""
 
 from dataclasses import dataclass
 
