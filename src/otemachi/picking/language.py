@@ -31,11 +31,6 @@ SENTENCES = (
     "{ref}. {verb} it {dest}.",
     "can you {verb} {ref} {dest} for me",
     "i'd like {ref} moved {dest}",
-    # the destination said first on its own, the target's own box perhaps after it
-    "{place}, please. {verb} {ref} there",
-    "{place} is where {ref} goes",
-    "{place}: that's where i want {ref}",
-    "{place}. {ref}, {verb} it there",
 )
 OPENINGS = ("um", "uh", "ok so", "hey robot,", "hi there,", "right,", "so basically", "alright,")
 CLOSINGS = ("please", "thanks", "thank you", "if you can", "for me please", "cheers")
@@ -376,13 +371,12 @@ def sentence(ctx: Ctx, ref: str, dest: str, tags: dict[str, str]) -> str:
     or close with filler or politeness."""
     frame, verb = ctx.pick(SENTENCES), ctx.pick(VERBS)
     forms = DEST_FORMS if _says_in(frame, verb) else tuple(f for f in DEST_FORMS if f != IN_FORM)
-    form = ctx.pick(forms) if "{dest}" in frame else "the {b} {c}"  # said on its own: {place}
+    form = ctx.pick(forms)
     # "in the top left corner" would read as where the target lies
     cont = ctx.pick(CONTAINERS[:3] if form == IN_FORM else CONTAINERS)
     word = ctx.pick(BOX_WORDS[dest])
     tags.update(dest_form=form, container=cont, box_word=word, sentence=frame, verb=verb)
-    said = form.format(b=word, c=cont)
-    text = frame.format(verb=verb, ref=ref, dest=said, place=said)
+    text = frame.format(verb=verb, ref=ref, dest=form.format(b=word, c=cont))
     if ctx.rng.random() < 0.2:
         tags["opening"] = ctx.pick(OPENINGS)
         text = f"{tags['opening']} {text}"

@@ -20,7 +20,7 @@ ARTIFACT = Artifact(
     "picking",
     "grounder",
     "picking.grounder",
-    revision="grounder/11",
+    revision="grounder/10",
     command="otemachi picking train",
     title="grounding model",
 )
