@@ -251,19 +251,22 @@ def test_a_connection_lost_while_watching_a_lease_is_the_bus_down(
     bus = RedisBus.url(redis_server.url, shards=1)
     bus.reset()
     assert bus.acquire("w", set())[0] == [0]
-    killer = redis.Redis.from_url(redis_server.url)
-    watch = redis.client.Pipeline.watch
-
-    def watch_then_lose_the_connection(pipe: Any, *names: Any) -> Any:
-        out = watch(pipe, *names)
-        killer.client_kill_filter(_id=pipe.execute_command("CLIENT", "ID"))
-        return out
-
-    monkeypatch.setattr(redis.client.Pipeline, "watch", watch_then_lose_the_connection)
     commit = Commit(0, ["0-1"], [], [], {}, "v", ended=False, counts={})
-    with pytest.raises(BusDown, match="Redis is not reachable"):
-        bus.commit("w", commit)  # redis-py says WatchError; the worker must hear "bus down"
-    monkeypatch.undo()
+    with redis.Redis.from_url(redis_server.url) as killer:
+        # lost after WATCH (before the lease is read) and after MULTI (before EXEC)
+        for step in ("watch", "multi"):
+            original = getattr(redis.client.Pipeline, step)
+
+            def then_lose_the_connection(pipe: Any, *args: Any, _do: Any = original) -> Any:
+                out = _do(pipe, *args)
+                pipe.connection.send_command("CLIENT", "ID")  # its own connection's id
+                killer.client_kill_filter(_id=pipe.connection.read_response())
+                return out
+
+            monkeypatch.setattr(redis.client.Pipeline, step, then_lose_the_connection)
+            with pytest.raises(BusDown, match="Redis is not reachable"):
+                bus.commit("w", commit)  # redis-py says WatchError; the worker hears "bus down"
+            monkeypatch.undo()
     assert bus.commit("w", commit) and bus.r.hget(bus._k("meta", 0), "last_id") == b"0-1"
 
 

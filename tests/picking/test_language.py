@@ -292,16 +292,24 @@ def test_a_pair_set_up_and_one_set_aside_leaves_the_other() -> None:
 
 
 def test_how_many_there_are_said_first_then_the_one() -> None:
-    made = _in(SPEC, "ordinal", "b") + _in(THREE, "position", "r")
-    found = [i for i in made if "setup" in i.tags]
-    assert found, "'There are two blocks. Move the one on the right ...'"
-    for got in found:
+    # in the top left box a mug lies left of two blocks: "the thing on the left" is the mug
+    boxed = scenes.parse({"objects": [_obj("m", "mug", None, None, "tl", 0.1),
+                                      _obj("a", "block", "red", None, "tl", 0.5),
+                                      _obj("b", "block", "red", None, "tl", 0.9)]})  # fmt: skip
+    in_box = [i for i in _in(boxed, "position", "a") if "setup" in i.tags]
+    assert in_box, "'The top left box has two blocks. Move the one on the left ...'"
+    made = _in(SPEC, "ordinal", "b") + in_box
+    plurals = {language.plural(n) for n in (CATALOG["block"].name, *CATALOG["block"].synonyms)}
+    for got in [i for i in made if "setup" in i.tags]:
         first, rest = got.text.lower().split(".", 1)
-        plurals = {language.plural(n) for n in (CATALOG["block"].name, *CATALOG["block"].synonyms)}
-        assert any(first.endswith(p) for p in plurals), got.text
-        assert "two" in first or "three" in first, got.text
+        assert "two" in first and any(f"two {p}" in first for p in plurals), got.text
         assert " one" in rest and "block" not in rest and got.slots["cat"] == "block", got.text
-        assert got.slots["ord"] in ("rightmost", "leftmost"), got.text
+        assert got.slots["ord"] != "none", got.text  # rightmost, leftmost, a corner
+        # in a box, the set-up says which box and the box slot records it
+        if got in in_box:
+            assert got.slots["box"] == "tl" and any(w in first for w in language.BOX_WORDS["tl"]), (
+                got.text
+            )
     said = [i for i in _in(SPEC, "attribute", "b") if "setup" in i.tags]
     assert said, "'There are two blocks. Move the blue one ...'"
     for got in said:  # the colour is the target's own, as in "the blue block"

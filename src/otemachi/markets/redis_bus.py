@@ -88,9 +88,12 @@ def connect(url: str) -> Any:
 _DOWN = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 
 
-def _lost(e: redis.WatchError) -> bool:
-    """Whether a WatchError is redis-py's word for a connection lost while watching a key."""
-    return isinstance(e.__cause__ or e.__context__, _DOWN)
+def _lost(e: redis.WatchError) -> Exception | None:
+    """The lost connection a WatchError stands for (redis-py's word for one lost while watching
+    a key), or None when a watched key really changed."""
+    cause = e.__cause__ or e.__context__
+    changed = str(e).startswith("Watched variable changed")
+    return cause if isinstance(cause, _DOWN) and not changed else None
 
 
 def _guarded(call: Callable[[], T]) -> T:
@@ -100,9 +103,9 @@ def _guarded(call: Callable[[], T]) -> T:
     except _DOWN as e:
         raise BusDown(f"Redis is not reachable: {e}") from e
     except redis.WatchError as e:
-        if not _lost(e):
+        if (cause := _lost(e)) is None:
             raise
-        raise BusDown(f"Redis is not reachable: {e.__cause__ or e.__context__}") from e
+        raise BusDown(f"Redis is not reachable: {cause}") from e
 
 
 class RedisBus:
@@ -309,7 +312,7 @@ class RedisBus:
                 try:
                     pipe.execute()
                 except redis.WatchError as e:
-                    if _lost(e):
+                    if _lost(e) is not None:
                         raise
                     return False  # the lease changed hands since it was read
                 return True
