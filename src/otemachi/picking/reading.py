@@ -1,7 +1,7 @@
 """Reading instructions: a bidirectional GRU over the sentence encoder's word-piece vectors,
 with one attention head per slot (the target's category, look, size and box, what it is not, a
-relation and its landmarks, an ordinal, a side, the destination). Trained on generated instructions and answers;
-held-out phrasings never reach training."""
+relation and its landmarks, an ordinal, a side, the destination). Trained on generated
+instructions and answers; held-out phrasings never reach training."""
 
 from dataclasses import dataclass
 
