@@ -4,6 +4,7 @@ in the top right box"), and whole instructions that set up a pair and set one of
 are two ducks. Leave the one on the left alone and move the other one to ...")."""
 
 from collections.abc import Callable
+from operator import attrgetter
 
 from otemachi.picking.catalog import CATALOG
 from otemachi.picking.language import (
@@ -101,7 +102,7 @@ def ref_negation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     same = [o for o in objs if o.category == t.category]
     in_box = [o for o in objs if o.box == t.box]
     alike = [o for o in objs if col and colour_word(o) == col]
-    category: Callable[[ObjectSpec], str | None] = lambda o: o.category  # noqa: E731
+    category = attrgetter("category")
     ways: dict[str, tuple[list[ObjectSpec], Callable[[ObjectSpec], str | None], str]] = {
         "look": (same, colour_word, "noun"),
         "size": (same, lambda o: o.size or "small", "noun"),

@@ -13,7 +13,6 @@ from otemachi.picking.language import (
     CORNERS,
     COUNTS,
     ORDINALS,
-    SETUPS,
     SIZE_EXTREMES,
     VAGUE,
     Ctx,
@@ -21,6 +20,7 @@ from otemachi.picking.language import (
     box_phrase,
     clarify,
     colour_word,
+    count_first,
     key,
     matches,
     minimal,
@@ -103,10 +103,7 @@ def _say_extreme(ctx: Ctx, t: ObjectSpec, tags: dict[str, str], word: str,
     many, two = EXTREME_FORMS[word]
     forms = two if among == 2 else many
     if not vague and among in COUNTS and ctx.rng.random() < 0.2:
-        # "There are three ducks in the top left box. Move the one on the far left ..."
-        setup = tags["setup"] = ctx.pick([f for f in SETUPS if in_box or "{b}" not in f])
-        where = f" in the {box}" if in_box else ""
-        ctx.before = setup.format(k=COUNTS[among], ns=plural(noun), where=where, b=box)
+        count_first(ctx, tags, among, noun, box)  # "There are three ducks in the top left box."
         form = tags["extreme_form"] = ctx.pick([f for f in forms if "{ns}" not in f])
         return form.format(n="one")
     if in_box and word in EDGES and ctx.rng.random() < 0.5:

@@ -191,10 +191,17 @@ def ref_attribute(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
     kind = [o for o in ctx.spec.objects if o.category == t.category]
     if len(kind) in COUNTS and ctx.rng.random() < 0.2:  # "There are two mugs. Move the blue one"
         tags["noun"] = noun = ctx.pick(names(t))
-        setup = tags["setup"] = ctx.pick([f for f in SETUPS if "{b}" not in f])
-        ctx.before = setup.format(k=COUNTS[len(kind)], ns=plural(noun), where="")
+        count_first(ctx, tags, len(kind), noun)
         return "the " + phrase(ctx, t, color, size, tags, noun="one")
     return "the " + phrase(ctx, t, color, size, tags)
+
+
+def count_first(ctx: Ctx, tags: dict[str, str], n: int, noun: str, box: str = "") -> None:
+    """Say first how many ``noun``s there are (in the box named ``box``, if any): "There are
+    three ducks in the top left box." comes before the instruction."""
+    setup = tags["setup"] = ctx.pick([f for f in SETUPS if box or "{b}" not in f])
+    where = f" in the {box}" if box else ""
+    ctx.before = setup.format(k=COUNTS[n], ns=plural(noun), where=where, b=box)
 
 
 def plural(noun: str) -> str:
