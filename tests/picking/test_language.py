@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -315,3 +317,30 @@ def test_how_many_there_are_said_first_then_the_one() -> None:
     for got in said:  # the colour is the target's own, as in "the blue block"
         assert "two" in got.text.split(".")[0] and "blue one" in got.text, got.text
         assert got.slots["look"] == "blue" and got.slots["cat"] == "block", got.text
+
+
+def test_a_group_is_named_without_a_look_or_box_and_an_opening_comes_first() -> None:
+    # a plain soccer ball beside a red one, a small and a large block: the group is "two soccer
+    # balls", never "two black and white balls", and the blocks are never "two boxes"
+    spec = scenes.parse({"objects": [_obj("s", "soccer ball", None, None, "tl", 0.2),
+                                     _obj("r", "soccer ball", "red", None, "tl", 0.8),
+                                     _obj("a", "block", None, "small", "br", 0.2),
+                                     _obj("b", "block", None, "large", "br", 0.8)]})  # fmt: skip
+    made = [
+        m for t in ("s", "a") for k in ("other", "attribute", "ordinal") for m in _in(spec, k, t)
+    ]
+    setups = [m for m in made if "setup" in m.tags or m.tags.get("pair_setup")]
+    assert len(setups) > 20
+    for got in setups:
+        first = got.text.lower().split(".")[0]
+        assert "black and white" not in first and "boxes" not in first, got.text
+        if "opening" in got.tags:  # "Hi there, there are two cups. ..."
+            assert got.text.lower().startswith(got.tags["opening"]), got.text
+    openings = [m for m in made if "setup" in m.tags and "opening" in m.tags]
+    assert openings, "an opening before a how-many sentence"
+    # "leave the bigger one": the small block is not the largest of the two
+    compared = [m for m in _in(spec, "other", "a") if m.slots.get("not_ord") == "largest"]
+    assert compared, "the large block set aside as the bigger one"
+    for got in compared:
+        assert {"bigger", "larger"} & set(re.findall(r"\w+", got.text.lower())), got.text
+        assert got.slots.get("not_size", "none") == "none", got.text

@@ -16,6 +16,7 @@ from otemachi.picking.language import (
     Ctx,
     box_phrase,
     colour_word,
+    group_names,
     key,
     phrase,
     plural,
@@ -158,6 +159,8 @@ SET_ASIDE = ("leave {e} alone and {verb} the other {o} {dest}",
              "one {p}; {verb} the other {o} {dest}", "one of them {p}. {verb} the other {o} {dest}",
              "one {p}, so {verb} the other {o} {dest}",
              "one {n} {p}; {verb} the other {n} {dest}")  # fmt: skip
+# one of a pair by its size: the extreme it is, and the words
+COMPARED = {"large": ("largest", ("bigger", "larger")), "small": ("smallest", ("smaller",))}
 # "leave the one on the left": the target is not the leftmost
 SIDES = {"leftmost": (("on the left", "on the far left"), ("left",)),
          "rightmost": (("on the right", "on the far right"), ("right",)),
@@ -174,10 +177,15 @@ def _set_aside(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, n: str) -> tuple[str, str
     names: tuple[str, ...]
     if col and col != colour_word(t):
         ways.append(("look", col, (f"the {col} one", f"the {col} {n}"), (f"is {col}",)))
-    if size != (t.size or "small"):
+    if size != (t.size or "small") and ctx.rng.random() < 0.5:
         w = size_word(ctx, size)
         names = (f"the {w} one", f"the {w} {n}")
         ways.append(("size", size, names, (f"is {w}", f"is the {w} one")))
+    elif size != (t.size or "small"):  # "leave the bigger one": the target is not the largest
+        extreme, words = COMPARED[size]
+        w = ctx.pick(words)
+        names = (f"the {w} one", f"the {w} {n}")
+        ways.append(("ord", extreme, names, (f"is {w}",)))
     if e.box != t.box:
         b = box_phrase(ctx, e.box)
         names = (f"the one in the {b}", f"the {n} in the {b}")
@@ -206,7 +214,7 @@ def _pair_setup(ctx: Ctx, t: ObjectSpec, e: ObjectSpec, noun: str, tags: dict[st
         if setup:  # said only when there is a sentence to say it in
             ctx.slots["look"] = col
     elif size == (e.size or "small") and ctx.rng.random() < 0.3:
-        kind = f"{size} {kind}"
+        kind = f"{size_word(ctx, size)} {kind}"
         if setup:
             ctx.slots["size"] = size
     box, where = box_phrase(ctx, t.box), ""
@@ -223,7 +231,7 @@ def other_sentence(ctx: Ctx, t: ObjectSpec, dest: str, tags: dict[str, str]) -> 
     if len(kind) != 2:
         return None
     e = kind[0] if kind[1].id == t.id else kind[1]
-    noun = phrase(ctx, t, None, None, tags)
+    noun = phrase(ctx, t, None, None, tags, noun=ctx.pick(group_names(t)))
     aside = _set_aside(ctx, t, e, noun)
     if aside is None:
         return None

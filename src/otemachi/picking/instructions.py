@@ -21,6 +21,7 @@ from otemachi.picking.language import (
     clarify,
     colour_word,
     count_first,
+    group_names,
     key,
     matches,
     minimal,
@@ -95,7 +96,9 @@ def _say_extreme(ctx: Ctx, t: ObjectSpec, tags: dict[str, str], word: str,
     vague, color, among = kind
     tags["ordinal"] = word
     ctx.slots["ord"] = word
-    noun = phrase(ctx, t, color, None, tags, vague=vague)
+    noun = phrase(
+        ctx, t, color, None, tags, vague=vague, noun=None if vague else ctx.pick(group_names(t))
+    )
     box = ""
     if in_box:
         ctx.slots["box"] = t.box
@@ -191,8 +194,6 @@ def generate(
     if found is None:
         return None
     text = sentence(ctx, found, dest, tags)
-    if ctx.before:
-        text = f"{ctx.before[0].upper()}{ctx.before[1:]} {text}"
     return Instruction(text, target, dest, tags, slots=dict(ctx.slots))
 
 

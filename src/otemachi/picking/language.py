@@ -146,6 +146,15 @@ def names(o: ObjectSpec) -> tuple[str, ...]:
     return (cat.name, *cat.synonyms)
 
 
+def group_names(o: ObjectSpec) -> tuple[str, ...]:
+    """What several of ``o``'s kind are called together: no name that says a look (the others
+    may be red: "two black and white balls" would be wrong) and not "box" (the boxes are where
+    things go)."""
+    cat = CATALOG[o.category]
+    every = (cat.name, *cat.synonyms)
+    return tuple(n for n in every if n != "box" and not any(look in n for look in LOOKS))
+
+
 def phrase(
     ctx: Ctx,
     o: ObjectSpec,
@@ -190,7 +199,7 @@ def ref_attribute(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
         return f"the {noun} that is {first} and {second}"
     kind = [o for o in ctx.spec.objects if o.category == t.category]
     if len(kind) in COUNTS and ctx.rng.random() < 0.2:  # "There are two mugs. Move the blue one"
-        tags["noun"] = noun = ctx.pick(names(t))
+        tags["noun"] = noun = ctx.pick(group_names(t))
         count_first(ctx, tags, len(kind), noun)
         return "the " + phrase(ctx, t, color, size, tags, noun="one")
     return "the " + phrase(ctx, t, color, size, tags)
@@ -384,7 +393,9 @@ def sentence(ctx: Ctx, ref: str, dest: str, tags: dict[str, str]) -> str:
     word = ctx.pick(BOX_WORDS[dest])
     tags.update(dest_form=form, container=cont, box_word=word, sentence=frame, verb=verb)
     text = frame.format(verb=verb, ref=ref, dest=form.format(b=word, c=cont))
-    if ctx.rng.random() < 0.2:
+    if ctx.before:  # "there are two mugs. Move the blue one ..."
+        text = f"{ctx.before} {text[0].upper()}{text[1:]}"
+    if ctx.rng.random() < 0.2:  # "hi there, there are two mugs. ..."
         tags["opening"] = ctx.pick(OPENINGS)
         text = f"{tags['opening']} {text}"
     if ctx.rng.random() < 0.2:

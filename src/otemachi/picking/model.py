@@ -20,7 +20,7 @@ ARTIFACT = Artifact(
     "picking",
     "grounder",
     "picking.grounder",
-    revision="grounder/10",
+    revision="grounder/12",
     command="otemachi picking train",
     title="grounding model",
 )
