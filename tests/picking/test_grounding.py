@@ -24,7 +24,13 @@ from otemachi.picking.world import Frame
 from otemachi.server import create_app
 
 TINY = model.GroundConfig(
-    text_examples=5000, reader_epochs=5, looks_scenes=30, looks_epochs=6, fit_scenes=8, fit_steps=5
+    text_examples=5000,
+    reader_epochs=5,
+    readers=2,
+    looks_scenes=30,
+    looks_epochs=6,
+    fit_scenes=8,
+    fit_steps=5,
 )
 
 
@@ -41,6 +47,15 @@ def tiny() -> model.Grounder:
 def test_reader_learns_the_slots(tiny: model.Grounder) -> None:
     acc = reading.accuracy(tiny.reader, reading.examples(200, 123, frozenset()))
     assert acc["cat"] > 0.5 and acc["dest"] > 0.6  # chance: 1/13 and 1/4
+
+
+def test_the_readers_are_read_as_their_mean(tiny: model.Grounder) -> None:
+    texts = ["move the red cup to the top left box", "the duck that isn't yellow goes right"]
+    one, two = (reading.Readers([r]).read(texts) for r in tiny.reader.members)  # type: ignore[list-item]
+    both = tiny.reader.read(texts)
+    assert not torch.allclose(one["cat"], two["cat"]), "readers from two seeds differ"
+    for s in both:
+        torch.testing.assert_close(both[s], (one[s] + two[s]) / 2)
 
 
 def test_tiny_model_beats_chance_on_episodes(tiny: model.Grounder) -> None:

@@ -30,7 +30,13 @@ from tests.services import AppServer, RedisServer
 
 SIGNATURES_BASE = "dev_writers=30,calib_writers=6,epochs=2,n_negatives=50"
 GROUNDER = picking_model.GroundConfig(
-    text_examples=800, reader_epochs=2, looks_scenes=10, looks_epochs=2, fit_scenes=3, fit_steps=2
+    text_examples=800,
+    reader_epochs=2,
+    readers=1,
+    looks_scenes=10,
+    looks_epochs=2,
+    fit_scenes=3,
+    fit_steps=2,
 )
 DETECTOR = picking_detect.DetectorConfig(width=8)
 SPOKEN = "move the duck to the bottom right box"

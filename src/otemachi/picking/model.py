@@ -64,6 +64,7 @@ class GroundConfig:
     seed: int = 0
     text_examples: int = 20000
     reader_epochs: int = 6
+    readers: int = 3  # trained from seeds seed, seed + 1, ...; their readings averaged
     looks_scenes: int = 400
     looks_epochs: int = 25
     looks_width: int = 32
@@ -76,7 +77,7 @@ class GroundConfig:
 class Grounder:
     """The reader, the looks model and the scorer, with the config and metrics they came from."""
 
-    reader: reading.Reader
+    reader: reading.Readers
     looks: looks.Looks
     scorer: Scorer
     config: GroundConfig
@@ -113,7 +114,9 @@ def load(cfg: GroundConfig = GroundConfig()) -> Grounder:
     ckpt = ARTIFACT.load(cfg)
     with rebuilding(ckpt):
         stored = config_from(GroundConfig, ckpt.config)
-        parts = (reading.Reader(), looks.Looks(stored.looks_width), Scorer())
+        n = len({k.split(".")[2] for k in ckpt.tensors if k.startswith("reader.members.")})
+        readers = reading.Readers([reading.Reader() for _ in range(max(n, 1))])  # as stored
+        parts = (readers, looks.Looks(stored.looks_width), Scorer())
         g = Grounder(*parts, stored, ckpt.metrics)
         for name, part in _parts(g).items():
             prefix = f"{name}."

@@ -67,13 +67,25 @@ class Reader(nn.Module):
             out[s] = self.heads[s](pooled)  # (B, |V_s|)
         return out
 
+
+class Readers(nn.Module):
+    """Readers trained alike from different seeds, read as one: their probabilities are
+    averaged. One reader's accuracy on hand-written sentences moves by points with its seed;
+    the average of three moves less and is higher than any of them."""
+
+    def __init__(self, members: list[Reader]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
     def read(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        """Probabilities per slot, (N, |V_s|) each."""
+        """Probabilities per slot, (N, |V_s|) each: the members' mean, on one encoding of the
+        words."""
         if not texts:
             return {s: torch.zeros(0, len(v)) for s, v in VOCAB.items()}
         x, mask = sentence.pad(sentence.tokens(texts))
         with torch.no_grad():
-            return {s: v.softmax(-1) for s, v in self.eval()(x, mask).items()}
+            outs = [m.eval()(x, mask) for m in self.members]
+        return {s: torch.stack([o[s].softmax(-1) for o in outs]).mean(0) for s in VOCAB}
 
 
 def labels(slots: dict[str, str], answer: bool) -> dict[str, int]:
@@ -136,7 +148,7 @@ class ReaderConfig:
     lr: float = 3e-3
 
 
-def accuracy(model: Reader, data: list[Example]) -> dict[str, float]:
+def accuracy(model: Readers, data: list[Example]) -> dict[str, float]:
     """Per-slot accuracy on labelled slots."""
     probs = model.read([t for t, _, _ in data])
     out = {}

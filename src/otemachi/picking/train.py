@@ -163,7 +163,8 @@ def train_grounder(cfg: GroundConfig) -> Grounder:
     """Reader, then looks, then the scorer; metrics on data none of them trained on."""
     holdout = frozenset(cfg.holdout)
     text = reading.examples(cfg.text_examples, cfg.seed, holdout)
-    reader = train_reader(reading.ReaderConfig(epochs=cfg.reader_epochs), text, cfg.seed)
+    plan = reading.ReaderConfig(epochs=cfg.reader_epochs)
+    reader = reading.Readers([train_reader(plan, text, cfg.seed + i) for i in range(cfg.readers)])
     shots = looks.shots(cfg.looks_scenes, cfg.seed, "train")
     seen = train_looks(looks.LooksConfig(cfg.looks_width, cfg.looks_epochs), shots, cfg.seed)
     g = Grounder(reader, seen, Scorer(), cfg, {})
