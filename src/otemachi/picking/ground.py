@@ -191,11 +191,13 @@ class Scorer(nn.Module):
         self, q: Slots, c: Candidates, target: torch.Tensor, sharp: torch.Tensor
     ) -> torch.Tensor:
         """Being the named extreme, and not being the one set aside ("leave the one on the
-        left": of two, the other)."""
+        left": of two, the other). No sentence both names an extreme and sets it aside, so
+        setting aside counts only as far as the extreme is not named."""
         out = torch.zeros(len(c))
         for k, word in enumerate(VOCAB["ord"][1:], start=1):
             e = extreme(_axis_key(c, word), target.exp(), sharp)
-            out = out + q["ord"][k] * e + q["not_ord"][k] * torch.log1p(-e.exp().clamp(max=1 - EPS))
+            aside = q["not_ord"][k] * (1 - q["ord"][k])
+            out = out + q["ord"][k] * e + aside * torch.log1p(-e.exp().clamp(max=1 - EPS))
         return out
 
 
