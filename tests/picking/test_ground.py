@@ -111,6 +111,24 @@ def test_the_one_set_aside_by_its_side_leaves_the_other() -> None:
     assert float(p[0]) < 0.01 and min(float(p[1]), float(p[3])) > 0.4
 
 
+def test_an_extreme_named_is_not_also_set_aside() -> None:
+    # two cans side by side, a reading torn between "the leftmost can" (0.45) and "leave the
+    # leftmost can" (0.55): no sentence does both, so setting aside counts only as far as the
+    # leftmost is not named (0.55 x 0.55 < 0.45), and the leftmost is chosen
+    cans = _cands(
+        [("can", "red", -0.02, -0.1), ("can", "red", 0.02, -0.1), ("duck", "yellow", 0.1, 0.1)]
+    )
+    said = _slots(cat="can", ord="leftmost")
+    said["ord"] = 0.45 * said["ord"] + 0.55 * _slots()["ord"]
+    said["not_ord"] = 0.45 * _slots()["not_ord"] + 0.55 * _slots(not_ord="leftmost")["not_ord"]
+    with torch.no_grad():
+        assert int(Scorer()(said, cans).argmax()) == 0
+        said["ord"] = _slots()[
+            "ord"
+        ]  # nothing named: the setting aside counts, the other is chosen
+        assert int(Scorer()(said, cans).argmax()) == 1
+
+
 def test_the_target_is_not_already_in_the_destination() -> None:
     assert _best(_slots(cat="block", look="red", dest="br")) == 0
     assert _best(_slots(cat="block", look="red", dest="tl")) == 3
