@@ -93,7 +93,7 @@ HAND_SETS = {  # result key: (title, episodes)
 
 
 def handwritten(report: Report, model: Any, detector: Any) -> None:
-    """Accuracy on the hand-written instructions, by phenomenon, for both sets."""
+    """Accuracy on the hand-written instructions, by phenomenon, for each set."""
     keys = ("episodes", "target_accuracy", "target_accuracy_clarified", "questions_asked")
     for key, (name, path) in HAND_SETS.items():
         title = f"picking: hand-written instructions, {name}"
