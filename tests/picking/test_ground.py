@@ -123,9 +123,8 @@ def test_an_extreme_named_is_not_also_set_aside() -> None:
     said["not_ord"] = 0.45 * _slots()["not_ord"] + 0.55 * _slots(not_ord="leftmost")["not_ord"]
     with torch.no_grad():
         assert int(Scorer()(said, cans).argmax()) == 0
-        said["ord"] = _slots()[
-            "ord"
-        ]  # nothing named: the setting aside counts, the other is chosen
+        # nothing named: the setting aside counts, and the other is chosen
+        said["ord"] = _slots()["ord"]
         assert int(Scorer()(said, cans).argmax()) == 1
 
 

@@ -142,8 +142,12 @@ def names(o: ObjectSpec) -> tuple[str, ...]:
     """What ``o`` may be called: its category's name and synonyms."""
     cat = CATALOG[o.category]
     if o.color:  # a red soccer ball is no "black and white ball"
-        return tuple(n for n in (cat.name, *cat.synonyms) if not any(look in n for look in LOOKS))
+        return tuple(n for n in (cat.name, *cat.synonyms) if not _says_look(n))
     return (cat.name, *cat.synonyms)
+
+
+def _says_look(name: str) -> bool:
+    return any(look in name for look in LOOKS)
 
 
 def group_names(o: ObjectSpec) -> tuple[str, ...]:
@@ -151,8 +155,7 @@ def group_names(o: ObjectSpec) -> tuple[str, ...]:
     may be red: "two black and white balls" would be wrong) and not "box" (the boxes are where
     things go)."""
     cat = CATALOG[o.category]
-    every = (cat.name, *cat.synonyms)
-    return tuple(n for n in every if n != "box" and not any(look in n for look in LOOKS))
+    return tuple(n for n in (cat.name, *cat.synonyms) if n != "box" and not _says_look(n))
 
 
 def phrase(
