@@ -1,9 +1,9 @@
-"""Unconstrained language: the stored grounding model on the six hand-written sets (the first,
+"""Unconstrained language: the stored grounding model on the seven hand-written sets (the first,
 benchmarks/data/picking, and those in fresh/, third/ and fourth/, read while the reader was
-built, fifth/, measured but never read, and the test set in sixth/; by phenomenon, with and
-without spelling correction) beside generated episodes with held-out phrasing (the five basic
-templates, as in the README's picking table, and all ten), with the detector's boxes, questions
-answered as the episodes say.
+built, fifth/ and sixth/, measured but never read, and the test set in seventh/; by phenomenon,
+with and without spelling correction) beside generated episodes with held-out phrasing (the five
+basic templates, as in the README's picking table, and all ten), with the detector's boxes,
+questions answered as the episodes say.
 
 Run: .venv/bin/python benchmarks/picking_language.py [--json results.json]
 """

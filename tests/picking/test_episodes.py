@@ -6,7 +6,7 @@ import pytest
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.picking import episodes
-from otemachi.picking.demo import FIFTH, FOURTH, HAND_SETS, SIXTH, THIRD
+from otemachi.picking.demo import FIFTH, FOURTH, HAND_SETS, SEVENTH, SIXTH, THIRD
 
 
 def test_generate_write_read(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_the_handwritten_sets_are_whole(path: Path) -> None:
     kinds = {e.tags["template"] for e in eps}
     assert kinds - {"other"} == {"plain", "relation", "negation", "comparison", "position",
                                  "description", "typo", "chatty"}  # fmt: skip
-    assert ("other" in kinds) == (path in (THIRD, FOURTH, FIFTH, SIXTH))
+    assert ("other" in kinds) == (path in (THIRD, FOURTH, FIFTH, SIXTH, SEVENTH))
     for e in eps:
         assert e.split == "handwritten" and e.clarification
         assert e.destination != e.scene.by_id(e.target).box, e.id

@@ -64,7 +64,7 @@ class GroundConfig:
     seed: int = 0
     text_examples: int = 20000
     reader_epochs: int = 6
-    readers: int = 3  # trained from seeds seed, seed + 1, ...; their readings averaged
+    readers: int = 5  # trained from seeds seed, seed + 1, ...; their readings averaged
     looks_scenes: int = 400
     looks_epochs: int = 25
     looks_width: int = 32
