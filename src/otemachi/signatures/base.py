@@ -73,6 +73,7 @@ class Base:
     negatives: np.ndarray  # (M, E) embeddings of development writers' genuine signatures
     thresholds: dict[str, dict[str, float]]  # method -> number of references -> threshold
     seen_writers: set[str] = field(default_factory=set)  # qualified ids the base has used
+    ocnn_start: oneclass.Params | None = None  # OC-NN's learned start (V, b, w), if any
 
     def embed(self, images: list[np.ndarray]) -> np.ndarray:
         """Batched, L2-normalised embeddings of raw scans."""
@@ -101,6 +102,15 @@ def dev_datasets(cfg: BaseConfig) -> tuple[SynthDataset, SynthDataset]:
     )
     calib = SynthDataset(cfg.calib_writers, 10, 5, cfg.seed, prefix="cal")
     return dev, calib
+
+
+PRIOR_WRITERS = 5  # per calibration writer: 200 for the default 40
+
+
+def prior_dataset(cfg: BaseConfig) -> SynthDataset:
+    """The writers OC-NN's start is learned on (``prior``), neither development nor calibration
+    writers: five times as many as the calibration writers."""
+    return SynthDataset(PRIOR_WRITERS * cfg.calib_writers, 10, 5, cfg.seed, prefix="pri")
 
 
 def qualified(data: SignatureDataset, writers: list[str]) -> set[str]:
@@ -151,9 +161,10 @@ def load(cfg: BaseConfig = BaseConfig()) -> Base:
         )
     with rebuilding(bg):
         meta = bg.metrics
+        start = {k: bg.tensors[f"ocnn_{k}"].numpy() for k in ("V", "b", "w")}
         return Base(
             net, version, bg.tensors["negatives"].numpy(), meta["thresholds"],
-            set(meta["seen_writers"]),
+            set(meta["seen_writers"]), start,
         )  # fmt: skip
 
 

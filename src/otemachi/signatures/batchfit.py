@@ -7,6 +7,7 @@ precision (tested)."""
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
@@ -41,7 +42,9 @@ def _svm(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> P
     return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
 
 
-def _ocnn(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
+def _ocnn(
+    x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int, start: Params | None = None
+) -> Params:
     """OC-NN rows grouped by their number of references, each group packed to that many slots
     (no padding to train through), in parts on one thread per core: the rows are independent,
     and numpy releases the GIL for each step's array work, so the parts train side by side."""
@@ -53,7 +56,7 @@ def _ocnn(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> 
     def fit(rows: np.ndarray) -> Params:
         n = int(slots[rows[0]])
         refs = x[rows[:, None], order[rows, :n]]
-        return oneclass.fit_ocnn_many(refs, np.ones((len(rows), n)), negatives, seed)
+        return oneclass.fit_ocnn_many(refs, np.ones((len(rows), n)), negatives, seed, start)
 
     with ThreadPoolExecutor(threads) as pool:
         fits = list(pool.map(fit, parts))
@@ -77,7 +80,11 @@ FIT = {"ocnn": _ocnn, "svdd": _svdd, "svm": _svm}
 
 
 def fit_batch(
-    refs: list[np.ndarray], method: str, negatives: np.ndarray, seed: int = 0
+    refs: list[np.ndarray],
+    method: str,
+    negatives: np.ndarray,
+    seed: int = 0,
+    start: Params | None = None,
 ) -> tuple[Params, np.ndarray]:
     """Every person's parameters as stored (float16 values, stacked (U, ...)) and per-user
     threshold (U,), for references (n, E) each: ``oneclass.train_user`` in one batch."""
@@ -90,9 +97,10 @@ def fit_batch(
     for u, r in enumerate(refs):
         x[u, : len(r)] = r
     owner, left, mask = _fits(counts, 5)
+    fit = partial(_ocnn, start=start) if method == "ocnn" else FIT[method]
     params = {
         k: np.asarray(v, np.float16).astype(np.float32)
-        for k, v in FIT[method](x[owner], mask, negatives, seed).items()
+        for k, v in fit(x[owner], mask, negatives, seed).items()
     }
     loo, full = np.flatnonzero(left >= 0), np.flatnonzero(left < 0)
     for k in oneclass.SHARED.get(method, ()):  # as train_user: from the owner's full fit
@@ -111,9 +119,10 @@ def train_users(
     negatives: np.ndarray,
     base_version: str,
     seed: int = 0,
+    start: Params | None = None,
 ) -> list[UserModel]:
     """``oneclass.train_user`` for every (user id, references (n, E)) pair, in one batch."""
-    params, thresholds = fit_batch(refs, method, negatives, seed)
+    params, thresholds = fit_batch(refs, method, negatives, seed, start)
     return [
         UserModel(uid, method, base_version, {k: v[i] for k, v in params.items()}, float(t),
                   len(r))

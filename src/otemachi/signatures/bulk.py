@@ -47,6 +47,7 @@ class Job:
     base_cfg: BaseConfig
     home: str
     seed: int = 0
+    ocnn_start: oneclass.Params | None = None
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Summary:
 
 
 def job_for(b: Base, cfg: BaseConfig, method: str) -> Job:
-    return Job(method, b.version, b.negatives, cfg, str(home()))
+    return Job(method, b.version, b.negatives, cfg, str(home()), ocnn_start=b.ocnn_start)
 
 
 def read_input(path: Path) -> pd.DataFrame:
@@ -169,7 +170,9 @@ def fit_frame(frame: pd.DataFrame, job: Job) -> pd.DataFrame:
         else:
             errors[uid] = problem
     params, thresholds = (
-        batchfit.fit_batch(refs, job.method, job.negatives, job.seed) if ids else ({}, np.zeros(0))
+        batchfit.fit_batch(refs, job.method, job.negatives, job.seed, job.ocnn_start)
+        if ids
+        else ({}, np.zeros(0))
     )
     n_bad = len(errors)
     return pd.DataFrame({

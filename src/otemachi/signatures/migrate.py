@@ -45,7 +45,12 @@ def migrate(store: UserStore, target: Base, batch: int = 256) -> Migration:
         for method, people in by_method.items():
             ids, refs, images = zip(*people, strict=True)
             models = batchfit.train_users(
-                list(ids), list(refs), method, target.negatives, target.version
+                list(ids),
+                list(refs),
+                method,
+                target.negatives,
+                target.version,
+                start=target.ocnn_start,
             )
             fitted += [
                 Record(m, r.astype(np.float16), images=im)

@@ -5,6 +5,7 @@ OCNNOutputLayer), a Deep-SVDD-style centre, or SigNet's per-writer SVM. Each pac
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy.special import expit
@@ -13,10 +14,11 @@ from sklearn.svm import LinearSVC
 from otemachi.core.errors import InvalidInput
 
 Params = dict[str, np.ndarray]
-REVISION = "7"  # bump when a method changes: cached calibrations are rebuilt
+REVISION = "8"  # bump when a method changes: cached calibrations are rebuilt
 NU = 0.04  # OC-NN: the fraction of references allowed below r
 HIDDEN = 8  # OC-NN hidden units
 OCNN_STEPS = 50  # chosen on 40 tuning writers (neither the base's nor the evaluation's)
+OCNN_LEARNED_STEPS = 10  # the same, from a start learned across writers (``prior``)
 OCNN_LR = 0.01
 OCNN_V0, OCNN_B0 = -4.0, 2.0  # start: h = sigmoid(2 - 4 d), falling with the distance d
 # svdd: a person's squared distances are measured in units of their own spread, shrunk towards
@@ -140,10 +142,16 @@ def ocnn_start(seed: int, embed: int) -> np.ndarray:
     return (OCNN_V0 + gen.normal(0, 0.5, (embed, HIDDEN))).astype(np.float32)
 
 
-def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
+def fit_ocnn_many(
+    x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: int, start: Params | None = None
+) -> Params:
     """OC-NN as DL4J's OCNNOutputLayer, for F sets of references at once (x: (F, K, E), mask:
     (F, K)): 1/2|w|^2 + 1/2|V|^2 + (1/nu) mean(relu(r - y)) - r over V, w, r (and the hidden
     bias), with y = sigmoid(qV + b) . w.
+
+    ``start`` (V, b, w), when given, is where every person's model starts: one learned across
+    calibration writers (``prior.learn_start``), trained for OCNN_LEARNED_STEPS steps. Without
+    it, the fixed start below and OCNN_STEPS steps.
 
     What keeps it from collapsing to a constant (it did with the embedding itself as input: the
     1/2|V|^2 term drives V to zero when nothing in the data pulls against it):
@@ -174,16 +182,19 @@ def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: 
     c, spread, q = ocnn_inputs(x.astype(np.float32), m, negatives)
     f, e = len(x), x.shape[2]
     scale = NU * m.sum(1, keepdims=True)
-    v0 = ocnn_start(seed, e)
+    v0 = ocnn_start(seed, e) if start is None else start["V"].astype(np.float32)
     p0, gram = q @ v0, q @ q.transpose(0, 2, 1)  # (F, K, H), (F, K, K)
     a, a1, s2 = (np.full((f, 1, 1), v, np.float32) for v in (1.0, 0.0, 0.0))  # V = a V0 + q^T A
     big_a, big_a1 = np.zeros_like(p0), np.zeros_like(p0)
     gram_a, gram_a1 = np.zeros_like(p0), np.zeros_like(p0)  # gram @ A and gram @ A's moment
-    theta = [np.full((f, HIDDEN), v, np.float32) for v in (OCNN_B0, 1 / HIDDEN)]
+    if start is None:
+        theta = [np.full((f, HIDDEN), v, np.float32) for v in (OCNN_B0, 1 / HIDDEN)]
+    else:
+        theta = [np.tile(start[k].astype(np.float32), (f, 1)) for k in ("b", "w")]
     theta.append(np.zeros((f, 1), np.float32))
     moments = [(np.zeros_like(t), np.zeros_like(t)) for t in theta]
     v0_sq = float((v0 * v0).sum())
-    for step in range(1, OCNN_STEPS + 1):
+    for step in range(1, (OCNN_STEPS if start is None else OCNN_LEARNED_STEPS) + 1):
         b, w, r = theta
         h = expit(a * p0 + gram_a + b[:, None, :])  # (F, K, H)
         below = (r - (h * w[:, None, :]).sum(2) > 0) * m / scale  # -dL/dy per reference
@@ -209,9 +220,11 @@ def fit_ocnn_many(x: np.ndarray, mask: np.ndarray, negatives: np.ndarray, seed: 
     return {"c": c, "k": 1 / np.sqrt(spread), "V": v, "b": b, "w": w, "r": r}
 
 
-def fit_ocnn(refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
+def fit_ocnn(
+    refs: np.ndarray, negatives: np.ndarray, seed: int, start: Params | None = None
+) -> Params:
     """One person's OC-NN (``fit_ocnn_many`` with one row)."""
-    stacked = fit_ocnn_many(refs[None], np.ones((1, len(refs))), negatives, seed)
+    stacked = fit_ocnn_many(refs[None], np.ones((1, len(refs))), negatives, seed, start)
     return {k: v[0] for k, v in stacked.items()}
 
 
@@ -270,8 +283,11 @@ def _half(p: Params) -> Params:
     return {k: np.asarray(v, np.float16).astype(np.float32) for k, v in p.items()}
 
 
-def _fit(method: str, refs: np.ndarray, negatives: np.ndarray, seed: int) -> Params:
-    return _half(METHODS[method][0](refs, negatives, seed))
+def _fit(
+    method: str, refs: np.ndarray, negatives: np.ndarray, seed: int, start: Params | None
+) -> Params:
+    fit = partial(fit_ocnn, start=start) if method == "ocnn" else METHODS[method][0]
+    return _half(fit(refs, negatives, seed))
 
 
 def train_user(
@@ -282,11 +298,12 @@ def train_user(
     base_version: str,
     seed: int = 0,
     views: list[np.ndarray] | None = None,
+    start: Params | None = None,
 ) -> UserModel:
     """Fit one person's model on reference embeddings (n, E), and on the embeddings of each
     reference's augmented views when given (``views[i]``: (V_i, E)); derive a per-user threshold
     as the lowest leave-one-out score of a reference (its views left out with it; NaN with a
-    single reference)."""
+    single reference). ``start``: OC-NN's learned start (the base's), if any."""
     if method not in METHODS:
         raise InvalidInput(f"unknown method {method!r}; choose from {list(METHODS)}")
     if refs.ndim != 2 or len(refs) < 1:
@@ -295,7 +312,7 @@ def train_user(
         raise InvalidInput(f"views for {len(views)} references, but {len(refs)} references")
     parts = [refs[i : i + 1] if views is None else np.vstack([refs[i : i + 1], views[i]])
              for i in range(len(refs))]  # fmt: skip
-    params = _fit(method, np.vstack(parts), negatives, seed)
+    params = _fit(method, np.vstack(parts), negatives, seed, start)
     threshold = math.nan
     if len(refs) >= 2:
         # svdd's left-out scores are measured in the full model's units (its spread), the units
@@ -303,7 +320,7 @@ def train_user(
         keep = {k: params[k] for k in SHARED.get(method, ())}
         loo = [
             _score(method, {**_fit(method, np.vstack(parts[:i] + parts[i + 1 :]), negatives,
-                                   seed), **keep}, refs[i : i + 1])[0]
+                                   seed, start), **keep}, refs[i : i + 1])[0]
             for i in range(len(refs))
         ]  # fmt: skip
         threshold = float(min(loo))

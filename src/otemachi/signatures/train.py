@@ -15,7 +15,7 @@ from otemachi.core import store
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.core.training import Plan, fit
-from otemachi.signatures import augment, model, oneclass
+from otemachi.signatures import augment, model, oneclass, prior
 from otemachi.signatures.base import (
     BACKGROUND,
     DATA,
@@ -24,6 +24,7 @@ from otemachi.signatures.base import (
     BaseConfig,
     dev_datasets,
     embed_writers,
+    prior_dataset,
     qualified,
 )
 from otemachi.signatures.base import load as load_base
@@ -153,7 +154,9 @@ def calibrate(
         for r in range(1, MAX_REFS + 1):
             skilled = []
             for w, (gen, forg) in calib.items():
-                user = oneclass.train_user(w, gen[:r], method, base.negatives, base.version)
+                user = oneclass.train_user(
+                    w, gen[:r], method, base.negatives, base.version, start=base.ocnn_start
+                )
                 skilled.append(oneclass.score(user, forg))
             base.thresholds[method][str(r)] = threshold_at_far(np.concatenate(skilled), target_far)
 
@@ -179,15 +182,22 @@ def build(cfg: BaseConfig, retrain: bool = False) -> Base:
     pick = np.random.default_rng(cfg.seed).choice(
         len(genuine), min(cfg.n_negatives, len(genuine)), replace=False
     )
-    base = Base(net, version, model.embed(net, genuine[np.sort(pick)]), {})
+    negatives = model.embed(net, genuine[np.sort(pick)])
+    learners = prior_dataset(cfg)
+    start = prior.learn_start(embed_writers(net, learners, learners.writers()), negatives, cfg.seed)
+    base = Base(net, version, negatives, {}, ocnn_start=start)
     calibrate(base, embed_writers(net, calib, calib.writers()), cfg.target_far)
-    base.seen_writers = qualified(dev, dev.writers()) | qualified(calib, calib.writers())
+    base.seen_writers = (
+        qualified(dev, dev.writers()) | qualified(calib, calib.writers())
+        | qualified(learners, learners.writers())
+    )  # fmt: skip
     meta = {
         "thresholds": base.thresholds,
         "seen_writers": sorted(base.seen_writers),
         "base_version": version,
     }
-    BACKGROUND.save(cfg, {"negatives": torch.from_numpy(base.negatives)}, meta, DATA)
+    tensors = {"negatives": base.negatives, **{f"ocnn_{k}": v for k, v in start.items()}}
+    BACKGROUND.save(cfg, {k: torch.from_numpy(v) for k, v in tensors.items()}, meta, DATA)
     return base
 
 
