@@ -150,8 +150,8 @@ def fit_ocnn_many(
     bias), with y = sigmoid(qV + b) . w.
 
     ``start`` (V, b, w), when given, is where every person's model starts: one learned across
-    calibration writers (``prior.learn_start``), trained for OCNN_LEARNED_STEPS steps. Without
-    it, the fixed start below and OCNN_STEPS steps.
+    writers (``prior.learn_start``), trained for OCNN_LEARNED_STEPS steps. Without it, the
+    fixed start below and OCNN_STEPS steps.
 
     What keeps it from collapsing to a constant (it did with the embedding itself as input: the
     1/2|V|^2 term drives V to zero when nothing in the data pulls against it):
