@@ -86,7 +86,7 @@ def train_cmd(
                           seed=seed, wide=wide)  # fmt: skip
     b = train.base(cfg, retrain)
     console.print(
-        f"base {b.version}: {len(b.seen_writers)} development writers, thresholds calibrated"
+        f"base {b.version}: {len(b.seen_writers)} writers used to build it, thresholds calibrated"
     )
 
 

@@ -34,7 +34,7 @@ def examples(
     q, label = [], []
     for w in names:
         gen, forg = writers[w]
-        others = [o for o in names if o != w]
+        others = [o for o in names if o != w and len(writers[o][0])]
         for k in (1, 2, 5):
             for _ in range(DRAWS if len(gen) > k else 0):
                 order = g.permutation(len(gen))
@@ -53,10 +53,10 @@ def learn_start(
     writers: dict[str, tuple[np.ndarray, np.ndarray]], negatives: np.ndarray, seed: int = 0
 ) -> Params:
     """V (E, H), b (H,) and w (H,) from writer -> (genuine (G, E), skilled forgeries (F, E)):
-    logistic regression of y = sigmoid(qV + b) . w, from the fixed start."""
+    logistic regression of y = sigmoid(qV + b) . w, from the fixed start (nothing random: every
+    example in every step)."""
     q_np, y_np = examples(writers, negatives.astype(np.float32), seed)
     q, y = torch.from_numpy(q_np), torch.from_numpy(y_np)
-    torch.manual_seed(seed)
     v = torch.nn.Parameter(torch.from_numpy(oneclass.ocnn_start(seed, q.shape[1])))
     b = torch.nn.Parameter(torch.full((oneclass.HIDDEN,), oneclass.OCNN_B0))
     w = torch.nn.Parameter(torch.full((oneclass.HIDDEN,), 1 / oneclass.HIDDEN))
