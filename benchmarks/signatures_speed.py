@@ -4,7 +4,6 @@ method (one CPU thread), side by side.
 Run: .venv/bin/python benchmarks/signatures_speed.py
 """
 
-import functools
 import platform
 import time
 from datetime import date
@@ -29,9 +28,7 @@ def main() -> None:
     print("per-person model from 5 reference embeddings (mean of 20 people):")
     print(f"  {'method':6s} {'fit ms':>8s} {'fit+LOO threshold ms':>22s} {'param bytes':>13s}")
     for method in oneclass.METHODS:
-        one = oneclass.METHODS[method][0]
-        if method == "ocnn":  # as the service fits it: from the base's learned start
-            one = functools.partial(oneclass.fit_ocnn, start=b.ocnn_start)
+        one = oneclass.fitter(method, b.ocnn_start)  # as the service fits it
         fit, full, size = [], [], []
         for i in range(20):
             refs = embs[i * 10 : i * 10 + 5]

@@ -283,11 +283,17 @@ def _half(p: Params) -> Params:
     return {k: np.asarray(v, np.float16).astype(np.float32) for k, v in p.items()}
 
 
+def fitter(
+    method: str, start: Params | None = None
+) -> Callable[[np.ndarray, np.ndarray, int], Params]:
+    """``method``'s fit(refs, negatives, seed); OC-NN's trains from ``start`` when given."""
+    return partial(fit_ocnn, start=start) if method == "ocnn" else METHODS[method][0]
+
+
 def _fit(
     method: str, refs: np.ndarray, negatives: np.ndarray, seed: int, start: Params | None
 ) -> Params:
-    fit = partial(fit_ocnn, start=start) if method == "ocnn" else METHODS[method][0]
-    return _half(fit(refs, negatives, seed))
+    return _half(fitter(method, start)(refs, negatives, seed))
 
 
 def train_user(
