@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from otemachi.core.errors import InvalidInput
-from otemachi.signatures import augment, base, evaluate, oneclass, train
+from otemachi.signatures import augment, base, evaluate, model, oneclass, train
 from otemachi.signatures.data import SynthDataset
 from otemachi.signatures.evaluate import EvalConfig
 from otemachi.signatures.model import CNNConfig
@@ -34,6 +35,30 @@ def test_views_are_seeded_and_differ_from_the_scan_and_each_other(scans: list[np
         assert np.abs(v.astype(int) - scans[0]).mean() > 1
         assert 0.4 * ink < (v < 128).mean() < 2.5 * ink
         assert preprocess(v).max() > 0.5
+
+
+def test_prepared_views_are_seeded_batched_and_still_the_signature(
+    scans: list[np.ndarray],
+) -> None:
+    x = model.prepare(scans, CNNConfig(n_writers=2))
+    one = augment.prepared_views(x, [3, 2], np.random.default_rng(1))
+    again = augment.prepared_views(x, [3, 2], np.random.default_rng(1))
+    other = augment.prepared_views(x, [3, 2], np.random.default_rng(2))
+    assert one.shape == (5, *x.shape[1:]) and one.dtype == x.dtype
+    assert torch.equal(one, again) and not torch.equal(one, other)
+    assert float(one.min()) >= 0 and float(one.max()) <= 1
+    for view, source in zip(one, [0, 0, 0, 1, 1], strict=True):
+        ref = x[source]
+        assert float((view - ref).abs().mean()) > 1e-3  # changed ...
+        assert 0.5 < float(view.sum() / ref.sum()) < 2.0  # ... with about as much ink
+        assert float(torch.cosine_similarity(view.ravel(), ref.ravel(), 0)) > 0.5
+    alone = augment.prepared_views(x[1:], [2], np.random.default_rng(0))
+    assert (
+        alone.shape[0] == 2
+        and augment.prepared_views(x, [0, 0], np.random.default_rng(0)).shape[0] == 0
+    )
+    with pytest.raises(ValueError, match="prepared images"):
+        augment.prepared_views(x[:, 0], [1, 1], np.random.default_rng(0))
 
 
 def test_views_per_reference_make_about_the_same_number_of_points() -> None:

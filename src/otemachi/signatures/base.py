@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from otemachi.core.errors import CheckpointError, InvalidInput, NotFound
 from otemachi.core.paths import artifact_dir
@@ -90,8 +91,8 @@ def embed_views(
     pen move every view of a scan the same way, and left as they are they pull a person's model
     off their real signatures (on 40 tuning writers with the base of 2026-11-26, the OC-NN's EER
     at one reference went from 13.9% to 23.9%; moved back, 14.1%)."""
-    made = [v for scan, n in zip(scans, counts, strict=True) for v in augment.views(scan, n, gen)]
-    emb = model.embed(net, model.prepare(list(scans) + made, net.cfg))
+    prepared = model.prepare(list(scans), net.cfg)
+    emb = model.embed(net, torch.cat([prepared, augment.prepared_views(prepared, counts, gen)]))
     own, rest = emb[: len(scans)], np.split(emb[len(scans) :], np.cumsum(counts)[:-1])
     return [v - v.mean(0) + o if len(v) else v for o, v in zip(own, rest, strict=True)]
 
