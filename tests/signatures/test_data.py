@@ -114,3 +114,18 @@ def test_folder_errors(tmp_path: Path) -> None:
     (tmp_path / "w1" / "genuine" / "a.png").write_bytes(b"not an image")
     with pytest.raises(InvalidInput, match="not a readable image"):
         list(datasets.open_dataset(tmp_path).iter_genuine("w1"))
+
+
+def test_one_kind_of_forgery_keeps_the_second_generators_writers_and_genuine_signatures() -> None:
+    both = evaluate.evaluation_data("oscillator", writers=2)
+    kinds = {
+        k: evaluate.evaluation_data(f"oscillator-{k}", writers=2) for k in ("freehand", "traced")
+    }
+    genuine = list(both.iter_genuine("eval0001"))
+    forged = {k: list(d.iter_forgery("eval0001")) for k, d in kinds.items()}
+    for d in kinds.values():
+        assert all(
+            np.array_equal(a, b) for a, b in zip(genuine, d.iter_genuine("eval0001"), strict=True)
+        )
+    assert len(forged["freehand"]) == len(forged["traced"]) == 5
+    assert not any(np.array_equal(a, b) for a, b in zip(*forged.values(), strict=True))

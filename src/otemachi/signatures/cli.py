@@ -35,11 +35,12 @@ def synth(
     generator: str = typer.Option(
         "lognormal",
         "--generator",
-        help="lognormal (the one bases learn from) or oscillator (an independent one).",
+        help="lognormal (the one bases learn from) or oscillator (an independent one; "
+        "oscillator-freehand, oscillator-traced: with one kind of forgery).",
     ),
 ) -> None:
     """Write a synthetic corpus in the generic folder layout."""
-    kind = options.one(generator, ["lognormal", "oscillator"], "--generator")
+    kind = options.one(generator, list(data.GENERATORS), "--generator")
     files.output_folder(out)
     corpus = data.SynthDataset(writers, genuine, forgeries, seed, prefix="w", generator=kind)
     console.print(f"wrote {data.write(corpus, out)} images to {out}")
@@ -95,8 +96,10 @@ def evaluate_cmd(
     data_name: str = typer.Option(
         "synth",
         "--data",
-        help="synth (the base's generator), oscillator (an independent one), tune (writers "
-        "of the base's generator for choosing settings; the others are for reporting only), or "
+        help="synth (the base's generator), oscillator (an independent one; "
+        "oscillator-freehand, oscillator-traced: its writers with one kind of forgery), tune "
+        "(writers of the base's generator for choosing settings; the others are for reporting "
+        "only), or "
         "a folder (generic or CEDAR layout).",
     ),
     refs: str = typer.Option(

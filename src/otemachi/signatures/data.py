@@ -32,6 +32,15 @@ class SignatureDataset(Protocol):
     def iter_forgery(self, writer: str) -> Iterator[np.ndarray]: ...
 
 
+# The second generator's corpora: its forgeries of both kinds, or of one.
+FORGERS = {
+    "oscillator": oscillator.forgery,
+    "oscillator-freehand": oscillator.freehand,
+    "oscillator-traced": oscillator.traced,
+}
+GENERATORS = ("lognormal", *FORGERS)
+
+
 @dataclass
 class SynthDataset:
     """Synthetic writers ``{prefix}{i:04d}``, each generated from its own seed stream, on demand."""
@@ -41,7 +50,9 @@ class SynthDataset:
     n_forgeries: int = 5
     seed: int = 0
     prefix: str = "w"
-    generator: str = "lognormal"  # or "oscillator": the second generator, for evaluation only
+    # or "oscillator": the second generator, for evaluation only; "oscillator-freehand" and
+    # "oscillator-traced": the same writers and genuine signatures, with one kind of forgery
+    generator: str = "lognormal"
     wide: float = 0.0  # share of writers with wider hands, pens, papers and scanners
     _cache: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
 
@@ -50,7 +61,7 @@ class SynthDataset:
 
     def _samples(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
         if writer not in self._cache:
-            make = self._oscillator if self.generator == "oscillator" else self._lognormal
+            make = self._oscillator if self.generator in FORGERS else self._lognormal
             self._cache[writer] = make(writer)
         return self._cache[writer]
 
@@ -71,9 +82,10 @@ class SynthDataset:
     def _oscillator(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
         r = rng(self.seed, "signatures", "oscillator", writer)
         hand = oscillator.writer(r)
+        forge = FORGERS[self.generator]
         return (
             [oscillator.genuine(hand, r) for _ in range(self.n_genuine)],
-            [oscillator.forgery(hand, r) for _ in range(self.n_forgeries)],
+            [forge(hand, r) for _ in range(self.n_forgeries)],
         )
 
     def iter_genuine(self, writer: str) -> Iterator[np.ndarray]:

@@ -15,7 +15,7 @@ from otemachi.core.progress import track
 from otemachi.core.seeding import rng
 from otemachi.signatures import augment, classical, oneclass, plots, service
 from otemachi.signatures.base import Base, assert_disjoint, embed_views, embed_writers, qualified
-from otemachi.signatures.data import SignatureDataset, SynthDataset, open_dataset
+from otemachi.signatures.data import FORGERS, SignatureDataset, SynthDataset, open_dataset
 from otemachi.signatures.metrics import auc, eer, far_frr
 from otemachi.signatures.model import SigNetSmall
 
@@ -226,11 +226,12 @@ TUNE_SEED = 777_001
 
 def evaluation_data(data: str, writers: int = 100) -> SignatureDataset:
     """``synth`` (unseen writers of the generator the base learnt from), ``oscillator`` (writers
-    of the second, independent generator), ``tune`` (writers for choosing settings) or a folder
+    of the second, independent generator; ``oscillator-freehand`` and ``oscillator-traced``: the
+    same writers with one kind of forgery), ``tune`` (writers for choosing settings) or a folder
     in the generic or CEDAR layout."""
     if data == "tune":
         return SynthDataset(writers, 10, 5, TUNE_SEED, prefix="tune")
-    if data in ("synth", "oscillator"):
+    if data == "synth" or data in FORGERS:
         kind = "lognormal" if data == "synth" else data
         return SynthDataset(writers, 10, 5, EVAL_SEED, prefix="eval", generator=kind)
     return open_dataset(Path(data))

@@ -155,11 +155,17 @@ def genuine(hand: Hand, rng: np.random.Generator) -> np.ndarray:
 
 def forgery(hand: Hand, rng: np.random.Generator) -> np.ndarray:
     """Half imitated freehand, half traced."""
-    if rng.random() < 0.5:
-        fake = varied(hand, rng, amount=3.0)
-        fake = replace(fake, pen=fake.pen * float(rng.uniform(1.0, 1.4)))
-        return render(fake, rng, tremor=float(rng.uniform(0.01, 0.03)))
-    traced = varied(hand, rng, amount=1.5)
-    return render(
-        traced, rng, tremor=float(rng.uniform(0.005, 0.015)), lifts=int(rng.integers(2, 6))
-    )
+    return freehand(hand, rng) if rng.random() < 0.5 else traced(hand, rng)
+
+
+def freehand(hand: Hand, rng: np.random.Generator) -> np.ndarray:
+    """A forgery imitated freehand: the shape looser, the line slower, shakier and heavier."""
+    fake = varied(hand, rng, amount=3.0)
+    fake = replace(fake, pen=fake.pen * float(rng.uniform(1.0, 1.4)))
+    return render(fake, rng, tremor=float(rng.uniform(0.01, 0.03)))
+
+
+def traced(hand: Hand, rng: np.random.Generator) -> np.ndarray:
+    """A forgery traced over a genuine signature: the shape close, the line hesitant, with lifts."""
+    fake = varied(hand, rng, amount=1.5)
+    return render(fake, rng, tremor=float(rng.uniform(0.005, 0.015)), lifts=int(rng.integers(2, 6)))
