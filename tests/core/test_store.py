@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import torch
@@ -31,6 +32,22 @@ def test_the_key_covers_config_revision_and_data() -> None:
     assert replace(ART, revision="lin/2").key(Cfg()) != base
     assert ART.key(Cfg(), data="abc") != base
     assert ART.path(Cfg()).name == f"lin-{base}" and ART.path(Cfg()).parent.name == "models"
+
+
+@dataclass(frozen=True)
+class Grown:
+    """``Cfg`` after a field was added: models stored before it must keep their key."""
+
+    width: int = 3
+    seed: int = 0
+    mode: str = "old"
+
+    KEY_SINCE: ClassVar[dict[str, object]] = {"mode": "old"}
+
+
+def test_a_field_added_later_keeps_older_keys_while_it_holds_the_older_value() -> None:
+    assert ART.key(Grown()) == ART.key(Cfg()) and ART.key(Grown(seed=1)) == ART.key(Cfg(seed=1))
+    assert ART.key(Grown(mode="new")) not in (ART.key(Grown()), ART.key(Cfg()))
 
 
 def test_missing_model_names_the_command_and_is_a_503() -> None:

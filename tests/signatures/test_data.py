@@ -129,3 +129,20 @@ def test_one_kind_of_forgery_keeps_the_second_generators_writers_and_genuine_sig
         )
     assert len(forged["freehand"]) == len(forged["traced"]) == 5
     assert not any(np.array_equal(a, b) for a, b in zip(*forged.values(), strict=True))
+
+
+def test_scans_render_the_same_signatures_again_under_wider_conditions() -> None:
+    plain, wide, both = (
+        datasets.SynthDataset(2, 2, 1, seed=4, scans=s) for s in ("plain", "wide", "both")
+    )
+    p, w, b = ([*d.iter_genuine("w0001"), *d.iter_forgery("w0001")] for d in (plain, wide, both))
+    assert len(p) == len(w) == 3 and len(b) == 6
+    assert all(np.array_equal(x, y) for x, y in zip(p, b[0::2], strict=True))  # plain first ...
+    assert all(np.array_equal(x, y) for x, y in zip(w, b[1::2], strict=True))  # ... then again
+    assert not any(np.array_equal(x, y) for x, y in zip(p, w, strict=True))
+    unit = [preprocess(x).ravel() / np.linalg.norm(preprocess(x)) for x in [*p, *w]]
+    other = [preprocess(x).ravel() for x in plain.iter_genuine("w0000")]
+    for i in range(3):  # the same signature: closer to itself plain than another writer is
+        assert unit[i] @ unit[3 + i] > max(unit[3 + i] @ o / np.linalg.norm(o) for o in other)
+    tune_wide = evaluate.evaluation_data("tune-wide", writers=2)
+    assert isinstance(tune_wide, datasets.SynthDataset) and tune_wide.scans == "wide"

@@ -38,9 +38,17 @@ class Artifact:
     title: str = "model"  # what to call it in messages, e.g. "object detector"
 
     def key(self, config: Any, data: str = "") -> str:
-        """12 hex digits of sha256 over the config, the code revision and the data identity."""
+        """12 hex digits of sha256 over the config, the code revision and the data identity.
+
+        A config class may name fields added after models were stored in ``KEY_SINCE`` (field
+        -> the value that keeps the older behaviour): while a field holds that value it is left
+        out of the key, so the models stored before it existed are still found."""
+        fields = asdict(config)
+        for name, old in getattr(config, "KEY_SINCE", {}).items():
+            if fields.get(name) == old:
+                del fields[name]
         text = json.dumps(
-            {"config": asdict(config), "revision": self.revision, "data": data},
+            {"config": fields, "revision": self.revision, "data": data},
             sort_keys=True,
             default=str,
         )

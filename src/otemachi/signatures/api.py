@@ -78,7 +78,7 @@ def base_config(spec: str) -> BaseConfig:
     default). A number takes its field's type, so ``wide=1`` names the same base as 1.0."""
     default = BaseConfig()
     allowed = {f.name for f in fields(BaseConfig)}
-    values = {}
+    values: dict[str, Any] = {}
     for item in filter(None, spec.split(",")):
         name, _, value = (part.strip() for part in item.partition("="))
         kind = type(getattr(default, name, None))

@@ -4,6 +4,7 @@
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -41,6 +42,9 @@ class BaseConfig:
     views: int = 1  # augmented views of each development scan the CNN also learns from
     metric: float = 1.0  # weight of the metric loss (forgeries as hard negatives); 0: none
     wide: float = 0.0  # share of development writers with wider hands, pens, papers, scanners
+    scans: str = "plain"  # "both": every development signature also scanned under wider conditions
+
+    KEY_SINCE: ClassVar[dict[str, object]] = {"scans": "plain"}  # bases stored before it stay found
     n_negatives: int = 200
     target_far: float = 0.05  # global operating point: skilled-forgery FAR on calibration writers
     seed: int = 0
@@ -49,7 +53,7 @@ class BaseConfig:
         """The settings the CNN depends on (its cache key); calibration settings are not."""
         return CNNTraining(
             self.dev_writers, self.dev_genuine, self.dev_forgeries, self.epochs, self.seed,
-            self.views, self.metric, self.wide,
+            self.views, self.metric, self.wide, self.scans,
         )  # fmt: skip
 
 
@@ -65,6 +69,9 @@ class CNNTraining:
     views: int
     metric: float
     wide: float
+    scans: str
+
+    KEY_SINCE: ClassVar[dict[str, object]] = {"scans": "plain"}
 
 
 @dataclass
@@ -99,7 +106,13 @@ def embed_views(
 
 def dev_datasets(cfg: BaseConfig) -> tuple[SynthDataset, SynthDataset]:
     dev = SynthDataset(
-        cfg.dev_writers, cfg.dev_genuine, cfg.dev_forgeries, cfg.seed, prefix="dev", wide=cfg.wide
+        cfg.dev_writers,
+        cfg.dev_genuine,
+        cfg.dev_forgeries,
+        cfg.seed,
+        prefix="dev",
+        wide=cfg.wide,
+        scans=cfg.scans,
     )
     calib = SynthDataset(cfg.calib_writers, 10, 5, cfg.seed, prefix="cal")
     return dev, calib

@@ -54,6 +54,9 @@ class SynthDataset:
     # "oscillator-traced": the same writers and genuine signatures, with one kind of forgery
     generator: str = "lognormal"
     wide: float = 0.0  # share of writers with wider hands, pens, papers and scanners
+    # "plain": the default pen, paper and scanner; "wide": each signature scanned under wider
+    # conditions (``synth.scan``) instead; "both": each one plain, then again scanned wide
+    scans: str = "plain"
     _cache: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
 
     def writers(self) -> list[str]:
@@ -72,11 +75,17 @@ class SynthDataset:
         how = lambda: synth.scan(r) if wide else None  # noqa: E731
         if wide:  # (synth.wide, synth.scan)
             style = synth.wide(style, r)
-        genuine = [synth.render(synth.vary(style, r), r, how=how()) for _ in range(self.n_genuine)]
-        forged = []
-        for _ in range(self.n_forgeries):
-            fake, tremor = synth.forge(style, r)
-            forged.append(synth.render(fake, r, tremor=tremor, how=how()))
+        again = rng(self.seed, "signatures", writer, "rescan")
+        genuine: list[np.ndarray] = []
+        forged: list[np.ndarray] = []
+        for kind in [0] * self.n_genuine + [1] * self.n_forgeries:
+            sample, tremor = (synth.vary(style, r), 0.0) if kind == 0 else synth.forge(style, r)
+            plain = synth.render(sample, r, tremor=tremor, how=how())
+            rescanned = []
+            if self.scans != "plain":  # the same signature, on another pen, paper and scanner
+                rescanned = [synth.render(sample, again, tremor=tremor, how=synth.scan(again))]
+            made = {"plain": [plain], "wide": rescanned, "both": [plain, *rescanned]}[self.scans]
+            (genuine if kind == 0 else forged).extend(made)
         return genuine, forged
 
     def _oscillator(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -229,8 +229,9 @@ def evaluation_data(data: str, writers: int = 100) -> SignatureDataset:
     of the second, independent generator; ``oscillator-freehand`` and ``oscillator-traced``: the
     same writers with one kind of forgery), ``tune`` (writers for choosing settings) or a folder
     in the generic or CEDAR layout."""
-    if data == "tune":
-        return SynthDataset(writers, 10, 5, TUNE_SEED, prefix="tune")
+    if data in ("tune", "tune-wide"):
+        scans = "wide" if data == "tune-wide" else "plain"
+        return SynthDataset(writers, 10, 5, TUNE_SEED, prefix="tune", scans=scans)
     if data == "synth" or data in FORGERS:
         kind = "lognormal" if data == "synth" else data
         return SynthDataset(writers, 10, 5, EVAL_SEED, prefix="eval", generator=kind)
