@@ -47,6 +47,9 @@ def test_the_base_named_in_the_environment_is_checked_and_typed() -> None:
     named = base_config("dev_writers=80, epochs=5, wide=1, metric=1")
     assert named.wide == 1.0 and isinstance(named.wide, float) and named.epochs == 5
     assert named == base_config("dev_writers=80,epochs=5,wide=1.0,metric=1.0")  # one base
-    for bad in ("wide=x", "nope=1", "epochs=1.5", "epochs=", "wide=nan", "seed=-1"):
+    assert base_config("scans=both").scans == "both" and base_config("").scans == "plain"
+    for bad in ("wide=x", "nope=1", "epochs=1.5", "epochs=", "wide=nan", "seed=-1", "scans=x"):
         with pytest.raises(InvalidInput, match="is not NAME=NUMBER"):
             base_config(bad)
+    with pytest.raises(InvalidInput, match="scans must be one of"):
+        data.SynthDataset(2, scans="rescanned")

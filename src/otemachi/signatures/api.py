@@ -15,6 +15,7 @@ from otemachi.signatures import base as bases
 from otemachi.signatures import oneclass, security, service
 from otemachi.signatures.base import Base, BaseConfig
 from otemachi.signatures.batcher import Batcher
+from otemachi.signatures.data import SCANS
 from otemachi.signatures.security import RateLimit
 from otemachi.signatures.store import UserStore, open_store
 
@@ -74,14 +75,18 @@ class Service:
 
 
 def base_config(spec: str) -> BaseConfig:
-    """``dev_writers=80,calib_writers=10,epochs=5,wide=0.5`` -> the BaseConfig it names ('' =
-    default). A number takes its field's type, so ``wide=1`` names the same base as 1.0."""
+    """``dev_writers=80,calib_writers=10,epochs=5,wide=0.5,scans=both`` -> the BaseConfig it
+    names ('' = default). A number takes its field's type, so ``wide=1`` names the same base as
+    1.0."""
     default = BaseConfig()
     allowed = {f.name for f in fields(BaseConfig)}
     values: dict[str, Any] = {}
     for item in filter(None, spec.split(",")):
         name, _, value = (part.strip() for part in item.partition("="))
         kind = type(getattr(default, name, None))
+        if name == "scans" and value in SCANS:
+            values[name] = value
+            continue
         try:
             if name not in allowed or kind not in (int, float):
                 raise ValueError
@@ -90,7 +95,8 @@ def base_config(spec: str) -> BaseConfig:
                 raise ValueError
         except ValueError:
             raise InvalidInput(
-                f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=NUMBER of {sorted(allowed)}"
+                f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=NUMBER of {sorted(allowed)} "
+                f"or scans={'|'.join(SCANS)}"
             ) from None
     return BaseConfig(**values)
 

@@ -1,6 +1,7 @@
 """Command line for otemachi.signatures: synthesize corpora, build the base, evaluate."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -58,14 +59,21 @@ WIDE = typer.Option(
     help="Base: the share of development writers drawn with wider hands, pens, papers and "
     "scanners than the first generator's.",
 )
+RESCAN = typer.Option(
+    False,
+    "--rescan",
+    help="Base: every development signature also scanned again on wider pens, papers and "
+    "scanners (the same hands).",
+)
 
 
 def _base_config(
-    dev_writers: int, calib_writers: int, epochs: int, wide: float = 0.0
+    dev_writers: int, calib_writers: int, epochs: int, wide: float = 0.0, rescan: bool = False
 ) -> base.BaseConfig:
     return base.BaseConfig(
-        dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs, wide=wide
-    )
+        dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs, wide=wide,
+        scans="both" if rescan else "plain",
+    )  # fmt: skip
 
 
 @app.command("train")
@@ -74,6 +82,7 @@ def train_cmd(
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
     wide: float = WIDE,
+    rescan: bool = RESCAN,
     seed: int = typer.Option(
         0, "--seed", min=0, max=options.SEED_MAX, help="Seed: another seed, another base."
     ),
@@ -83,8 +92,7 @@ def train_cmd(
 ) -> None:
     """Train (or load the stored) base network and calibrate the global thresholds. A base
     built with other settings is stored beside the others, with its own version."""
-    cfg = base.BaseConfig(dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs,
-                          seed=seed, wide=wide)  # fmt: skip
+    cfg = replace(_base_config(dev_writers, calib_writers, epochs, wide, rescan), seed=seed)
     b = train.base(cfg, retrain)
     console.print(
         f"base {b.version}: {len(b.seen_writers)} writers used to build it, thresholds calibrated"
@@ -98,9 +106,9 @@ def evaluate_cmd(
         "--data",
         help="synth (the base's generator), oscillator (an independent one; "
         "oscillator-freehand, oscillator-traced: its writers with one kind of forgery), tune "
-        "(writers of the base's generator for choosing settings; the others are for reporting "
-        "only), or "
-        "a folder (generic or CEDAR layout).",
+        "(writers of the base's generator for choosing settings; tune-wide: the same scanned "
+        "on wider pens, papers and scanners; the others are for reporting only), or a folder "
+        "(generic or CEDAR layout).",
     ),
     refs: str = typer.Option(
         "1,2,5", "--refs", help="Numbers of references, comma-separated (1-5)."
@@ -122,13 +130,14 @@ def evaluate_cmd(
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
     wide: float = WIDE,
+    rescan: bool = RESCAN,
 ) -> None:
     """EER, AUC, FAR and FRR per method and number of references, on writers the base never saw."""
     methods = options.choices(method, list(oneclass.METHODS), "method(s)")
     counts = options.ints(refs, "--refs", 1, base.MAX_REFS)
     files.output_folder(out)
     dataset = evaluate.evaluation_data(data_name, writers)
-    b = base.load(_base_config(dev_writers, calib_writers, epochs, wide))
+    b = base.load(_base_config(dev_writers, calib_writers, epochs, wide, rescan))
     cfg = EvalConfig(tuple(counts), tuple(methods), augment=augment)
     result, figures = evaluate.run(b, dataset, cfg, out)
     if as_json:

@@ -39,6 +39,7 @@ FORGERS = {
     "oscillator-traced": oscillator.traced,
 }
 GENERATORS = ("lognormal", *FORGERS)
+SCANS = ("plain", "wide", "both")
 
 
 @dataclass
@@ -58,6 +59,13 @@ class SynthDataset:
     # conditions (``synth.scan``) instead; "both": each one plain, then again scanned wide
     scans: str = "plain"
     _cache: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("generator", self.generator, GENERATORS), ("scans", self.scans, SCANS)
+        ):  # fmt: skip
+            if value not in allowed:
+                raise InvalidInput(f"{name} must be one of {list(allowed)}, got {value!r}")
 
     def writers(self) -> list[str]:
         return [f"{self.prefix}{i:04d}" for i in range(self.n_writers)]
