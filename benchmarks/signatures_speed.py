@@ -35,13 +35,13 @@ def main() -> None:
             t0 = time.perf_counter()
             one(refs, b.negatives, 0)
             t1 = time.perf_counter()
-            model = oneclass.train_user(
+            user = oneclass.train_user(
                 f"user{i}", refs, method, b.negatives, b.version, start=b.ocnn_start
             )
             t2 = time.perf_counter()
             fit.append(t1 - t0)
             full.append(t2 - t1)
-            size.append(len(oneclass.pack(method, model.params)))
+            size.append(len(oneclass.pack(method, user.params)))
         print(
             f"  {method:6s} {1e3 * np.mean(fit):8.1f} {1e3 * np.mean(full):22.1f} {max(size):13d}"
         )
@@ -51,7 +51,8 @@ def main() -> None:
 def augmented(b: base.Base, data: SignatureDataset) -> None:
     """A person's fit with augmentation: the references prepared, their views made in one batch
     (``augment.prepared_views``), all embedded, and the model fit on them (no leave-one-out
-    threshold)."""
+    threshold). The steps of ``base.embed_views``, timed one by one; the recentring of the views
+    on their reference (a subtraction) is left out."""
     print(f"per-person fit with augmentation, about {augment.POINTS} points (mean of 5 people):")
     print(f"  {'refs':>4s} {'views':>5s} {'prepare ms':>10s} {'views ms':>9s} {'embed ms':>9s} "
           f"{'ocnn fit ms':>12s} {'total ms':>9s}")  # fmt: skip

@@ -7,6 +7,7 @@ from PIL import Image
 
 from otemachi.cli import main
 from otemachi.core.errors import InvalidInput, NotFound
+from otemachi.core.seeding import rng
 from otemachi.signatures import base, evaluate, oscillator, synth
 from otemachi.signatures import data as datasets
 from otemachi.signatures.preprocess import preprocess
@@ -129,6 +130,16 @@ def test_one_kind_of_forgery_keeps_the_second_generators_writers_and_genuine_sig
         )
     assert len(forged["freehand"]) == len(forged["traced"]) == 5
     assert not any(np.array_equal(a, b) for a, b in zip(*forged.values(), strict=True))
+    r = rng(evaluate.EVAL_SEED, "signatures", "oscillator", "eval0001")  # the stream, replayed
+    hand = oscillator.writer(r)
+    [oscillator.genuine(hand, r) for _ in genuine]
+    state = r.bit_generator.state
+    assert np.array_equal(oscillator.freehand(hand, r), forged["freehand"][0])
+    r.bit_generator.state = state
+    assert np.array_equal(oscillator.traced(hand, r), forged["traced"][0])
+    r.bit_generator.state = state
+    made = oscillator.freehand if r.random() < 0.5 else oscillator.traced  # forgery's own draw
+    assert np.array_equal(made(hand, r), next(both.iter_forgery("eval0001")))
 
 
 def test_scans_render_the_same_signatures_again_under_wider_conditions() -> None:
@@ -146,3 +157,23 @@ def test_scans_render_the_same_signatures_again_under_wider_conditions() -> None
         assert unit[i] @ unit[3 + i] > max(unit[3 + i] @ o / np.linalg.norm(o) for o in other)
     tune_wide = evaluate.evaluation_data("tune-wide", writers=2)
     assert isinstance(tune_wide, datasets.SynthDataset) and tune_wide.scans == "wide"
+
+
+def test_adding_scans_left_the_keys_of_stored_bases_as_they_were() -> None:
+    from otemachi.signatures import model
+
+    def without_scans(cls: type) -> type:
+        kept = [(f.name, f.type, dataclasses.field(default=f.default)) for f in
+                dataclasses.fields(cls) if f.name != "scans"]  # fmt: skip
+        return dataclasses.make_dataclass(f"Old{cls.__name__}", kept, frozen=True)
+
+    cfg = base.BaseConfig()
+    old = without_scans(base.BaseConfig)()
+    old_cnn = without_scans(base.CNNTraining)(**{
+        k: v for k, v in dataclasses.asdict(cfg.cnn()).items() if k != "scans"})  # fmt: skip
+    assert base.BACKGROUND.key(cfg, base.DATA) == base.BACKGROUND.key(old, base.DATA)
+    assert model.ARTIFACT.key(cfg.cnn(), base.DATA) == model.ARTIFACT.key(old_cnn, base.DATA)
+    rescan = dataclasses.replace(cfg, scans="both")
+    assert base.BACKGROUND.key(rescan, base.DATA) != base.BACKGROUND.key(cfg, base.DATA)
+    with pytest.raises(InvalidInput, match="scans must be one of"):
+        base.BaseConfig(scans="twice")

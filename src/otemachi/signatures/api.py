@@ -95,8 +95,8 @@ def base_config(spec: str) -> BaseConfig:
                 raise ValueError
         except ValueError:
             raise InvalidInput(
-                f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=NUMBER of {sorted(allowed)} "
-                f"or scans={'|'.join(SCANS)}"
+                f"OTEMACHI_SIGNATURES_BASE: {item!r} is not NAME=NUMBER of "
+                f"{sorted(allowed - {'scans'})} or scans={'|'.join(SCANS)}"
             ) from None
     return BaseConfig(**values)
 

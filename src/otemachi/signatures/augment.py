@@ -61,7 +61,7 @@ def _view(ink: np.ndarray, grid: np.ndarray, gen: np.random.Generator) -> np.nda
     return np.clip(out, 0.0, 1.0)
 
 
-# A prepared pixel (``model.prepare``: the ink's box brought to 75 x 110) is about 3.5 pixels of
+# A prepared pixel (``model.prepare``: the ink's box brought to 75 x 110) is about 3.2 pixels of
 # a first-generator scan, so lengths, and the noise left after averaging, shrink by this much.
 SCALE = 0.3
 
@@ -70,7 +70,7 @@ def prepared_views(
     x: torch.Tensor, counts: Sequence[int], gen: np.random.Generator
 ) -> torch.Tensor:
     """``counts[i]`` views of each prepared image ``x[i]`` ((N, 1, H, W) in [0, 1], ink high),
-    as one (sum(counts), 1, H, W) tensor, image by image, drawn from ``gen``.
+    as one (sum(counts), 1, H, W) tensor of x's dtype, image by image, drawn from ``gen``.
 
     As ``views`` at ``SCALE``, with two differences: blur is left out (at most a fifth of a
     prepared pixel), and noise falls on the ink only, as preprocessing whitens the paper."""
@@ -78,7 +78,7 @@ def prepared_views(
         raise ValueError(
             f"expected {len(counts)} prepared images (N, 1, H, W), got {tuple(x.shape)}"
         )
-    src = x[torch.from_numpy(np.repeat(np.arange(len(x)), counts))]
+    src = x[torch.from_numpy(np.repeat(np.arange(len(x)), counts))].to("cpu", torch.float32)
     n, _, h, w = src.shape
     if n == 0:
         return src
@@ -109,4 +109,4 @@ def prepared_views(
     out = out + thick.abs() * SCALE / 2 * (grown - out)  # about a scan pixel in all, as views'
     sd = torch.from_numpy(gen.uniform(0, NOISE * SCALE, n)).float()[:, None, None, None]
     noise = torch.from_numpy(gen.standard_normal((n, 1, h, w))).float() * sd
-    return (out + noise * (out > 0)).clamp(0.0, 1.0)
+    return (out + noise * (out > 0)).clamp(0.0, 1.0).to(x)  # x's dtype and device

@@ -13,7 +13,7 @@ from otemachi.core.errors import CheckpointError, InvalidInput, NotFound
 from otemachi.core.paths import artifact_dir
 from otemachi.core.store import Artifact, rebuilding
 from otemachi.signatures import augment, model, oneclass
-from otemachi.signatures.data import SignatureDataset, SynthDataset
+from otemachi.signatures.data import SCANS, SignatureDataset, SynthDataset
 from otemachi.signatures.synth import REVISION as DATA
 
 MAX_REFS = 5
@@ -43,11 +43,15 @@ class BaseConfig:
     metric: float = 1.0  # weight of the metric loss (forgeries as hard negatives); 0: none
     wide: float = 0.0  # share of development writers with wider hands, pens, papers, scanners
     scans: str = "plain"  # "both": every development signature also scanned under wider conditions
-
-    KEY_SINCE: ClassVar[dict[str, object]] = {"scans": "plain"}  # bases stored before it stay found
     n_negatives: int = 200
     target_far: float = 0.05  # global operating point: skilled-forgery FAR on calibration writers
     seed: int = 0
+
+    KEY_SINCE: ClassVar[dict[str, object]] = {"scans": "plain"}  # bases stored before it stay found
+
+    def __post_init__(self) -> None:
+        if self.scans not in SCANS:
+            raise InvalidInput(f"scans must be one of {list(SCANS)}, got {self.scans!r}")
 
     def cnn(self) -> "CNNTraining":
         """The settings the CNN depends on (its cache key); calibration settings are not."""
@@ -94,8 +98,8 @@ def embed_views(
     """Embeddings of ``counts[i]`` augmented views of each scan ``scans[i]`` (a list of
     (counts[i], E) arrays), each set moved so that its mean is its scan's own embedding.
 
-    Views give the shape of a person's variation, the scans its place: blur, noise and a thicker
-    pen move every view of a scan the same way, and left as they are they pull a person's model
+    Views give the shape of a person's variation, the scans its place: noise and a thicker pen
+    move every view of a scan the same way, and left as they are they pull a person's model
     off their real signatures (on 40 tuning writers with the base of 2026-11-26, the OC-NN's EER
     at one reference went from 13.9% to 23.9%; moved back, 14.1%)."""
     prepared = model.prepare(list(scans), net.cfg)

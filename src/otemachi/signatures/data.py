@@ -88,12 +88,10 @@ class SynthDataset:
         forged: list[np.ndarray] = []
         for kind in [0] * self.n_genuine + [1] * self.n_forgeries:
             sample, tremor = (synth.vary(style, r), 0.0) if kind == 0 else synth.forge(style, r)
-            plain = synth.render(sample, r, tremor=tremor, how=how())
-            rescanned = []
+            made = [synth.render(sample, r, tremor=tremor, how=how())]
             if self.scans != "plain":  # the same signature, on another pen, paper and scanner
-                rescanned = [synth.render(sample, again, tremor=tremor, how=synth.scan(again))]
-            made = {"plain": [plain], "wide": rescanned, "both": [plain, *rescanned]}[self.scans]
-            (genuine if kind == 0 else forged).extend(made)
+                made.append(synth.render(sample, again, tremor=tremor, how=synth.scan(again)))
+            (genuine if kind == 0 else forged).extend(made[1:] if self.scans == "wide" else made)
         return genuine, forged
 
     def _oscillator(self, writer: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
