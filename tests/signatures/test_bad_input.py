@@ -27,6 +27,8 @@ def test_a_file_where_a_folder_belongs_and_the_reverse(tmp_path: Path) -> None:
         (["evaluate", "--out", "file.txt"], "is an existing file"),
         (["evaluate", "--method", "svm,svm"], "more than once"),
         (["evaluate", "--data", "file.txt", "--out", "eval"], "is a file"),
+        (["evaluate", "--scans", "twice", "--out", "eval"], "scans must be one of"),
+        (["evaluate", "--data", "tune-wider", "--out", "eval"], "tune-wider"),
     ],
 )
 def test_cli_refuses_in_one_line(

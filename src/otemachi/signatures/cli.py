@@ -59,20 +59,24 @@ WIDE = typer.Option(
     help="Base: the share of development writers drawn with wider hands, pens, papers and "
     "scanners than the first generator's.",
 )
-RESCAN = typer.Option(
-    False,
-    "--rescan",
-    help="Base: every development signature also scanned again on wider pens, papers and "
-    "scanners (the same hands).",
+SCANS = typer.Option(
+    base.BaseConfig.scans,
+    "--scans",
+    help="Base: plain (the first generator's pen, paper and scanner), both (every development "
+    "signature also scanned again on wider pens, papers and scanners) or wide (only that).",
 )
 
 
 def _base_config(
-    dev_writers: int, calib_writers: int, epochs: int, wide: float = 0.0, rescan: bool = False
+    dev_writers: int,
+    calib_writers: int,
+    epochs: int,
+    wide: float = 0.0,
+    scans: str = base.BaseConfig.scans,
 ) -> base.BaseConfig:
     return base.BaseConfig(
         dev_writers=dev_writers, calib_writers=calib_writers, epochs=epochs, wide=wide,
-        scans="both" if rescan else "plain",
+        scans=scans,
     )  # fmt: skip
 
 
@@ -82,7 +86,7 @@ def train_cmd(
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
     wide: float = WIDE,
-    rescan: bool = RESCAN,
+    scans: str = SCANS,
     seed: int = typer.Option(
         0, "--seed", min=0, max=options.SEED_MAX, help="Seed: another seed, another base."
     ),
@@ -92,7 +96,7 @@ def train_cmd(
 ) -> None:
     """Train (or load the stored) base network and calibrate the global thresholds. A base
     built with other settings is stored beside the others, with its own version."""
-    cfg = replace(_base_config(dev_writers, calib_writers, epochs, wide, rescan), seed=seed)
+    cfg = replace(_base_config(dev_writers, calib_writers, epochs, wide, scans), seed=seed)
     b = train.base(cfg, retrain)
     console.print(
         f"base {b.version}: {len(b.seen_writers)} writers used to build it, thresholds calibrated"
@@ -130,14 +134,14 @@ def evaluate_cmd(
     calib_writers: int = CALIB_WRITERS,
     epochs: int = EPOCHS,
     wide: float = WIDE,
-    rescan: bool = RESCAN,
+    scans: str = SCANS,
 ) -> None:
     """EER, AUC, FAR and FRR per method and number of references, on writers the base never saw."""
     methods = options.choices(method, list(oneclass.METHODS), "method(s)")
     counts = options.ints(refs, "--refs", 1, base.MAX_REFS)
     files.output_folder(out)
     dataset = evaluate.evaluation_data(data_name, writers)
-    b = base.load(_base_config(dev_writers, calib_writers, epochs, wide, rescan))
+    b = base.load(_base_config(dev_writers, calib_writers, epochs, wide, scans))
     cfg = EvalConfig(tuple(counts), tuple(methods), augment=augment)
     result, figures = evaluate.run(b, dataset, cfg, out)
     if as_json:
