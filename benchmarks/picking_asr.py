@@ -94,12 +94,14 @@ def main() -> None:
         f"\n{len(eps)} episodes, the same for every row; spoken at 20 dB SNR by the ten espeak-ng "
         "test voices and the two Flite voices in turn"
     )
-    print("{:22s} {:>12s} {:>16s} {:>11s} {:>6s}".format(
-        "input", "target acc.", "after questions", "dest. acc.", "WER"))  # fmt: skip
+    print("{:22s} {:>12s} {:>16s} {:>11s} {:>6s} {:>28s}".format(
+        "input", "target acc.", "after questions", "dest. acc.", "WER",
+        "lost: unanswered / decided"))  # fmt: skip
     for name, r in rows:
         print(
             f"{name:22s} {r['target_accuracy']:12.3f} {r['target_accuracy_clarified']:16.3f} "
-            f"{r['destination_accuracy']:11.3f} {r.get('wer', 0.0):6.3f}"
+            f"{r['destination_accuracy']:11.3f} {r.get('wer', 0.0):6.3f} "
+            f"{r['lost_unanswered']:>20d} / {r['lost_decided']:<5d}"
         )
 
 

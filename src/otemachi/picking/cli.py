@@ -251,7 +251,9 @@ def evaluate(
         )
     console.print(table)
     console.print(
-        f"{result['episodes']} episodes, {result['questions_asked']} questions asked, "
+        f"{result['episodes']} episodes, {result['questions_asked']} questions asked; lost "
+        f"{result['lost_unanswered']} after a question with no answer, "
+        f"{result['lost_decided']} decided wrongly; "
         f"latency p50 {result['latency_ms_p50']} ms, p95 {result['latency_ms_p95']} ms"
         + (f", pick-and-place {result['pick_place_success']:.3f}" if execute else "")
     )

@@ -36,6 +36,7 @@ class Outcome:
     placed: bool | None  # the intended object ended in the intended box (with --execute)
     candidates: int  # boxes the system chose among (chance is one in this many)
     heard: Heard | None = None  # what speech recognition made of the episode's audio
+    unanswered: int = 0  # questions the episode had no answer to
 
 
 def episode(
@@ -97,6 +98,7 @@ def episode(
         placed,
         n,
         heard,
+        max(final.asked - (1 if answer else 0), 0),
     )
 
 
@@ -113,6 +115,10 @@ def summary(rows: list[Outcome]) -> dict[str, Any]:
         ),
         "destination_accuracy": _mean([r.destination_ok for r in rows]),
         "questions_asked": int(sum(r.questions for r in rows)),
+        # episodes lost after a question the episode had no answer to: the system knew it was
+        # unsure (with speech, mostly a misheard instruction), against those decided wrongly
+        "lost_unanswered": int(sum(1 for r in rows if r.unanswered and not r.final_ok)),
+        "lost_decided": int(sum(1 for r in rows if not r.unanswered and not r.final_ok)),
         "chance_accuracy": round(
             float(np.mean([1 / max(r.candidates, 1) for r in rows] or [0])), 4
         ),
