@@ -149,11 +149,13 @@ def spoken(
     said = [dict(zip(("episode", "voice", "said", "heard"), line, strict=False)) for line in lines]
     report.result("picking.spoken", {**heard, "transcripts": said})
     keys = ("target_accuracy", "target_accuracy_clarified", "destination_accuracy")
+    lost = [f"{r['lost_unanswered']} / {r['lost_decided']}" for r in (typed, heard)]
     compare = markdown_table(
-        ["input", *keys, "WER", "recognition p50 ms", "real-time factor"],
+        ["input", *keys, "lost: unanswered question / decided wrongly", "WER",
+         "recognition p50 ms", "real-time factor"],
         [
-            ["typed", *(f"{typed[k]:.3f}" for k in keys), "-", "-", "-"],
-            [f"spoken ({recogniser.name})", *(f"{heard[k]:.3f}" for k in keys),
+            ["typed", *(f"{typed[k]:.3f}" for k in keys), lost[0], "-", "-", "-"],
+            [f"spoken ({recogniser.name})", *(f"{heard[k]:.3f}" for k in keys), lost[1],
              f"{heard['wer']:.3f}", f"{heard['asr_ms_p50']}", f"{heard['rtf']}"],
         ],
     )  # fmt: skip
