@@ -91,6 +91,19 @@ class Base:
         """Batched, L2-normalised embeddings of raw scans."""
         return model.embed(self.net, model.prepare(images, self.net.cfg))
 
+    def fit_user(
+        self,
+        user_id: str,
+        refs: np.ndarray,
+        method: str,
+        seed: int = 0,
+        views: list[np.ndarray] | None = None,
+    ) -> oneclass.UserModel:
+        """``oneclass.train_user`` on this base: its negatives, version and OC-NN start."""
+        return oneclass.train_user(
+            user_id, refs, method, self.negatives, self.version, seed, views, self.ocnn_start
+        )
+
 
 def embed_views(
     net: model.SigNetSmall, scans: list[np.ndarray], counts: list[int], gen: np.random.Generator

@@ -91,6 +91,7 @@ class SynthDataset:
             made = [synth.render(sample, r, tremor=tremor, how=how())]
             if self.scans != "plain":  # the same signature, on another pen, paper and scanner
                 made.append(synth.render(sample, again, tremor=tremor, how=synth.scan(again)))
+            # "wide" still renders the plain scan: it draws from r, and the next signature too
             (genuine if kind == 0 else forged).extend(made[1:] if self.scans == "wide" else made)
         return genuine, forged
 

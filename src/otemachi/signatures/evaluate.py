@@ -75,9 +75,7 @@ def deep_fit(base: Base, method: str, seed: int, views: Views | None = None) -> 
     ) -> tuple[Callable[[np.ndarray], np.ndarray], float, float]:
         n = augment.per_reference(len(refs))
         own = None if views is None else [v[:n] for v in views[writer][: len(refs)]]
-        model = oneclass.train_user(
-            writer, refs, method, base.negatives, base.version, seed, own, base.ocnn_start
-        )
+        model = base.fit_user(writer, refs, method, seed, own)
         return (lambda x: oneclass.score(model, x)), model.threshold, service.threshold(base, model)
 
     return fit

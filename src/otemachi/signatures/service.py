@@ -61,9 +61,7 @@ def fit(base: Base, user_id: str, images: Sequence[Image], method: str = "svdd")
             f"enrolment takes 1 to {MAX_REFS} reference signatures, got {len(images)}"
         )
     refs = base.embed(_decoded(images))
-    model = oneclass.train_user(
-        user_id, refs, method, base.negatives, base.version, start=base.ocnn_start
-    )
+    model = base.fit_user(user_id, refs, method)
     return Record(model, refs.astype(np.float16))
 
 

@@ -154,9 +154,7 @@ def calibrate(
         for r in range(1, MAX_REFS + 1):
             skilled = []
             for w, (gen, forg) in calib.items():
-                user = oneclass.train_user(
-                    w, gen[:r], method, base.negatives, base.version, start=base.ocnn_start
-                )
+                user = base.fit_user(w, gen[:r], method)
                 skilled.append(oneclass.score(user, forg))
             base.thresholds[method][str(r)] = threshold_at_far(np.concatenate(skilled), target_far)
 
