@@ -302,6 +302,12 @@ def test_spoken_episodes_are_heard_end_to_end(
     assert main([*args, "--asr", "pocketsphinx", "--speak", "en-us-nyc+m6,en-029+f3"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert set(got["by_voice"]) == {"file", "en-us-nyc+m6", "en-029+f3"}
+    assert got["person_answers"] == 0
+    spoken = ["--asr", "pocketsphinx", "--speak", "en-us-nyc+m6"]
+    assert main([*args, *spoken, "--person"]) == 0  # the simulated person answers, aloud
+    got = json.loads(capsys.readouterr().out)
+    assert got["lost_unanswered"] == 0 and got["person_answers"] >= 1, got
+    assert got["wer_clarification"] is not None
     assert main([*args, "--speak", "xx-nope"]) == 2
     assert "espeak-ng has no voice 'xx-nope'" in capsys.readouterr().err
 

@@ -226,6 +226,12 @@ def evaluate(
         "('test': the voices speech recognition never trained on).",
     ),
     snr: float = typer.Option(None, "--snr", help="Add white noise at this SNR (dB) to speech."),
+    person: bool = typer.Option(
+        False,
+        "--person",
+        help="A simulated person who knows the target answers the questions an episode has no "
+        "answer to (spoken in the episode's voice when it is heard).",
+    ),
 ) -> None:
     """Run the whole pipeline on every episode of a file and report accuracy and latency. Episodes
     with audio, or any with --speak, are heard through speech recognition."""
@@ -240,7 +246,7 @@ def evaluate(
         raise InvalidInput("--asr and --snr apply to speech: add --speak VOICES, or give "
                            "episodes with audio")  # fmt: skip
     grounder, det = _models(oracle)
-    result, _ = evaluate_.run(eps, grounder, det, not no_clarify, execute, ears)
+    result, _ = evaluate_.run(eps, grounder, det, not no_clarify, execute, ears, person)
     if as_json:
         print(json.dumps(result))
         return
@@ -254,7 +260,8 @@ def evaluate(
         f"{result['episodes']} episodes, {result['questions_asked']} questions asked; lost "
         f"{result['lost_unanswered']} after a question with no answer, "
         f"{result['lost_decided']} decided wrongly; "
-        f"latency p50 {result['latency_ms_p50']} ms, p95 {result['latency_ms_p95']} ms"
+        + (f"{result['person_answers']} answers by the simulated person; " if person else "")
+        + f"latency p50 {result['latency_ms_p50']} ms, p95 {result['latency_ms_p95']} ms"
         + (f", pick-and-place {result['pick_place_success']:.3f}" if execute else "")
     )
     if ears is not None:

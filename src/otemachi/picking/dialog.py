@@ -150,6 +150,10 @@ class Picker:
             d = self.answer(said)
         return d
 
+    def named(self) -> list[str]:
+        """The scene objects under the candidates the open question names (none without one)."""
+        return [i for i in (self._ids[j] for j in self._asked_about) if i is not None]
+
     def _decide(self, dest: dict[str, float], asked: int) -> Decision:
         assert self._logp is not None and self._cands is not None
         p = self._logp.exp()

@@ -1,6 +1,7 @@
 """Evaluation on an episodes file: render each scene from its spec, run the whole pipeline
-(detector unless oracle boxes, grounding, questions answered with the episode's clarification,
-optionally the robot) and summarise, overall and for seen vs held-out phrasing."""
+(detector unless oracle boxes, grounding, questions answered with the episode's clarification and,
+optionally, by a simulated person, optionally the robot) and summarise, overall and for seen vs
+held-out phrasing."""
 
 import time
 from collections.abc import Callable
@@ -13,9 +14,10 @@ from otemachi.core.progress import track
 from otemachi.picking import detect
 from otemachi.picking.dialog import ASK_BELOW, Picker, replies
 from otemachi.picking.episodes import Episode
-from otemachi.picking.hearing import Ears, Heard, hear
+from otemachi.picking.hearing import Ears, Heard, hear, hear_answer
 from otemachi.picking.hearing import summary as hearing_summary
 from otemachi.picking.model import Grounder
+from otemachi.picking.person import Person
 from otemachi.picking.scenes import Scene
 
 
@@ -36,7 +38,8 @@ class Outcome:
     placed: bool | None  # the intended object ended in the intended box (with --execute)
     candidates: int  # boxes the system chose among (chance is one in this many)
     heard: Heard | None = None  # what speech recognition made of the episode's audio
-    unanswered: int = 0  # questions the episode had no answer to
+    unanswered: int = 0  # questions nobody answered
+    person_answers: int = 0  # questions the simulated person answered
 
 
 def episode(
@@ -47,16 +50,19 @@ def episode(
     execute: bool = False,
     ears: Ears | None = None,
     index: int = 0,
+    person: bool = False,
 ) -> Outcome:
-    """Run one episode; the system's question, if any, gets the episode's clarification. With
-    ``ears``, the instruction and the answer are what speech recognition heard, listening for
+    """Run one episode; the system's first question gets the episode's clarification, if it has
+    one, and with ``person`` the simulated person answers every question left (``Person``). With
+    ``ears``, the instruction and the answers are what speech recognition heard, listening for
     the words of what the robot sees."""
     with Scene(ep.scene, robot=execute) as scene:
         picker = Picker(scene, model, detector, detector is None, ASK_BELOW if clarify else 0.0)
         t0 = time.perf_counter()
         n = len(picker.look())
         t1 = time.perf_counter()
-        heard = hear(ears, ep, index, picker.hints()) if ears is not None else None
+        hints = picker.hints() if ears is not None else frozenset()
+        heard = hear(ears, ep, index, hints) if ears is not None else None
         instruction, answer = ep.instruction, ep.clarification
         if heard is not None:
             instruction, answer = heard.instruction, heard.clarification
@@ -79,7 +85,22 @@ def episode(
         t2 = time.perf_counter()  # the decision's latency starts when the words are in
         first = picker.instruct(instruction)
         t3 = time.perf_counter()
-        final = picker.clarify(replies([answer] if answer else []))
+        given = replies([answer] if answer else [])
+        asker = Person(ep.scene, ep.target, index) if person else None
+        spoken: list[str] = []  # the simulated person's answers
+
+        def reply(question: str) -> str:
+            nonlocal heard
+            said = given(question)
+            if said or asker is None:
+                return said
+            said = asker.answer(picker.named())
+            spoken.append(said)
+            if heard is not None and ears is not None:
+                said, heard = hear_answer(ears, heard, said, hints, index, len(spoken))
+            return said
+
+        final = picker.clarify(reply)
         placed = None
         if execute:
             picker.execute()
@@ -98,7 +119,8 @@ def episode(
         placed,
         n,
         heard,
-        max(final.asked - (1 if answer else 0), 0),
+        max(final.asked - (1 if answer else 0) - len(spoken), 0),
+        len(spoken),
     )
 
 
@@ -119,6 +141,7 @@ def summary(rows: list[Outcome]) -> dict[str, Any]:
         # unsure (with speech, mostly a misheard instruction), against those decided wrongly
         "lost_unanswered": int(sum(1 for r in rows if r.unanswered and not r.final_ok)),
         "lost_decided": int(sum(1 for r in rows if not r.unanswered and not r.final_ok)),
+        "person_answers": int(sum(r.person_answers for r in rows)),
         "chance_accuracy": round(
             float(np.mean([1 / max(r.candidates, 1) for r in rows] or [0])), 4
         ),
@@ -146,11 +169,13 @@ def run(
     clarify: bool = True,
     execute: bool = False,
     ears: Ears | None = None,
+    person: bool = False,
 ) -> tuple[dict[str, Any], list[Outcome]]:
     """Every episode, then the summary with a breakdown by split and by template (and by voice
-    when the episodes were heard)."""
+    when the episodes were heard); ``person``: the simulated person answers the questions the
+    episodes carry no answer to."""
     rows = [
-        episode(ep, model, detector, clarify, execute, ears, i)
+        episode(ep, model, detector, clarify, execute, ears, i, person)
         for i, ep in enumerate(track(episodes, "running episodes"))
     ]
     result = summary(rows)

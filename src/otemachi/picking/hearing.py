@@ -2,7 +2,9 @@
 or are spoken by espeak-ng voices when it has none, then transcribed; word errors and
 recognition time are kept for the evaluation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from otemachi.core.seeding import rng
 from otemachi.picking import audio, speech
@@ -54,14 +56,41 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
         else:  # typed text in an episode whose other utterance is a file
             said.append((text, (0, 0)))
             continue
-        if ears.snr is not None:
-            samples = audio.with_noise(samples, ears.snr, g)
-        got = ears.recogniser.transcribe(samples, hints)
-        ms.append(got.ms)
-        seconds += len(samples) / audio.RATE
-        said.append((got.text, word_errors(normalise(text), got.text) if text else (0, 0)))
+        got, errors, took, length = _transcribe(ears, samples, text, hints, g)
+        ms.append(took)
+        seconds += length
+        said.append((got, errors))
     (instruction, errors), (clar, clar_errors) = said
     return Heard(instruction or "", clar, voice, errors, clar_errors, tuple(ms), seconds)
+
+
+def hear_answer(
+    ears: Ears, heard: Heard, text: str, hints: frozenset[str], index: int, turn: int
+) -> tuple[str, Heard]:
+    """An answer ``text`` that the simulated person gives on ``turn``, spoken in the episode's
+    voice and transcribed, and ``heard`` with it counted among the answers; it stays typed when
+    the episode's speech came from files (there is no voice to speak it)."""
+    if heard.voice == "file":
+        return text, heard
+    g = rng(index, "picking", "hearing-noise", "person", str(turn))
+    got, (e, n), took, length = _transcribe(ears, speech.speak(text, heard.voice), text, hints, g)
+    e0, n0 = heard.clarification_errors
+    return got, replace(
+        heard, clarification_errors=(e0 + e, n0 + n), ms=(*heard.ms, took),
+        seconds=heard.seconds + length,
+    )  # fmt: skip
+
+
+def _transcribe(
+    ears: Ears, samples: np.ndarray, text: str | None, hints: frozenset[str],
+    g: np.random.Generator,
+) -> tuple[str, tuple[int, int], float, float]:  # fmt: skip
+    """(transcript, word errors against ``text``, milliseconds, seconds of audio)."""
+    if ears.snr is not None:
+        samples = audio.with_noise(samples, ears.snr, g)
+    got = ears.recogniser.transcribe(samples, hints)
+    errors = word_errors(normalise(text), got.text) if text else (0, 0)
+    return got.text, errors, got.ms, len(samples) / audio.RATE
 
 
 def summary(heard: list[Heard]) -> dict[str, object]:
