@@ -6,7 +6,8 @@
   synthesiser (espeak-ng, Festival) has, clean and at 20 dB;
 - word error rate, recognition time (p50, p95), real-time factor and size per backend;
 - target accuracy after clarification, typed vs spoken, on the same episodes (the stored
-  grounding model and detector; spoken by the test voices at 20 dB).
+  grounding model and detector; spoken by the test voices at 20 dB), with the episodes' own
+  answers only and with a simulated person answering every question left.
 
 Needs the stored models: `otemachi picking train` and `otemachi picking train-asr`.
 Run: .venv/bin/python benchmarks/picking_asr.py [--sentences 150] [--episodes 60]
@@ -83,24 +84,27 @@ def main() -> None:
 
     grounder, detector = model.load(), detect.load()[0]
     eps = episodes.make(args.episodes, SEED, frozenset(grounder.config.holdout))
-    typed, _ = evaluate.run(eps, grounder, detector)
-    rows = [("typed", typed)]
-    for recogniser in (rnn, sphinx):
-        ears = Ears(recogniser, speech.HELD_OUT_VOICES, 20.0)
-        rows.append(
-            (f"spoken, {recogniser.name}", evaluate.run(eps, grounder, detector, ears=ears)[0])
-        )
+    rows = []
+    for person in (False, True):
+        who = ", person" if person else ""
+        rows.append((f"typed{who}", evaluate.run(eps, grounder, detector, person=person)[0]))
+        for recogniser in (rnn, sphinx):
+            ears = Ears(recogniser, speech.HELD_OUT_VOICES, 20.0)
+            got = evaluate.run(eps, grounder, detector, ears=ears, person=person)[0]
+            rows.append((f"spoken, {recogniser.name}{who}", got))
     print(
         f"\n{len(eps)} episodes, the same for every row; spoken at 20 dB SNR by the ten espeak-ng "
-        "test voices and the two Flite voices in turn"
+        "test voices and the two Flite voices in turn; ', person': a simulated person who knows "
+        "the target answers the questions the episodes carry no answer to (aloud when spoken)"
     )
-    print("{:22s} {:>12s} {:>16s} {:>11s} {:>6s} {:>28s}".format(
-        "input", "target acc.", "after questions", "dest. acc.", "WER",
+    print("{:30s} {:>12s} {:>16s} {:>11s} {:>6s} {:>12s} {:>28s}".format(
+        "input", "target acc.", "after questions", "dest. acc.", "WER", "answers WER",
         "lost: unanswered / decided"))  # fmt: skip
     for name, r in rows:
         print(
-            f"{name:22s} {r['target_accuracy']:12.3f} {r['target_accuracy_clarified']:16.3f} "
+            f"{name:30s} {r['target_accuracy']:12.3f} {r['target_accuracy_clarified']:16.3f} "
             f"{r['destination_accuracy']:11.3f} {r.get('wer', 0.0):6.3f} "
+            f"{r.get('wer_clarification') or 0.0:12.3f} "
             f"{r['lost_unanswered']:>20d} / {r['lost_decided']:<5d}"
         )
 

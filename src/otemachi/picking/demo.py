@@ -149,14 +149,20 @@ def spoken(
     said = [dict(zip(("episode", "voice", "said", "heard"), line, strict=False)) for line in lines]
     report.result("picking.spoken", {**heard, "transcripts": said})
     keys = ("target_accuracy", "target_accuracy_clarified", "destination_accuracy")
-    lost = [f"{r['lost_unanswered']} / {r['lost_decided']}" for r in (typed, heard)]
+    runs = [
+        ("typed", typed),
+        (f"spoken ({recogniser.name})", heard),
+        ("typed, a person answers", evaluate.run(eps, model, detector, person=True)[0]),
+        (f"spoken ({recogniser.name}), a person answers",
+         evaluate.run(eps, model, detector, ears=ears, person=True)[0]),
+    ]  # fmt: skip
     compare = markdown_table(
         ["input", *keys, "lost: unanswered question / decided wrongly", "WER",
          "recognition p50 ms", "real-time factor"],
         [
-            ["typed", *(f"{typed[k]:.3f}" for k in keys), lost[0], "-", "-", "-"],
-            [f"spoken ({recogniser.name})", *(f"{heard[k]:.3f}" for k in keys), lost[1],
-             f"{heard['wer']:.3f}", f"{heard['asr_ms_p50']}", f"{heard['rtf']}"],
+            [name, *(f"{r[k]:.3f}" for k in keys), f"{r['lost_unanswered']} / {r['lost_decided']}",
+             *_speech(r)]
+            for name, r in runs
         ],
     )  # fmt: skip
     held = markdown_table(
@@ -167,9 +173,19 @@ def spoken(
     text = (
         f"The same {len(eps)} episodes, spoken by voices the recogniser never heard "
         f"({', '.join(speech.HELD_OUT_VOICES)}) with white noise at {SNR:.0f} dB SNR. Both "
-        f"recognisers on the held-out check set of `train-asr`:\n\n{held}\n\n{compare}\n\n{table}"
+        f"recognisers on the held-out check set of `train-asr`:\n\n{held}\n\n{compare}\n\n"
+        "Most generated episodes carry no answer, so a question they raise goes unanswered; in "
+        "the rows where a person answers, a simulated person who knows the target answers every "
+        f"such question (aloud, in the episode's voice, when the episode is spoken).\n\n{table}"
     )
     report.add("picking: spoken instructions", text)
+
+
+def _speech(r: dict[str, Any]) -> tuple[str, str, str]:
+    """WER, recognition p50 and real-time factor of a heard run; dashes for a typed one."""
+    if "wer" not in r:
+        return ("-", "-", "-")
+    return f"{r['wer']:.3f}", f"{r['asr_ms_p50']}", f"{r['rtf']}"
 
 
 def _yes(ok: bool) -> str:
