@@ -28,10 +28,10 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # feats, 
 @dataclass(frozen=True)
 class ASRConfig:
     sentences: int = 3000  # generator scenes the corpus is drawn from
-    utterances: int = 3000  # training utterances synthesised
+    utterances: int = 9000  # training utterances synthesised
     checks: int = 200  # held-back sentences: validation (training voices) and test (new voices)
     festival: float = 0.3  # share of training utterances Festival speaks (the rest: espeak-ng)
-    epochs: int = 12
+    epochs: int = 15
     lr: float = 2e-3
     batch: int = 24
     seed: int = 0
