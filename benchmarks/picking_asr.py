@@ -36,6 +36,11 @@ def _mb(*paths: Path) -> float:
     return sum(f.stat().st_size for f in files) / 2**20
 
 
+def _rate(x: float | None) -> str:
+    """A word error rate, or a dash where nothing was heard."""
+    return "-" if x is None else f"{x:.3f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sentences", type=int, default=150)
@@ -103,8 +108,8 @@ def main() -> None:
     for name, r in rows:
         print(
             f"{name:30s} {r['target_accuracy']:12.3f} {r['target_accuracy_clarified']:16.3f} "
-            f"{r['destination_accuracy']:11.3f} {r.get('wer', 0.0):6.3f} "
-            f"{r.get('wer_clarification') or 0.0:12.3f} "
+            f"{r['destination_accuracy']:11.3f} {_rate(r.get('wer')):>6s} "
+            f"{_rate(r.get('wer_clarification')):>12s} "
             f"{r['lost_unanswered']:>20d} / {r['lost_decided']:<5d}"
         )
 

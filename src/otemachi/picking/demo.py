@@ -55,7 +55,7 @@ def demo(report: Report) -> None:
     )
     summary = markdown_table(
         ["measure", "value"],
-        [[k, f"{v}"] for k, v in result.items() if not isinstance(v, dict)]
+        [[k, f"{v}"] for k, v in result.items() if not isinstance(v, dict) and k not in NO_PERSON]
         + [["detector mAP@0.5, held-out scenes", f"{det_metrics['map50_heldout']:.3f}"]],
     )
     chart = accuracy_chart(result, folder / "accuracy.png")
@@ -118,6 +118,7 @@ def handwritten(report: Report, model: Any, detector: Any) -> None:
 
 
 SNR = 20.0  # dB of white noise under the speech
+NO_PERSON = ("person_answers",)  # the robot's run has no simulated person
 
 
 def spoken(

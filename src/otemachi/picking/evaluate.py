@@ -38,7 +38,7 @@ class Outcome:
     placed: bool | None  # the intended object ended in the intended box (with --execute)
     candidates: int  # boxes the system chose among (chance is one in this many)
     heard: Heard | None = None  # what speech recognition made of the episode's audio
-    unanswered: int = 0  # questions nobody answered
+    unanswered: int = 0  # 1 when a question was left open (no answer, or nothing heard)
     person_answers: int = 0  # questions the simulated person answered
 
 
@@ -86,18 +86,18 @@ def episode(
         first = picker.instruct(instruction)
         t3 = time.perf_counter()
         given = replies([answer] if answer else [])
-        asker = Person(ep.scene, ep.target, index) if person else None
-        spoken: list[str] = []  # the simulated person's answers
+        answerer = Person(ep.scene, ep.target, index) if person else None
+        person_said: list[str] = []  # the simulated person's answers, before any hearing
 
         def reply(question: str) -> str:
             nonlocal heard
             said = given(question)
-            if said or asker is None:
+            if said or answerer is None:
                 return said
-            said = asker.answer(picker.named())
-            spoken.append(said)
+            said = answerer.answer(picker.named())
+            person_said.append(said)
             if heard is not None and ears is not None:
-                said, heard = hear_answer(ears, heard, said, hints, index, len(spoken))
+                said, heard = hear_answer(ears, heard, said, index, len(person_said), hints)
             return said
 
         final = picker.clarify(reply)
@@ -119,8 +119,8 @@ def episode(
         placed,
         n,
         heard,
-        max(final.asked - (1 if answer else 0) - len(spoken), 0),
-        len(spoken),
+        int(final.question is not None),  # clarify stops with a question open only when unanswered
+        len(person_said),
     )
 
 

@@ -1,6 +1,7 @@
 """Episodes heard instead of read: an episode's instruction and answer come from its audio files,
-or are spoken by espeak-ng voices when it has none, then transcribed; word errors and
-recognition time are kept for the evaluation."""
+or are spoken by espeak-ng voices when it has none, then transcribed, and so are the simulated
+person's answers (``hear_answer``); word errors and recognition time are kept for the
+evaluation."""
 
 from dataclasses import dataclass, replace
 
@@ -26,8 +27,8 @@ class Heard:
     clarification: str | None
     voice: str  # the espeak-ng voice, or "file"
     errors: tuple[int, int]  # word errors, reference words (instruction)
-    clarification_errors: tuple[int, int]
-    ms: tuple[float, ...]  # recognition time of each utterance
+    clarification_errors: tuple[int, int]  # every answer heard, the simulated person's too
+    ms: tuple[float, ...]  # recognition time of each utterance (the person's answers too)
     seconds: float  # audio heard
 
 
@@ -65,7 +66,7 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
 
 
 def hear_answer(
-    ears: Ears, heard: Heard, text: str, hints: frozenset[str], index: int, turn: int
+    ears: Ears, heard: Heard, text: str, index: int, turn: int, hints: frozenset[str]
 ) -> tuple[str, Heard]:
     """An answer ``text`` that the simulated person gives on ``turn``, spoken in the episode's
     voice and transcribed, and ``heard`` with it counted among the answers; it stays typed when
