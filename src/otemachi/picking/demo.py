@@ -55,7 +55,11 @@ def demo(report: Report) -> None:
     )
     summary = markdown_table(
         ["measure", "value"],
-        [[k, f"{v}"] for k, v in result.items() if not isinstance(v, dict) and k not in NO_PERSON]
+        [
+            [k, f"{v}"]
+            for k, v in result.items()
+            if not isinstance(v, dict) and k != "person_answers"  # no person in the robot's run
+        ]
         + [["detector mAP@0.5, held-out scenes", f"{det_metrics['map50_heldout']:.3f}"]],
     )
     chart = accuracy_chart(result, folder / "accuracy.png")
@@ -118,7 +122,6 @@ def handwritten(report: Report, model: Any, detector: Any) -> None:
 
 
 SNR = 20.0  # dB of white noise under the speech
-NO_PERSON = ("person_answers",)  # the robot's run has no simulated person
 
 
 def spoken(
