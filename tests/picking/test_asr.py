@@ -9,7 +9,17 @@ import pytest
 
 from otemachi.core.errors import CheckpointError, ModelNotTrained
 from otemachi.picking import speech
-from otemachi.picking.asr import beam, ctc, lexicon, models, train, wer, word_errors
+from otemachi.picking.asr import (
+    DOUBT_BELOW,
+    Transcript,
+    beam,
+    ctc,
+    lexicon,
+    models,
+    train,
+    wer,
+    word_errors,
+)
 from otemachi.picking.asr.data import Utterance
 from otemachi.picking.asr.ngram import NGram
 from otemachi.picking.asr.sphinx import PocketSphinx
@@ -42,6 +52,13 @@ def test_word_error_rate() -> None:
     assert word_errors("move the cup", "") == (3, 3)
     assert word_errors("", "um") == (1, 0)
     assert wer([("a b c d", "a b c d"), ("a b", "a x y")]) == pytest.approx(2 / 6)
+
+
+def test_a_transcript_less_sure_than_its_backends_bar_is_doubtful() -> None:
+    for backend, bar in DOUBT_BELOW.items():
+        assert Transcript("move it", (), bar - 0.01, backend, 1.0).doubtful
+        assert not Transcript("move it", (), bar + 0.01, backend, 1.0).doubtful
+    assert not Transcript("move it", (), 0.0, "typed", 0.0).doubtful  # no bar: never doubted
 
 
 def test_espeak_pronunciations_agree_with_the_cmu_dictionary() -> None:

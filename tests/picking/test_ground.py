@@ -90,6 +90,16 @@ def test_ambiguous_words_split_the_belief_and_an_answer_settles_it() -> None:
     assert set(BOXES) == set(VOCAB["box"][1:])
 
 
+def test_a_noun_in_an_answer_corrects_the_category() -> None:
+    prior = torch.tensor([0.9, 0.04, 0.03, 0.02, 0.01])  # sure of the red block (misheard)
+    with torch.no_grad():
+        named = answer_score(_slots(cat="duck", look="yellow"), SCENE, prior)  # "the yellow duck"
+        after = (prior.log() + named).softmax(0)
+        assert int(after.argmax()) == 4 and float(after.max()) > 0.9
+        unnamed = answer_score(_slots(look="red"), SCENE, prior)  # "the red one": no noun
+        assert float(unnamed[0]) == float(unnamed[3]) > float(unnamed[4]) + 5
+
+
 def test_negation_excludes_what_the_words_deny() -> None:
     assert _best(_slots(cat="block", not_look="red")) == 1
     assert _best(_slots(cat="block", look="red", not_box="br")) == 0

@@ -188,6 +188,17 @@ def test_the_ears_listen_for_the_names_and_colours_of_what_is_seen(picker: Picke
     assert picker.hints() == frozenset()  # nothing is likely enough
 
 
+def test_a_doubtful_transcript_is_asked_about_even_when_the_reading_is_sure(
+    picker: Picker,
+) -> None:
+    d = picker.instruct("Move the ball to the bottom left box", doubtful=True)
+    assert d.question is not None and d.target == "c" and d.asked == 1
+    d = picker.answer("the blue ball")
+    assert d.target == "c" and d.question is None
+    picker.ask_below = 0.0  # never asking means never, doubt or not
+    assert picker.instruct("Move the ball to the bottom left box", doubtful=True).question is None
+
+
 def test_no_the_other_one_corrects_a_decision(picker: Picker) -> None:
     first = picker.instruct("Put the block into the top right box").target
     assert first in ("a", "b")

@@ -5,6 +5,7 @@ from dataclasses import replace
 import numpy as np
 
 from otemachi.picking.asr import Transcript
+from otemachi.picking.catalog import CATALOG
 from otemachi.picking.hearing import Ears, Heard, hear_answer
 from otemachi.picking.language import BOX_WORDS
 from otemachi.picking.person import Person
@@ -24,6 +25,17 @@ def test_the_answer_names_what_tells_the_target_from_the_options() -> None:
     assert any(w in said for w in BOX_WORDS["br"]), said
     answer = Person(spec, "a", 3).answer
     assert answer(["a", "b"]) == Person(spec, "a", 3).answer(["a", "b"])  # seeded
+
+
+def test_a_target_the_question_missed_is_named() -> None:
+    spec = SceneSpec((_block("a", "red", "tl", 0.3), _block("b", "blue", "tl", 0.7),
+                      ObjectSpec("m", "mug", "green", "small", "br", 0.5, 0.5)))  # fmt: skip
+    nouns = ("mug", *CATALOG["mug"].synonyms)
+    for seed in range(5):
+        said = Person(spec, "m", seed).answer(["a", "b"])  # "the red block or the blue block?"
+        assert "green" in said and any(n in said.split() for n in nouns), said
+        among = Person(spec, "a", seed).answer(["a", "b"])
+        assert not any(n in among.split() for n in nouns), among
 
 
 class _Ears:

@@ -231,7 +231,7 @@ def _decide(request: Request, body: DecideRequest, spoken: Spoken | None = None)
             body = body.model_copy(
                 update={"instruction": heard[0].text[:MAX_INSTRUCTION], "answers": said}
             )
-        picker.instruct(body.instruction)
+        picker.instruct(body.instruction, bool(heard) and heard[0].doubtful)
         d = picker.clarify(replies(body.answers))
     transcripts: dict[str, Any] = {}
     if heard:

@@ -301,13 +301,14 @@ def run(
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)
         hints = picker.hints()
-        text: str | None = instruction
+        text, doubtful = instruction, False
         if samples is not None:
-            text = ears.transcribe(samples, hints)
+            got = ears.transcribe(samples, hints)
+            text, doubtful = got.text, got.doubtful
             if not text.strip():
                 raise InvalidInput(f"nothing was heard in {said}; say what to move and where")
         while text:
-            picker.instruct(text)
+            picker.instruct(text, doubtful)
             d = picker.clarify(lambda q: ears.heard(ears.ask(q, _prompt), hints))
             plots.mark(world.render().rgb, d.box, d.destination, text).save(out)
             console.print(
@@ -317,7 +318,7 @@ def run(
                 result = picker.execute()
                 console.print("placed" if result.ok else f"FAILED ({result.failure})")
             turn = _prompt("next instruction (empty to stop)") if interactive else ""
-            text = ears.heard(turn, hints) if turn.strip() else None
+            text, doubtful = ears.said(turn, hints) if turn.strip() else (None, False)
 
 
 def _prompt(question: str) -> str:

@@ -103,8 +103,9 @@ class Picker:
         names += [LOOKS[i] for i in np.flatnonzero(c.look.max(0).values.numpy() > HINT_P)]
         return frozenset(w for n in names for w in n.split() if w != "and")
 
-    def instruct(self, text: str) -> Decision:
-        """Read an instruction and decide; the decision carries a question when unsure."""
+    def instruct(self, text: str, doubtful: bool = False) -> Decision:
+        """Read an instruction and decide; the decision carries a question when unsure, and
+        also when the words themselves are ``doubtful`` (a transcript the recogniser doubts)."""
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("the instruction is empty; say what to move and where")
         c = self.look()
@@ -114,7 +115,7 @@ class Picker:
         self._logp = self.grounder.score(slots, c)
         self._settled, self._asked_about = settled(slots), []
         dest = {b: float(p) for b, p in zip(BOXES, slots["dest"], strict=True)}
-        self._decision = self._decide(dest, asked=0)
+        self._decision = self._decide(dest, asked=0, doubtful=doubtful)
         return self._decision
 
     def answer(self, text: str) -> Decision:
@@ -154,12 +155,13 @@ class Picker:
         """The scene objects under the candidates the open question names (none without one)."""
         return [i for i in (self._ids[j] for j in self._asked_about) if i is not None]
 
-    def _decide(self, dest: dict[str, float], asked: int) -> Decision:
+    def _decide(self, dest: dict[str, float], asked: int, doubtful: bool = False) -> Decision:
         assert self._logp is not None and self._cands is not None
         p = self._logp.exp()
         best = int(p.argmax())
         question = None
-        if float(p[best]) < self.ask_below and asked < MAX_QUESTIONS and len(p) > 1:
+        unsure = float(p[best]) < self.ask_below or (doubtful and self.ask_below > 0)
+        if unsure and asked < MAX_QUESTIONS and len(p) > 1:
             self._asked_about = options(p)
             question = ask(self._cands, self._asked_about, self._settled)
             asked += 1

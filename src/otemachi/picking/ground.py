@@ -204,11 +204,10 @@ class Scorer(nn.Module):
 def answer_score(
     q: Slots, c: Candidates, prior: torch.Tensor, sharp: float = 200.0
 ) -> torch.Tensor:
-    """How well each candidate fits an answer ("the red one", "the one on the left"), (N,);
-    ``prior`` (N,) is the current belief, which decides what "left" is measured among."""
-    s = _agree(q["look"], c.look) + _agree(q["size"], c.size) + _agree(q["box"], c.box)
-    for what, p in (("look", c.look), ("size", c.size), ("box", c.box)):  # "not the blue one"
-        s = s + _differ(q[f"not_{what}"], p)
+    """How well each candidate fits an answer ("the red one", "the green lego", "the one on the
+    left"), (N,); ``prior`` (N,) is the current belief, which decides what "left" is measured
+    among. A noun in the answer counts: it corrects a misheard or misread category."""
+    s = describes(q, c)  # category, look, size, box, and what the answer denies
     plausible = prior / prior.max().clamp_min(EPS)  # the likeliest ones count fully
     for k, word in enumerate(VOCAB["side"][1:], start=1):
         s = s + q["side"][k] * extreme(_axis_key(c, word), plausible, torch.tensor(sharp))

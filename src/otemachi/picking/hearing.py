@@ -9,7 +9,7 @@ import numpy as np
 
 from otemachi.core.seeding import rng
 from otemachi.picking import audio, speech
-from otemachi.picking.asr import Recogniser, error_rate, timing, word_errors
+from otemachi.picking.asr import Recogniser, Transcript, error_rate, timing, word_errors
 from otemachi.picking.asr.lexicon import normalise
 from otemachi.picking.episodes import Episode
 
@@ -30,6 +30,7 @@ class Heard:
     clarification_errors: tuple[int, int]  # every answer heard, the simulated person's too
     ms: tuple[float, ...]  # recognition time of each utterance (the person's answers too)
     seconds: float  # audio heard
+    doubtful: bool = False  # the recogniser doubts the instruction's transcript
 
 
 def has_audio(ep: Episode) -> bool:
@@ -44,7 +45,7 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
         return None
     voice = "file" if has_audio(ep) else ears.voices[index % len(ears.voices)]
     g = rng(index, "picking", "hearing-noise")
-    ms, seconds = [], 0.0
+    ms, seconds, doubtful = [], 0.0, False
     said: list[tuple[str | None, tuple[int, int]]] = []
     for text, path in ((ep.instruction, ep.audio), (ep.clarification, ep.clarification_audio)):
         if text is None and path is None:
@@ -57,12 +58,14 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
         else:  # typed text in an episode whose other utterance is a file
             said.append((text, (0, 0)))
             continue
-        got, errors, took, length = _transcribe(ears, samples, text, hints, g)
-        ms.append(took)
+        got, errors, length = _transcribe(ears, samples, text, hints, g)
+        ms.append(got.ms)
         seconds += length
-        said.append((got, errors))
+        if not said:  # the instruction
+            doubtful = got.doubtful
+        said.append((got.text, errors))
     (instruction, errors), (clar, clar_errors) = said
-    return Heard(instruction or "", clar, voice, errors, clar_errors, tuple(ms), seconds)
+    return Heard(instruction or "", clar, voice, errors, clar_errors, tuple(ms), seconds, doubtful)
 
 
 def hear_answer(
@@ -74,10 +77,10 @@ def hear_answer(
     if heard.voice == "file":
         return text, heard
     g = rng(index, "picking", "hearing-noise", "person", str(turn))
-    got, (e, n), took, length = _transcribe(ears, speech.speak(text, heard.voice), text, hints, g)
+    got, (e, n), length = _transcribe(ears, speech.speak(text, heard.voice), text, hints, g)
     e0, n0 = heard.clarification_errors
-    return got, replace(
-        heard, clarification_errors=(e0 + e, n0 + n), ms=(*heard.ms, took),
+    return got.text, replace(
+        heard, clarification_errors=(e0 + e, n0 + n), ms=(*heard.ms, got.ms),
         seconds=heard.seconds + length,
     )  # fmt: skip
 
@@ -85,13 +88,13 @@ def hear_answer(
 def _transcribe(
     ears: Ears, samples: np.ndarray, text: str | None, hints: frozenset[str],
     g: np.random.Generator,
-) -> tuple[str, tuple[int, int], float, float]:  # fmt: skip
-    """(transcript, word errors against ``text``, milliseconds, seconds of audio)."""
+) -> tuple[Transcript, tuple[int, int], float]:  # fmt: skip
+    """(transcript, word errors against ``text``, seconds of audio)."""
     if ears.snr is not None:
         samples = audio.with_noise(samples, ears.snr, g)
     got = ears.recogniser.transcribe(samples, hints)
     errors = word_errors(normalise(text), got.text) if text else (0, 0)
-    return got.text, errors, got.ms, len(samples) / audio.RATE
+    return got, errors, len(samples) / audio.RATE
 
 
 def summary(heard: list[Heard]) -> dict[str, object]:

@@ -356,10 +356,20 @@ ANSWERS = {  # how people answer "which one?"
     "box": ("the one in the {v} box", "the one in the {v} bin", "the {v} one"),
     "side": ("the one on the {v}", "the {v} one", "the one further {v}"),
 }
+# how people answer when the robot asked about other things than the one they meant
+NAMING = {
+    "look": "the {v} {noun}",
+    "size": "the {v} {noun}",
+    "box": "the {noun} in the {v} box",
+    "side": "the {noun} on the {v}",
+}
 
 
-def clarify(ctx: Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dict[str, str]]:
-    """A short answer that picks ``t`` out of the confusable ``pool``, and its slots."""
+def clarify(
+    ctx: Ctx, t: ObjectSpec, pool: list[ObjectSpec], naming: bool = False
+) -> tuple[str, dict[str, str]]:
+    """A short answer that picks ``t`` out of the confusable ``pool``, and its slots;
+    ``naming``: say its noun ("the red mug", not "the red one")."""
     col, size = colour_word(t), t.size or "small"
     xs = {o.id: ctx.where[o.id][0] for o in pool}
     side = "left" if min(xs, key=lambda k: xs[k]) == t.id else None
@@ -373,8 +383,8 @@ def clarify(ctx: Ctx, t: ObjectSpec, pool: list[ObjectSpec]) -> tuple[str, dict[
     else:
         slot, value, said = "side", side, side
     noun = ctx.pick((CATALOG[t.category].name, *CATALOG[t.category].synonyms))
-    text = ctx.pick(ANSWERS[slot]).format(v=said, noun=noun)
-    return text, {slot: value}
+    form = NAMING[slot] if naming else ctx.pick(ANSWERS[slot])
+    return form.format(v=said, noun=noun), {slot: value}
 
 
 def _says_in(frame: str, verb: str) -> bool:

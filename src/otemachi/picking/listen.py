@@ -10,7 +10,7 @@ import numpy as np
 from otemachi.core.errors import OtemachiError
 from otemachi.core.progress import console
 from otemachi.picking import audio, speech
-from otemachi.picking.asr import Recogniser
+from otemachi.picking.asr import Recogniser, Transcript
 from otemachi.picking.asr import models as asr_models
 
 AUDIO = (".wav", ".flac", ".ogg", ".oga")
@@ -30,18 +30,26 @@ class Listener:
 
     def heard(self, turn: str, hints: frozenset[str] = frozenset()) -> str:
         """The text of a turn: itself, or the transcript of the audio file it names."""
-        if not turn.strip().lower().endswith(AUDIO):
-            return turn
-        return self.transcribe(audio.read(Path(turn.strip())), hints)
+        return self.said(turn, hints)[0]
 
-    def transcribe(self, samples: np.ndarray, hints: frozenset[str] = frozenset()) -> str:
+    def said(self, turn: str, hints: frozenset[str] = frozenset()) -> tuple[str, bool]:
+        """The text of a turn (itself, or the transcript of the audio file it names), and
+        whether the recogniser doubts it."""
+        if not turn.strip().lower().endswith(AUDIO):
+            return turn, False
+        got = self.transcribe(audio.read(Path(turn.strip())), hints)
+        return got.text, got.doubtful
+
+    def transcribe(self, samples: np.ndarray, hints: frozenset[str] = frozenset()) -> Transcript:
         """The transcript of decoded audio (``hints``: words of what the robot sees), shown with
         its confidence."""
         got = self.recogniser().transcribe(samples, hints)
+        doubt = "; doubtful, so the robot asks" if got.doubtful else ""
         console.print(
-            f'heard ({got.backend}, confidence {got.confidence:.2f}, {got.ms:.0f} ms): "{got.text}"'
+            f"heard ({got.backend}, confidence {got.confidence:.2f}{doubt}, {got.ms:.0f} ms): "
+            f'"{got.text}"'
         )
-        return got.text
+        return got
 
     def ask(self, question: str, prompt: Callable[[str], str]) -> str:
         """Speak the question (WAV, and the sound device if any), then take the answer."""

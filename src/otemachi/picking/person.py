@@ -1,7 +1,8 @@
 """A simulated person at the table who knows which object they meant: asked "Do you mean the red
 block or the blue block?", they pick their object out of the ones the question named, the way
 the instruction generator's answers do ("the red one", "the one in the top left box", "the one on
-the left"). Evaluation lets them answer the questions an episode carries no answer to."""
+the left"), and name it when the question missed it ("the green lego"). Evaluation lets them
+answer the questions an episode carries no answer to."""
 
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ class Person:
 
     def answer(self, named: list[str]) -> str:
         """What they say to a question naming the objects ``named`` (scene ids): the words that
-        tell their own object from those (it need not be among them)."""
+        tell their own object from those, with its noun when it is not among them ("the green
+        lego" to "the red block or the blue block?")."""
         pool = [o for o in self.spec.objects if o.id in {*named, self.target}]
-        return clarify(self._ctx, self.spec.by_id(self.target), pool)[0]
+        naming = self.target not in named
+        return clarify(self._ctx, self.spec.by_id(self.target), pool, naming)[0]

@@ -8,6 +8,8 @@ from typing import Protocol
 import numpy as np
 
 BACKENDS = ("rnn", "pocketsphinx")
+# Below this confidence a transcript is doubtful, and the robot asks before it acts
+DOUBT_BELOW = {"rnn": 0.6, "pocketsphinx": 0.7}
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class Transcript:
     confidence: float  # 0..1
     backend: str
     ms: float  # time to transcribe
+
+    @property
+    def doubtful(self) -> bool:
+        return self.confidence < DOUBT_BELOW.get(self.backend, 0.0)
 
     def to_dict(self) -> dict[str, object]:
         return {
