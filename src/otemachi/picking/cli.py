@@ -301,7 +301,8 @@ def run(
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)
         hints = picker.hints()
-        text, doubtful = instruction, False
+        text: str | None = instruction
+        doubtful = False
         if samples is not None:
             got = ears.transcribe(samples, hints)
             text, doubtful = got.text, got.doubtful
