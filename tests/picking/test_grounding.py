@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from otemachi.cli import main
 from otemachi.picking import audio, detect, episodes, evaluate, model, reading, speech, train
-from otemachi.picking.asr import lexicon
+from otemachi.picking.asr import DOUBT_BELOW, lexicon
 from otemachi.picking.asr import models as asr_models
 from otemachi.picking.catalog import CATEGORIES, LOOKS, SIZES
 from otemachi.picking.dialog import Picker
@@ -358,7 +358,9 @@ def test_http_decide_hears_an_upload_and_speaks_its_question(tiny: model.Grounde
     r = client.post("/api/picking/decide", data=form, files={"audio": ("said.wav", wav)})
     assert r.status_code == 200, r.text
     got = r.json()
-    assert got["transcript"]["backend"] == "pocketsphinx" and got["transcript"]["text"]
+    heard = got["transcript"]
+    assert heard["backend"] == "pocketsphinx" and heard["text"]
+    assert heard["doubtful"] == (heard["confidence"] < DOUBT_BELOW["pocketsphinx"])
     assert got["destination"] in ("tl", "tr", "bl", "br")
     asked = client.post(
         "/api/picking/decide",

@@ -55,10 +55,12 @@ class Word(BaseModel):
 
 
 class Heard(BaseModel):
-    """A transcript: the text, the words with their times (s) and the recogniser's confidence."""
+    """A transcript: the text, the words with their times (s), the recogniser's confidence and
+    whether it is doubtful (the robot then asks before acting)."""
 
     text: str
     confidence: float
+    doubtful: bool = Field(description="below the backend's confidence bar: the robot asks")
     backend: str
     ms: float
     words: list[Word]

@@ -36,6 +36,7 @@ class Transcript:
         return {
             "text": self.text,
             "confidence": round(self.confidence, 4),
+            "doubtful": self.doubtful,
             "backend": self.backend,
             "ms": round(self.ms, 1),
             "words": [
