@@ -10,6 +10,7 @@ import pytest
 from otemachi.core.errors import CheckpointError, ModelNotTrained
 from otemachi.picking import speech
 from otemachi.picking.asr import (
+    BACKENDS,
     DOUBT_BELOW,
     Transcript,
     beam,
@@ -55,6 +56,7 @@ def test_word_error_rate() -> None:
 
 
 def test_a_transcript_less_sure_than_its_backends_bar_is_doubtful() -> None:
+    assert set(DOUBT_BELOW) == set(BACKENDS)  # a backend without a bar would never doubt
     for backend, bar in DOUBT_BELOW.items():
         assert Transcript("move it", (), bar - 0.01, backend, 1.0).doubtful
         assert not Transcript("move it", (), bar + 0.01, backend, 1.0).doubtful

@@ -199,6 +199,22 @@ def test_a_doubtful_transcript_is_asked_about_even_when_the_reading_is_sure(
     assert picker.instruct("Move the ball to the bottom left box", doubtful=True).question is None
 
 
+def test_http_decide_asks_about_an_instruction_its_client_says_is_doubtful(
+    picker: Picker,
+) -> None:
+    app = create_app()
+    app.state.picking_grounder = picker.grounder  # perfect eyes: the dialog is what is tested
+    client = TestClient(app)
+    unique = {"scene": SPEC.to_dict(), "instruction": "Move the ball to the bottom left box",
+              "oracle_boxes": True}  # fmt: skip
+    assert client.post("/api/picking/decide", json=unique).json()["question"] is None
+    doubted = client.post("/api/picking/decide", json={**unique, "doubtful": True}).json()
+    assert doubted["question"] is not None and doubted["target"] == "c"  # asked all the same
+    answered = {**unique, "doubtful": True, "answers": ["the blue ball"]}
+    got = client.post("/api/picking/decide", json=answered).json()
+    assert got["questions_asked"] == 1 and got["question"] is None and got["target"] == "c"
+
+
 def test_no_the_other_one_corrects_a_decision(picker: Picker) -> None:
     first = picker.instruct("Put the block into the top right box").target
     assert first in ("a", "b")

@@ -6,7 +6,8 @@ import numpy as np
 
 from otemachi.picking.asr import Transcript
 from otemachi.picking.catalog import CATALOG
-from otemachi.picking.hearing import Ears, Heard, hear_answer
+from otemachi.picking.episodes import Episode
+from otemachi.picking.hearing import Ears, Heard, hear, hear_answer
 from otemachi.picking.language import BOX_WORDS
 from otemachi.picking.person import Person
 from otemachi.picking.scenes import ObjectSpec, SceneSpec
@@ -34,8 +35,9 @@ def test_a_target_the_question_missed_is_named() -> None:
     for seed in range(5):
         said = Person(spec, "m", seed).answer(["a", "b"])  # "the red block or the blue block?"
         assert "green" in said and any(n in said.split() for n in nouns), said
-        among = Person(spec, "a", seed).answer(["a", "b"])
-        assert not any(n in among.split() for n in nouns), among
+    blocks = ("block", *CATALOG["block"].synonyms)
+    among = [Person(spec, "a", seed).answer(["a", "b"]) for seed in range(5)]  # it was named
+    assert any(not any(n in a.split() for n in blocks) for a in among), among  # "the red one"
 
 
 class _Ears:
@@ -56,3 +58,25 @@ def test_the_persons_answer_is_spoken_heard_and_counted() -> None:
     assert after.seconds > heard.seconds and after.errors == heard.errors
     typed = replace(heard, voice="file")  # speech from files: no voice to speak the answer
     assert hear_answer(ears, typed, "the blue one", 0, 1, frozenset()) == ("the blue one", typed)
+
+
+class _Doubting:
+    """A recogniser sure of nothing but the utterances it is told to be sure of, in turn."""
+
+    name = "rnn"
+
+    def __init__(self, *sure: bool) -> None:
+        self.sure = list(sure)
+
+    def transcribe(self, samples: np.ndarray, hints: frozenset[str] = frozenset()) -> Transcript:
+        return Transcript("move it", (), 0.99 if self.sure.pop(0) else 0.01, self.name, 1.0)
+
+
+def test_only_a_doubtful_instruction_makes_the_episode_doubtful() -> None:
+    spec = SceneSpec((_block("a", "red", "tl", 0.3),))
+    ep = Episode("e", spec, "move the block", "a", "br", clarification="the red one")
+    ears = Ears(_Doubting(False, True), ("en-us",))  # in doubt of the instruction
+    heard = hear(ears, ep, 0)
+    assert heard is not None and heard.doubtful
+    heard = hear(Ears(_Doubting(True, False), ("en-us",)), ep, 0)  # in doubt of the answer only
+    assert heard is not None and not heard.doubtful

@@ -40,6 +40,9 @@ class DecideRequest(BaseModel):
     instruction: str = Field(min_length=1, max_length=MAX_INSTRUCTION)
     answers: list[str] = Field(default_factory=list, max_length=MAX_QUESTIONS)
     oracle_boxes: bool = False
+    doubtful: bool = Field(
+        False, description="the instruction is a transcript its recogniser doubted: ask first"
+    )
 
 
 class Catalog(BaseModel):
@@ -56,11 +59,12 @@ class Word(BaseModel):
 
 class Heard(BaseModel):
     """A transcript: the text, the words with their times (s), the recogniser's confidence and
-    whether it is doubtful (the robot then asks before acting)."""
+    whether it is below the backend's bar (for the instruction, the robot then asks before
+    acting; for an answer it is only reported)."""
 
     text: str
     confidence: float
-    doubtful: bool = Field(description="below the backend's confidence bar: the robot asks")
+    doubtful: bool = Field(description="the confidence is below the backend's bar")
     backend: str
     ms: float
     words: list[Word]
@@ -233,7 +237,8 @@ def _decide(request: Request, body: DecideRequest, spoken: Spoken | None = None)
             body = body.model_copy(
                 update={"instruction": heard[0].text[:MAX_INSTRUCTION], "answers": said}
             )
-        picker.instruct(body.instruction, bool(heard) and heard[0].doubtful)
+        doubtful = body.doubtful or (bool(heard) and heard[0].doubtful)
+        picker.instruct(body.instruction, doubtful=doubtful)
         d = picker.clarify(replies(body.answers))
     transcripts: dict[str, Any] = {}
     if heard:

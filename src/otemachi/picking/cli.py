@@ -309,7 +309,9 @@ def run(
             if not text.strip():
                 raise InvalidInput(f"nothing was heard in {said}; say what to move and where")
         while text:
-            picker.instruct(text, doubtful)
+            if doubtful:
+                console.print("the transcript is doubtful: the robot asks before it acts")
+            picker.instruct(text, doubtful=doubtful)
             d = picker.clarify(lambda q: ears.heard(ears.ask(q, _prompt), hints))
             plots.mark(world.render().rgb, d.box, d.destination, text).save(out)
             console.print(

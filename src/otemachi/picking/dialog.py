@@ -103,7 +103,7 @@ class Picker:
         names += [LOOKS[i] for i in np.flatnonzero(c.look.max(0).values.numpy() > HINT_P)]
         return frozenset(w for n in names for w in n.split() if w != "and")
 
-    def instruct(self, text: str, doubtful: bool = False) -> Decision:
+    def instruct(self, text: str, *, doubtful: bool = False) -> Decision:
         """Read an instruction and decide; the decision carries a question when unsure, and
         also when the words themselves are ``doubtful`` (a transcript the recogniser doubts)."""
         if not isinstance(text, str) or not text.strip():
@@ -160,6 +160,7 @@ class Picker:
         p = self._logp.exp()
         best = int(p.argmax())
         question = None
+        # a doubtful transcript is asked about too, unless asking is off (ask_below 0)
         unsure = float(p[best]) < self.ask_below or (doubtful and self.ask_below > 0)
         if unsure and asked < MAX_QUESTIONS and len(p) > 1:
             self._asked_about = options(p)

@@ -83,7 +83,7 @@ def episode(
                 heard,
             )
         t2 = time.perf_counter()  # the decision's latency starts when the words are in
-        first = picker.instruct(instruction, doubtful)
+        first = picker.instruct(instruction, doubtful=doubtful)
         t3 = time.perf_counter()
         given = replies([answer] if answer else [])
         answerer = Person(ep.scene, ep.target, index) if person else None

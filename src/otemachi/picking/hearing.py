@@ -47,7 +47,8 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
     g = rng(index, "picking", "hearing-noise")
     ms, seconds, doubtful = [], 0.0, False
     said: list[tuple[str | None, tuple[int, int]]] = []
-    for text, path in ((ep.instruction, ep.audio), (ep.clarification, ep.clarification_audio)):
+    utterances = ((ep.instruction, ep.audio), (ep.clarification, ep.clarification_audio))
+    for turn, (text, path) in enumerate(utterances):
         if text is None and path is None:
             said.append((None, (0, 0)))
             continue
@@ -61,7 +62,7 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
         got, errors, length = _transcribe(ears, samples, text, hints, g)
         ms.append(got.ms)
         seconds += length
-        if not said:  # the instruction
+        if turn == 0:  # the instruction; a doubtful answer changes nothing
             doubtful = got.doubtful
         said.append((got.text, errors))
     (instruction, errors), (clar, clar_errors) = said

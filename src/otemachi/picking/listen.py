@@ -44,7 +44,7 @@ class Listener:
         """The transcript of decoded audio (``hints``: words of what the robot sees), shown with
         its confidence."""
         got = self.recogniser().transcribe(samples, hints)
-        doubt = "; doubtful, so the robot asks" if got.doubtful else ""
+        doubt = ", doubtful" if got.doubtful else ""
         console.print(
             f"heard ({got.backend}, confidence {got.confidence:.2f}{doubt}, {got.ms:.0f} ms): "
             f'"{got.text}"'

@@ -6,6 +6,7 @@ const BOXES = { tl: "top left", tr: "top right", bl: "bottom left", br: "bottom 
 let scene = null; // the scene spec shown
 let said = ""; // the instruction (typed, or the transcript of a spoken one)
 let answers = []; // answers to the questions asked about it
+let doubtful = false; // the recogniser doubted the spoken instruction: the robot asks about it
 let decision = null;
 let recording = null;
 
@@ -30,6 +31,7 @@ async function newScene(body) {
 function reset() {
   said = "";
   answers = [];
+  doubtful = false;
   decision = null;
   $("asking").hidden = true;
   $("execute").hidden = true;
@@ -51,7 +53,7 @@ async function decideTyped() {
 }
 
 async function decide() {
-  await run(() => call("/api/picking/decide", post({ ...common(), instruction: said, answers })));
+  await run(() => call("/api/picking/decide", post({ ...common(), instruction: said, answers, doubtful })));
 }
 
 async function run(request) {
@@ -67,6 +69,7 @@ function shown(d) {
   decision = d;
   if (d.transcript) {
     said = d.transcript.text;
+    doubtful = d.transcript.doubtful;
     $("transcript").textContent = `heard (${d.transcript.backend}): “${said}”`;
     $("instruction").value = said;
   }
