@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from otemachi.picking.answers import clarify
 from otemachi.picking.catalog import DESCRIPTIONS
 from otemachi.picking.denials import other_sentence, ref_negation
 from otemachi.picking.language import (
@@ -18,7 +19,6 @@ from otemachi.picking.language import (
     Ctx,
     Instruction,
     box_phrase,
-    clarify,
     colour_word,
     count_first,
     group_names,

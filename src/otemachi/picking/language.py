@@ -1,7 +1,7 @@
 """The words of instructions: the phrasings of boxes, verbs, relations and extremes, how an object
 is named ("[size] [colour] noun", or a vague "thing" when where it lies says which), spatial
-relations, answers to "which one?", and whole sentences, plain or chatty (filler, politeness, the
-destination first, two sentences). ``instructions`` builds instructions from these."""
+relations, and whole sentences, plain or chatty (filler, politeness, the destination first, two
+sentences). ``instructions`` builds instructions from these; ``answers`` answers "which one?"."""
 
 from dataclasses import dataclass, field
 
@@ -348,43 +348,6 @@ def ref_relation(ctx: Ctx, t: ObjectSpec, tags: dict[str, str]) -> str | None:
                     land += " and " + _landmark(ctx, b, "l2_", objs)
             return f"the {phrase(ctx, t, None, None, tags, vague=vague)} {said} {land}"
     return None
-
-
-ANSWERS = {  # how people answer "which one?"
-    "look": ("the {v} one", "{v}", "the {v} {noun}", "I mean the {v} one"),
-    "size": ("the {v} one", "{v}", "the {v} {noun}"),
-    "box": ("the one in the {v} box", "the one in the {v} bin", "the {v} one"),
-    "side": ("the one on the {v}", "the {v} one", "the one further {v}"),
-}
-# how people answer when the robot asked about other things than the one they meant
-NAMING = {
-    "look": "the {v} {noun}",
-    "size": "the {v} {noun}",
-    "box": "the {noun} in the {v} box",
-    "side": "the {noun} on the {v}",
-}
-
-
-def clarify(
-    ctx: Ctx, t: ObjectSpec, pool: list[ObjectSpec], naming: bool = False
-) -> tuple[str, dict[str, str]]:
-    """A short answer that picks ``t`` out of the confusable ``pool``, and its slots;
-    ``naming``: say its noun ("the red mug", not "the red one")."""
-    col, size = colour_word(t), t.size or "small"
-    xs = {o.id: ctx.where[o.id][0] for o in pool}
-    side = "left" if min(xs, key=lambda k: xs[k]) == t.id else None
-    side = "right" if max(xs, key=lambda k: xs[k]) == t.id else side
-    if col and sum(colour_word(o) == col for o in pool) == 1:
-        slot, value, said = "look", col, col
-    elif sum((o.size or "small") == size for o in pool) == 1:
-        slot, value, said = "size", size, size_word(ctx, size)
-    elif sum(o.box == t.box for o in pool) == 1 or side is None:
-        slot, value, said = "box", t.box, ctx.pick(BOX_WORDS[t.box])
-    else:
-        slot, value, said = "side", side, side
-    noun = ctx.pick((CATALOG[t.category].name, *CATALOG[t.category].synonyms))
-    form = NAMING[slot] if naming else ctx.pick(ANSWERS[slot])
-    return form.format(v=said, noun=noun), {slot: value}
 
 
 def _says_in(frame: str, verb: str) -> bool:

@@ -7,7 +7,8 @@ answer the questions an episode carries no answer to."""
 from dataclasses import dataclass
 
 from otemachi.core.seeding import rng
-from otemachi.picking.language import Ctx, clarify
+from otemachi.picking.answers import clarify
+from otemachi.picking.language import Ctx
 from otemachi.picking.scenes import SceneSpec, layout
 
 

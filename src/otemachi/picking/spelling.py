@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from functools import cache
 
+from otemachi.picking.answers import ANSWERS
 from otemachi.picking.catalog import CATALOG, LOOKS, SIZES
 from otemachi.picking.denials import (
     DOUBLE_NEGATIONS,
@@ -22,7 +23,6 @@ from otemachi.picking.denials import (
 )
 from otemachi.picking.instructions import EDGE_FORMS, EXTREME_FORMS
 from otemachi.picking.language import (
-    ANSWERS,
     BOX_WORDS,
     CLOSINGS,
     CONTAINERS,

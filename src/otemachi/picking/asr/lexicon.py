@@ -13,11 +13,11 @@ from pocketsphinx.lm import ArpaBoLM
 
 from otemachi.core.progress import track
 from otemachi.core.seeding import rng
+from otemachi.picking.answers import ANSWERS
 from otemachi.picking.catalog import CATALOG, COLORS, LOOKS, SIZES
 from otemachi.picking.episodes import TEMPLATES, is_unseen
 from otemachi.picking.instructions import generate
 from otemachi.picking.language import (
-    ANSWERS,
     BOX_WORDS,
     CONTAINERS,
     ORDINALS,
