@@ -146,6 +146,17 @@ def test_words_of_the_scene_win_a_close_call() -> None:
     assert " ".join(beam.decode(misheard, bias=weak).words) == text.replace("cup", "cap")
 
 
+def test_the_beam_reports_its_likeliest_readings_with_their_shares() -> None:
+    text = "move the red cup to the top left box"
+    got = beam.decode(_frames(text, 0.3, 1, swap={"u": "a"}))  # "cap" by the sound, "cup" close
+    texts = [t for t, _ in got.readings]
+    shares = [p for _, p in got.readings]
+    assert texts[0] == " ".join(got.words) and shares[0] == pytest.approx(got.confidence)
+    assert text in texts[1:]  # what was said is a reading, with a smaller share
+    assert shares == sorted(shares, reverse=True) and 0 < sum(shares) <= 1 + 1e-9
+    assert len(texts) == len(set(texts)) <= beam.READINGS  # "ab" and "ab " are one reading
+
+
 def test_pocketsphinx_transcribes_synthesised_commands(small_lm: tuple[Path, Path]) -> None:
     recogniser = PocketSphinx(*small_lm)
     pairs = []
@@ -174,7 +185,7 @@ def test_rnn_learns_what_it_heard_and_is_stored_and_loaded(
     assert got.text == "the blue one", got
     assert [w.text for w in got.words] == ["the", "blue", "one"]
     assert all(a.end <= b.start + 0.1 for a, b in zip(got.words, got.words[1:], strict=False))
-    assert 0 < got.confidence <= 1
+    assert 0 < got.confidence <= 1 and got.text in {t for t, _ in got.readings}
     metrics = {"default": "rnn", "decoding": {"width": 8, "alpha": 0.4, "beta": 1.0}}
     models.ARTIFACT.save(SMALL, dict(model.state_dict()), metrics, rebuild=cfg.model)
     loaded = models.load(None, SMALL)

@@ -199,6 +199,28 @@ def test_a_doubtful_transcript_is_asked_about_even_when_the_reading_is_sure(
     assert picker.instruct("Move the ball to the bottom left box", doubtful=True).question is None
 
 
+def test_readings_read_together_read_as_each_alone(tiny: model.Grounder) -> None:
+    texts = ["move the red cup to the top left box", "the green lego", "move the cap", "a b c"]
+    together = tiny.read_all(texts)
+    for text, got in zip(texts, together, strict=True):
+        alone = tiny.read(text)
+        assert all(torch.allclose(alone[k], got[k], atol=1e-5) for k in alone)
+    padded = tiny.reader.read(texts)  # one padded batch: the shorter texts read differently
+    assert not all(torch.allclose(padded[k][1], together[1][k], atol=1e-5) for k in padded)
+
+
+def test_readings_that_disagree_on_the_object_leave_the_robot_unsure(picker: Picker) -> None:
+    ball, mug = "move the ball to the bottom left box", "move the mug to the bottom left box"
+    sure = picker.instruct(ball)
+    assert picker.instruct(ball, readings=[(ball, 1.0)]) == sure  # one reading: the text alone
+    d = picker.instruct(ball, readings=[(ball, 0.55), (mug, 0.45)])
+    assert d.question is not None and d.target in ("c", "d")  # "ball or mug?"
+    p = dict(zip(picker._ids, d.scores, strict=True))
+    assert 0.3 < p["c"] < 0.7 and 0.3 < p["d"] < 0.7 and d.destination == "bl"
+    d = picker.instruct(mug, readings=[(mug, 0.9), (ball, 0.01), ("", 0.09)])  # flattened
+    assert d.target == "d" and 0.7 < max(d.scores) < max(sure.scores)
+
+
 def test_http_decide_asks_about_an_instruction_its_client_says_is_doubtful(
     picker: Picker,
 ) -> None:
@@ -213,6 +235,12 @@ def test_http_decide_asks_about_an_instruction_its_client_says_is_doubtful(
     answered = {**unique, "doubtful": True, "answers": ["the blue ball"]}
     got = client.post("/api/picking/decide", json=answered).json()
     assert got["questions_asked"] == 1 and got["question"] is None and got["target"] == "c"
+    mug = "move the mug to the bottom left box"
+    readings = [{"text": unique["instruction"], "share": 0.5}, {"text": mug, "share": 0.5}]
+    split = client.post("/api/picking/decide", json={**unique, "readings": readings}).json()
+    assert split["question"] is not None and split["target"] in ("c", "d")
+    bad = {**unique, "readings": [{"text": mug, "share": 2.0}]}
+    assert client.post("/api/picking/decide", json=bad).status_code == 422
 
 
 def test_no_the_other_one_corrects_a_decision(picker: Picker) -> None:
@@ -377,6 +405,7 @@ def test_http_decide_hears_an_upload_and_speaks_its_question(tiny: model.Grounde
     heard = got["transcript"]
     assert heard["backend"] == "pocketsphinx" and heard["text"]
     assert heard["doubtful"] == (heard["confidence"] < DOUBT_BELOW["pocketsphinx"])
+    assert heard["readings"] == []  # pocketsphinx gives one reading; rnn its likeliest ones
     assert got["destination"] in ("tl", "tr", "bl", "br")
     asked = client.post(
         "/api/picking/decide",

@@ -18,6 +18,7 @@ from otemachi.core.errors import InvalidInput, NotFound
 from otemachi.picking import audio, detect, model, scene_api, speech
 from otemachi.picking.asr import Recogniser, Transcript
 from otemachi.picking.asr import models as asr_models
+from otemachi.picking.asr.beam import READINGS
 from otemachi.picking.catalog import CATALOG, COLORS
 from otemachi.picking.dialog import MAX_QUESTIONS, Picker, replies
 from otemachi.picking.scenes import Scene, SceneIn, parse, type_problem
@@ -28,6 +29,13 @@ Spoken = tuple[Recogniser, list[Any]]  # a recogniser and the decoded clips it i
 _state_lock = threading.Lock()  # guards the recognisers and questions kept on the app
 
 router = APIRouter()
+
+
+class Reading(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    text: str = Field(max_length=MAX_INSTRUCTION)
+    share: float = Field(ge=0.0, le=1.0, description="the recogniser's belief in this reading")
 
 
 class DecideRequest(BaseModel):
@@ -42,6 +50,12 @@ class DecideRequest(BaseModel):
     oracle_boxes: bool = False
     doubtful: bool = Field(
         False, description="the instruction is a transcript its recogniser doubted: ask first"
+    )
+    readings: list[Reading] = Field(
+        default_factory=list,
+        max_length=READINGS,
+        description="the recogniser's readings of a spoken instruction (its transcript's "
+        "'readings'): the decision weighs what each one means",
     )
 
 
@@ -68,6 +82,7 @@ class Heard(BaseModel):
     backend: str
     ms: float
     words: list[Word]
+    readings: list[Reading] = Field(description="the likeliest readings, with their shares")
 
 
 class Decision(BaseModel):
@@ -238,7 +253,8 @@ def _decide(request: Request, body: DecideRequest, spoken: Spoken | None = None)
                 update={"instruction": heard[0].text[:MAX_INSTRUCTION], "answers": said}
             )
         doubtful = body.doubtful or (bool(heard) and heard[0].doubtful)
-        picker.instruct(body.instruction, doubtful=doubtful)
+        readings = heard[0].readings if heard else [(r.text, r.share) for r in body.readings]
+        picker.instruct(body.instruction, doubtful=doubtful, readings=readings)
         d = picker.clarify(replies(body.answers))
     transcripts: dict[str, Any] = {}
     if heard:

@@ -26,6 +26,7 @@ from otemachi.picking import (
     train,
 )  # fmt: skip
 from otemachi.picking import evaluate as evaluate_
+from otemachi.picking.asr import Transcript
 from otemachi.picking.asr import models as asr_models
 from otemachi.picking.asr import train as asr_train
 from otemachi.picking.world import BOXES
@@ -301,19 +302,17 @@ def run(
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)
         hints = picker.hints()
-        text: str | None = instruction
-        doubtful = False
+        got: Transcript | None = listen.typed(instruction)
         if samples is not None:
             got = ears.transcribe(samples, hints)
-            text, doubtful = got.text, got.doubtful
-            if not text.strip():
+            if not got.text.strip():
                 raise InvalidInput(f"nothing was heard in {said}; say what to move and where")
-        while text:
-            if doubtful:
+        while got is not None:
+            if got.doubtful:
                 console.print("the transcript is doubtful: the robot asks before it acts")
-            picker.instruct(text, doubtful=doubtful)
-            d = picker.clarify(lambda q: ears.heard(ears.ask(q, _prompt), hints))
-            plots.mark(world.render().rgb, d.box, d.destination, text).save(out)
+            picker.instruct(got.text, doubtful=got.doubtful, readings=got.readings)
+            d = picker.clarify(lambda q: ears.said(ears.ask(q, _prompt), hints).text)
+            plots.mark(world.render().rgb, d.box, d.destination, got.text).save(out)
             console.print(
                 f"target {d.target} (p={d.confidence:.2f}) -> {d.destination}; image: {out}"
             )
@@ -321,7 +320,7 @@ def run(
                 result = picker.execute()
                 console.print("placed" if result.ok else f"FAILED ({result.failure})")
             turn = _prompt("next instruction (empty to stop)") if interactive else ""
-            text, doubtful = ears.said(turn, hints) if turn.strip() else (None, False)
+            got = ears.said(turn, hints) if turn.strip() else None
 
 
 def _prompt(question: str) -> str:

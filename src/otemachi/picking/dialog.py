@@ -3,7 +3,7 @@ answer, and run the robot. ``Picker(scene).instruct(text)`` returns a Decision; 
 refines it; ``clarify(reply)`` asks while a question is open; ``execute()`` moves the object."""
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +24,7 @@ from otemachi.picking.world import BOXES
 ASK_BELOW = 0.75  # ask when the best candidate's probability is below this
 MIN_SCORE = 0.15  # detections kept as candidates (duplicates are dropped after)
 MAX_QUESTIONS = 2
+FLATTEN = 0.5  # a reading of spoken words weighs its share of the recogniser's belief ** this
 HINT_P = 0.3  # a category or look this likely for some candidate is a hint to the ears
 OTHER = re.compile(r"^\W*(no\b\W*)?(not that one\W*)?(the |a )?(other|another|different)\b")
 
@@ -103,20 +104,39 @@ class Picker:
         names += [LOOKS[i] for i in np.flatnonzero(c.look.max(0).values.numpy() > HINT_P)]
         return frozenset(w for n in names for w in n.split() if w != "and")
 
-    def instruct(self, text: str, *, doubtful: bool = False) -> Decision:
+    def instruct(
+        self, text: str, *, doubtful: bool = False, readings: Sequence[tuple[str, float]] = ()
+    ) -> Decision:
         """Read an instruction and decide; the decision carries a question when unsure, and
-        also when the words themselves are ``doubtful`` (a transcript the recogniser doubts)."""
+        also when the words themselves are ``doubtful`` (a transcript the recogniser doubts).
+        ``readings`` are the recogniser's readings of spoken words with their shares of its
+        belief: the decision weighs what each one means, so readings that disagree on the
+        object leave the robot unsure."""
         if not isinstance(text, str) or not text.strip():
             raise InvalidInput("the instruction is empty; say what to move and where")
         c = self.look()
         if len(c) == 0:
             raise InvalidInput("no object is visible in the scene")
         slots = self.grounder.read(text)
-        self._logp = self.grounder.score(slots, c)
         self._settled, self._asked_about = settled(slots), []
-        dest = {b: float(p) for b, p in zip(BOXES, slots["dest"], strict=True)}
+        weighed = [(t, share**FLATTEN) for t, share in readings if t.strip()]
+        if len(weighed) > 1:
+            self._logp, dests = self._mixture(weighed, c)
+        else:
+            self._logp, dests = self.grounder.score(slots, c), slots["dest"]
+        dest = {b: float(p) for b, p in zip(BOXES, dests, strict=True)}
         self._decision = self._decide(dest, asked=0, doubtful=doubtful)
         return self._decision
+
+    def _mixture(
+        self, weighed: list[tuple[str, float]], c: Candidates
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """log P(target) and P(destination) averaged over readings, each by its weight."""
+        w = torch.tensor([w for _, w in weighed])[:, None]
+        read = self.grounder.read_all([t for t, _ in weighed])
+        p = (w * torch.stack([self.grounder.score(s, c).exp() for s in read])).sum(0) / w.sum()
+        dest = (w * torch.stack([s["dest"] for s in read])).sum(0) / w.sum()
+        return p.clamp_min(EPS).log(), dest
 
     def answer(self, text: str) -> Decision:
         """Take a free-form answer to the last question (or a correction of the last decision:

@@ -63,9 +63,9 @@ def episode(
         t1 = time.perf_counter()
         hints = picker.hints() if ears is not None else frozenset()
         heard = hear(ears, ep, index, hints) if ears is not None else None
-        instruction, answer, doubtful = ep.instruction, ep.clarification, False
+        instruction, answer = ep.instruction, ep.clarification
         if heard is not None:
-            instruction, answer, doubtful = heard.instruction, heard.clarification, heard.doubtful
+            instruction, answer = heard.instruction, heard.clarification
         if n == 0 or not instruction.strip():  # nothing seen or heard: the episode is lost
             return Outcome(
                 ep.id,
@@ -83,7 +83,11 @@ def episode(
                 heard,
             )
         t2 = time.perf_counter()  # the decision's latency starts when the words are in
-        first = picker.instruct(instruction, doubtful=doubtful)
+        first = picker.instruct(
+            instruction,
+            doubtful=heard is not None and heard.doubtful,
+            readings=heard.readings if heard is not None else (),
+        )
         t3 = time.perf_counter()
         given = replies([answer] if answer else [])
         answerer = Person(ep.scene, ep.target, index) if person else None

@@ -31,6 +31,7 @@ class Heard:
     ms: tuple[float, ...]  # recognition time of each utterance (the person's answers too)
     seconds: float  # audio heard
     doubtful: bool = False  # the recogniser doubts the instruction's transcript
+    readings: tuple[tuple[str, float], ...] = ()  # the instruction's readings and their shares
 
 
 def has_audio(ep: Episode) -> bool:
@@ -46,6 +47,7 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
     voice = "file" if has_audio(ep) else ears.voices[index % len(ears.voices)]
     g = rng(index, "picking", "hearing-noise")
     ms, seconds, doubtful = [], 0.0, False
+    readings: tuple[tuple[str, float], ...] = ()
     said: list[tuple[str | None, tuple[int, int]]] = []
     utterances = ((ep.instruction, ep.audio), (ep.clarification, ep.clarification_audio))
     for turn, (text, path) in enumerate(utterances):
@@ -63,10 +65,12 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
         ms.append(got.ms)
         seconds += length
         if turn == 0:  # the instruction; a doubtful answer changes nothing
-            doubtful = got.doubtful
+            doubtful, readings = got.doubtful, got.readings
         said.append((got.text, errors))
     (instruction, errors), (clar, clar_errors) = said
-    return Heard(instruction or "", clar, voice, errors, clar_errors, tuple(ms), seconds, doubtful)
+    return Heard(
+        instruction or "", clar, voice, errors, clar_errors, tuple(ms), seconds, doubtful, readings
+    )
 
 
 def hear_answer(

@@ -28,17 +28,12 @@ class Listener:
             self._recogniser = asr_models.load(self.backend)
         return self._recogniser
 
-    def heard(self, turn: str, hints: frozenset[str] = frozenset()) -> str:
-        """The text of a turn: itself, or the transcript of the audio file it names."""
-        return self.said(turn, hints)[0]
-
-    def said(self, turn: str, hints: frozenset[str] = frozenset()) -> tuple[str, bool]:
-        """The text of a turn (itself, or the transcript of the audio file it names), and
-        whether the recogniser doubts it."""
+    def said(self, turn: str, hints: frozenset[str] = frozenset()) -> Transcript:
+        """A turn as a transcript: typed text as it is, or the transcript of the audio file it
+        names."""
         if not turn.strip().lower().endswith(AUDIO):
-            return turn, False
-        got = self.transcribe(audio.read(Path(turn.strip())), hints)
-        return got.text, got.doubtful
+            return typed(turn)
+        return self.transcribe(audio.read(Path(turn.strip())), hints)
 
     def transcribe(self, samples: np.ndarray, hints: frozenset[str] = frozenset()) -> Transcript:
         """The transcript of decoded audio (``hints``: words of what the robot sees), shown with
@@ -61,3 +56,8 @@ class Listener:
         except (OtemachiError, OSError) as exc:  # the question is still asked in text
             console.print(f"question not spoken: {exc}")
         return prompt(question)
+
+
+def typed(text: str) -> Transcript:
+    """Typed text as a transcript: sure of every word, one reading."""
+    return Transcript(text, (), 1.0, "typed", 0.0)

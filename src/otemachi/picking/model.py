@@ -88,7 +88,11 @@ class Grounder:
 
     def read(self, text: str) -> dict[str, torch.Tensor]:
         """Slot probabilities of ``text``, misspelt words put right first."""
-        return {k: v[0] for k, v in self.reader.read([respell(text)]).items()}
+        return self.read_all([text])[0]
+
+    def read_all(self, texts: list[str]) -> list[dict[str, torch.Tensor]]:
+        """Slot probabilities of each of ``texts``, each as it reads alone."""
+        return self.reader.read_each([respell(t) for t in texts])
 
     def score(self, slots: dict[str, torch.Tensor], c: Candidates) -> torch.Tensor:
         """log P(target) per candidate, (N,)."""

@@ -82,7 +82,22 @@ class Readers(nn.Module):
         words."""
         if not texts:
             return {s: torch.zeros(0, len(v)) for s, v in VOCAB.items()}
-        x, mask = sentence.pad(sentence.tokens(texts))
+        return self._read(*sentence.pad(sentence.tokens(texts)))
+
+    def read_each(self, texts: list[str]) -> list[dict[str, torch.Tensor]]:
+        """Each text's probabilities as ``read`` gives them for it alone, (|V_s|,) per slot:
+        the word pieces are encoded as one batch, and the GRUs read texts of one length
+        together, so no text is padded."""
+        seqs = sentence.tokens(texts)
+        out: list[dict[str, torch.Tensor]] = [{} for _ in seqs]
+        for n in {len(s) for s in seqs}:
+            at = [i for i, s in enumerate(seqs) if len(s) == n]
+            got = self._read(*sentence.pad([seqs[i] for i in at]))
+            for j, i in enumerate(at):
+                out[i] = {s: v[j] for s, v in got.items()}
+        return out
+
+    def _read(self, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
         with torch.no_grad():
             outs = [m.eval()(x, mask) for m in self.members]
         return {s: torch.stack([o[s].softmax(-1) for o in outs]).mean(0) for s in VOCAB}

@@ -27,6 +27,9 @@ class Transcript:
     confidence: float  # 0..1
     backend: str
     ms: float  # time to transcribe
+    # the recogniser's likeliest readings of the audio (the text among them) and their shares
+    # of its belief, likeliest first; empty when it gives one reading only
+    readings: tuple[tuple[str, float], ...] = ()
 
     @property
     def doubtful(self) -> bool:
@@ -39,6 +42,7 @@ class Transcript:
             "doubtful": self.doubtful,
             "backend": self.backend,
             "ms": round(self.ms, 1),
+            "readings": [{"text": t, "share": round(p, 4)} for t, p in self.readings],
             "words": [
                 {"word": w.text, "start": round(w.start, 2), "end": round(w.end, 2),
                  "confidence": round(w.confidence, 4)}

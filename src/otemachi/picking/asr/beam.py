@@ -3,6 +3,7 @@ its probability of ending in a blank and in a character; a word is scored by the
 when a space or the end closes it, and a partial word that starts no known word pays the
 unknown-word penalty at once."""
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from otemachi.picking.asr.ngram import UNK, NGram
 
 SPACE = CHARS.index(" ") + 1
 NEG = -math.inf
+READINGS = 8  # the most likely distinct readings a decode reports
 
 
 def _add(a: float, b: float) -> float:
@@ -45,6 +47,7 @@ class Hypothesis:
     steps: tuple[int, ...]  # one per non-space character of the text
     score: float  # acoustic + weighted language model + word bonus
     confidence: float  # share of the beam's probability held by this hypothesis
+    readings: tuple[tuple[str, float], ...] = ()  # the likeliest texts and their shares
 
 
 @dataclass(frozen=True)
@@ -115,11 +118,14 @@ def decode(
         end = alpha * lm.score(("<s>", *words), "</s>") if lm is not None and words else 0.0
         scored.append((b.ctc + lm_score + end, words, b.steps))
     best = max(scored, key=lambda s: s[0])
-    total = same = NEG
+    merged: dict[tuple[str, ...], float] = {}
     for score, words, _ in scored:  # "ab" and "ab " say the same words: their shares add up
-        total = _add(total, score)
-        same = _add(same, score) if words == best[1] else same
-    return Hypothesis(best[1], best[2], best[0], math.exp(same - total))
+        merged[words] = _add(merged.get(words, NEG), score)
+    total = functools.reduce(_add, merged.values(), NEG)
+    shares = sorted(((" ".join(w), math.exp(s - total)) for w, s in merged.items()),
+                    key=lambda r: -r[1])  # fmt: skip
+    return Hypothesis(best[1], best[2], best[0], math.exp(merged[best[1]] - total),
+                      tuple(shares[:READINGS]))  # fmt: skip
 
 
 def _copy(b: _Beam) -> _Beam:

@@ -111,7 +111,8 @@ class RNN:
             conf = float(np.exp(best[steps[0] : steps[-1] + 1].mean()))
             words.append(Word(w, steps[0] * step, (steps[-1] + 1) * step, conf))
         conf = hyp.confidence * (float(np.mean([w.confidence for w in words])) if words else 0.0)
-        return Transcript(" ".join(hyp.words), tuple(words), conf, self.name, _ms(t0))
+        text = " ".join(hyp.words)
+        return Transcript(text, tuple(words), conf, self.name, _ms(t0), hyp.readings)
 
 
 def _ms(t0: float) -> float:

@@ -7,6 +7,7 @@ let scene = null; // the scene spec shown
 let said = ""; // the instruction (typed, or the transcript of a spoken one)
 let answers = []; // answers to the questions asked about it
 let doubtful = false; // the recogniser doubted the spoken instruction: the robot asks about it
+let readings = []; // the recogniser's readings of the spoken instruction, weighed when deciding
 let decision = null;
 let recording = null;
 
@@ -32,6 +33,7 @@ function reset() {
   said = "";
   answers = [];
   doubtful = false;
+  readings = [];
   decision = null;
   $("asking").hidden = true;
   $("execute").hidden = true;
@@ -53,7 +55,7 @@ async function decideTyped() {
 }
 
 async function decide() {
-  await run(() => call("/api/picking/decide", post({ ...common(), instruction: said, answers, doubtful })));
+  await run(() => call("/api/picking/decide", post({ ...common(), instruction: said, answers, doubtful, readings })));
 }
 
 async function run(request) {
@@ -70,6 +72,7 @@ function shown(d) {
   if (d.transcript) {
     said = d.transcript.text;
     doubtful = d.transcript.doubtful;
+    readings = d.transcript.readings;
     $("transcript").textContent = `heard (${d.transcript.backend}): “${said}”`;
     $("instruction").value = said;
   }
