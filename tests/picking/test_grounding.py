@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from otemachi.cli import main
 from otemachi.picking import audio, detect, episodes, evaluate, model, reading, speech, train
-from otemachi.picking.asr import DOUBT_BELOW, lexicon
+from otemachi.picking.asr import DOUBT_BELOW, Transcript, lexicon
 from otemachi.picking.asr import models as asr_models
 from otemachi.picking.catalog import CATEGORIES, LOOKS, SIZES
-from otemachi.picking.dialog import Picker
+from otemachi.picking.dialog import Picker, replies
 from otemachi.picking.ground import Candidates
 from otemachi.picking.scenes import Scene, SceneSpec, parse
 from otemachi.picking.world import Frame
@@ -213,12 +213,24 @@ def test_readings_that_disagree_on_the_object_leave_the_robot_unsure(picker: Pic
     ball, mug = "move the ball to the bottom left box", "move the mug to the bottom left box"
     sure = picker.instruct(ball)
     assert picker.instruct(ball, readings=[(ball, 1.0)]) == sure  # one reading: the text alone
+    assert picker.instruct(ball, readings=[(ball, 0.0), (mug, 0.0)]) == sure  # none believed
     d = picker.instruct(ball, readings=[(ball, 0.55), (mug, 0.45)])
     assert d.question is not None and d.target in ("c", "d")  # "ball or mug?"
     p = dict(zip(picker._ids, d.scores, strict=True))
     assert 0.3 < p["c"] < 0.7 and 0.3 < p["d"] < 0.7 and d.destination == "bl"
     d = picker.instruct(mug, readings=[(mug, 0.9), (ball, 0.01), ("", 0.09)])  # flattened
     assert d.target == "d" and 0.7 < max(d.scores) < max(sure.scores)
+
+
+def test_a_spoken_answer_counts_by_its_readings(picker: Picker) -> None:
+    left, right = "the one in the top left box", "the one in the bottom right box"
+    picker.instruct("Put the block into the top right box")
+    d = picker.answer(left, readings=[(left, 0.5), (right, 0.5)])
+    assert d.question is not None and d.asked == 2  # the readings disagree: asked again
+    picker.instruct("Put the block into the top right box")
+    heard = Transcript(right, (), 0.9, "rnn", 1.0, ((right, 0.9), (left, 0.01)))
+    d = picker.clarify(replies([heard]))  # a transcript for a reply: its readings count
+    assert d.target == "b" and d.question is None and d.asked == 1
 
 
 def test_http_decide_asks_about_an_instruction_its_client_says_is_doubtful(

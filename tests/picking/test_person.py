@@ -53,11 +53,14 @@ def test_the_persons_answer_is_spoken_heard_and_counted() -> None:
     heard = Heard("move the block", None, "en-us-nyc+m6", (0, 3), (0, 0), (7.0,), 1.5)
     ears = Ears(_Ears(), snr=20.0)
     got, after = hear_answer(ears, heard, "the blue one", 0, 1, frozenset())
-    assert got == "the red one"
+    assert got.text == "the red one" and got.backend == "fake"
     assert after.clarification_errors == (1, 3) and after.ms == (7.0, 5.0)
     assert after.seconds > heard.seconds and after.errors == heard.errors
     typed = replace(heard, voice="file")  # speech from files: no voice to speak the answer
-    assert hear_answer(ears, typed, "the blue one", 0, 1, frozenset()) == ("the blue one", typed)
+    assert hear_answer(ears, typed, "the blue one", 0, 1, frozenset()) == (
+        Transcript.typed("the blue one"),
+        typed,
+    )
 
 
 class _Doubting:

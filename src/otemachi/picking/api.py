@@ -248,14 +248,11 @@ def _decide(request: Request, body: DecideRequest, spoken: Spoken | None = None)
             heard = [recogniser.transcribe(c, hints) for c in clips]
             if not heard[0].text.strip():
                 raise InvalidInput("nothing was heard in the audio; say what to move and where")
-            said = [*body.answers, *(a.text[:MAX_INSTRUCTION] for a in heard[1:])]
-            body = body.model_copy(
-                update={"instruction": heard[0].text[:MAX_INSTRUCTION], "answers": said}
-            )
+            body = body.model_copy(update={"instruction": heard[0].text[:MAX_INSTRUCTION]})
         doubtful = body.doubtful or (bool(heard) and heard[0].doubtful)
         readings = heard[0].readings if heard else [(r.text, r.share) for r in body.readings]
         picker.instruct(body.instruction, doubtful=doubtful, readings=readings)
-        d = picker.clarify(replies(body.answers))
+        d = picker.clarify(replies([*body.answers, *heard[1:]]))
     transcripts: dict[str, Any] = {}
     if heard:
         transcripts = {

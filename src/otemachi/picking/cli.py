@@ -302,7 +302,7 @@ def run(
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)
         hints = picker.hints()
-        got: Transcript | None = listen.typed(instruction)
+        got: Transcript | None = Transcript.typed(instruction)
         if samples is not None:
             got = ears.transcribe(samples, hints)
             if not got.text.strip():
@@ -311,7 +311,7 @@ def run(
             if got.doubtful:
                 console.print("the transcript is doubtful: the robot asks before it acts")
             picker.instruct(got.text, doubtful=got.doubtful, readings=got.readings)
-            d = picker.clarify(lambda q: ears.said(ears.ask(q, _prompt), hints).text)
+            d = picker.clarify(lambda q: ears.said(ears.ask(q, _prompt), hints))
             plots.mark(world.render().rgb, d.box, d.destination, got.text).save(out)
             console.print(
                 f"target {d.target} (p={d.confidence:.2f}) -> {d.destination}; image: {out}"

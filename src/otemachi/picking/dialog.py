@@ -12,6 +12,7 @@ from torchvision.ops import box_iou
 
 from otemachi.core.errors import InvalidInput
 from otemachi.picking import detect
+from otemachi.picking.asr import Transcript
 from otemachi.picking.catalog import CATALOG, CATEGORIES, LOOKS, SIZES
 from otemachi.picking.ground import EPS, Candidates, answer_score
 from otemachi.picking.language import BOX_WORDS
@@ -119,56 +120,63 @@ class Picker:
             raise InvalidInput("no object is visible in the scene")
         slots = self.grounder.read(text)
         self._settled, self._asked_about = settled(slots), []
-        weighed = [(t, share**FLATTEN) for t, share in readings if t.strip()]
-        if len(weighed) > 1:
-            self._logp, dests = self._mixture(weighed, c)
+        said = weighed(readings)
+        if len(said) > 1:
+            self._logp, dests = self._together(said, c)
         else:
             self._logp, dests = self.grounder.score(slots, c), slots["dest"]
         dest = {b: float(p) for b, p in zip(BOXES, dests, strict=True)}
         self._decision = self._decide(dest, asked=0, doubtful=doubtful)
         return self._decision
 
-    def _mixture(
-        self, weighed: list[tuple[str, float]], c: Candidates
+    def _together(
+        self, said: list[tuple[str, float]], c: Candidates
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """log P(target) and P(destination) averaged over readings, each by its weight."""
-        w = torch.tensor([w for _, w in weighed])[:, None]
-        read = self.grounder.read_all([t for t, _ in weighed])
-        p = (w * torch.stack([self.grounder.score(s, c).exp() for s in read])).sum(0) / w.sum()
-        dest = (w * torch.stack([s["dest"] for s in read])).sum(0) / w.sum()
-        return p.clamp_min(EPS).log(), dest
+        """log P(target) and P(destination) of weighed readings: each one's, by its weight."""
+        w = torch.tensor([w for _, w in said])[:, None]
+        read = self.grounder.read_all([t for t, _ in said])
+        p = (w * torch.stack([self.grounder.score(r, c).exp() for r in read])).sum(0)
+        return p.clamp_min(EPS).log(), (w * torch.stack([r["dest"] for r in read])).sum(0)
 
-    def answer(self, text: str) -> Decision:
+    def answer(self, text: str, *, readings: Sequence[tuple[str, float]] = ()) -> Decision:
         """Take a free-form answer to the last question (or a correction of the last decision:
-        "no, the other one") and decide again."""
+        "no, the other one") and decide again; a spoken answer's ``readings`` count as for
+        ``instruct``."""
         if self._decision is None or self._logp is None:
             raise InvalidInput("give an instruction before an answer")
         if not text.strip():
             return self._decision
         c = self.look()
-        slots = self.grounder.read(text)
         p = self._logp.exp()
         plausible = p / p.max()
         plausible[self._asked_about] = 1.0  # "the left one" is among the options named
-        with torch.no_grad():
-            fit = answer_score(slots, c, plausible)
-        if OTHER.search(text.lower()):  # not the one chosen so far
-            fit[int(p.argmax())] = float(np.log(EPS))
-        self._logp = (self._logp + fit).log_softmax(0)
+        said = weighed(readings)
+        said = said if len(said) > 1 else [(text, 1.0)]
+        fits = []
+        read = self.grounder.read_all([t for t, _ in said])
+        for (words, w), slots in zip(said, read, strict=True):
+            with torch.no_grad():
+                fit = answer_score(slots, c, plausible)
+            if OTHER.search(words.lower()):  # not the one chosen so far
+                fit[int(p.argmax())] = float(np.log(EPS))
+            fits.append(fit + float(np.log(w)))
+        self._logp = (self._logp + torch.stack(fits).logsumexp(0)).log_softmax(0)
         self._decision = self._decide(self._decision.destination_scores, self._decision.asked)
         return self._decision
 
-    def clarify(self, reply: Callable[[str], str]) -> Decision:
-        """While the last decision holds a question, put it to ``reply`` and take the answer; an
-        empty reply lets the decision stand. Returns the final decision."""
+    def clarify(self, reply: Callable[[str], str | Transcript]) -> Decision:
+        """While the last decision holds a question, put it to ``reply`` and take the answer
+        (typed text, or a transcript whose readings count); an empty reply lets the decision
+        stand. Returns the final decision."""
         if self._decision is None:
             raise InvalidInput("give an instruction before asking for answers")
         d = self._decision
         while d.question:
             said = reply(d.question)
-            if not said.strip():
+            heard = said if isinstance(said, Transcript) else Transcript.typed(said)
+            if not heard.text.strip():
                 break
-            d = self.answer(said)
+            d = self.answer(heard.text, readings=heard.readings)
         return d
 
     def named(self) -> list[str]:
@@ -212,10 +220,18 @@ class Picker:
         return done
 
 
-def replies(answers: Iterable[str]) -> Callable[[str], str]:
+def replies(answers: Iterable[str | Transcript]) -> Callable[[str], str | Transcript]:
     """A ``reply`` for ``Picker.clarify`` that gives ``answers`` in turn, then nothing."""
     it = iter(answers)
     return lambda question: next(it, "")
+
+
+def weighed(readings: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Readings the recogniser believes at all, each weighed by its share ** FLATTEN; the
+    weights sum to 1."""
+    kept = [(t, share**FLATTEN) for t, share in readings if t.strip() and share > 0]
+    total = sum(w for _, w in kept)
+    return [(t, w / total) for t, w in kept]
 
 
 def _owners(boxes: np.ndarray, gt: np.ndarray, ids: list[str]) -> list[str | None]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from otemachi.core.progress import track
 from otemachi.picking import detect
+from otemachi.picking.asr import Transcript
 from otemachi.picking.dialog import ASK_BELOW, Picker, replies
 from otemachi.picking.episodes import Episode
 from otemachi.picking.hearing import Ears, Heard, hear, hear_answer
@@ -93,16 +94,17 @@ def episode(
         answerer = Person(ep.scene, ep.target, index) if person else None
         person_said: list[str] = []  # the simulated person's answers, before any hearing
 
-        def reply(question: str) -> str:
+        def reply(question: str) -> str | Transcript:
             nonlocal heard
             said = given(question)
             if said or answerer is None:
                 return said
-            said = answerer.answer(picker.named())
-            person_said.append(said)
-            if heard is not None and ears is not None:
-                said, heard = hear_answer(ears, heard, said, index, len(person_said), hints)
-            return said
+            text = answerer.answer(picker.named())
+            person_said.append(text)
+            if heard is None or ears is None:
+                return text
+            got, heard = hear_answer(ears, heard, text, index, len(person_said), hints)
+            return got
 
         final = picker.clarify(reply)
         placed = None

@@ -75,16 +75,16 @@ def hear(ears: Ears, ep: Episode, index: int, hints: frozenset[str] = frozenset(
 
 def hear_answer(
     ears: Ears, heard: Heard, text: str, index: int, turn: int, hints: frozenset[str]
-) -> tuple[str, Heard]:
+) -> tuple[Transcript, Heard]:
     """An answer ``text`` that the simulated person gives on ``turn``, spoken in the episode's
     voice and transcribed, and ``heard`` with it counted among the answers; it stays typed when
     the episode's speech came from files (there is no voice to speak it)."""
     if heard.voice == "file":
-        return text, heard
+        return Transcript.typed(text), heard
     g = rng(index, "picking", "hearing-noise", "person", str(turn))
     got, (e, n), length = _transcribe(ears, speech.speak(text, heard.voice), text, hints, g)
     e0, n0 = heard.clarification_errors
-    return got.text, replace(
+    return got, replace(
         heard, clarification_errors=(e0 + e, n0 + n), ms=(*heard.ms, got.ms),
         seconds=heard.seconds + length,
     )  # fmt: skip

@@ -32,7 +32,7 @@ class Listener:
         """A turn as a transcript: typed text as it is, or the transcript of the audio file it
         names."""
         if not turn.strip().lower().endswith(AUDIO):
-            return typed(turn)
+            return Transcript.typed(turn)
         return self.transcribe(audio.read(Path(turn.strip())), hints)
 
     def transcribe(self, samples: np.ndarray, hints: frozenset[str] = frozenset()) -> Transcript:
@@ -56,8 +56,3 @@ class Listener:
         except (OtemachiError, OSError) as exc:  # the question is still asked in text
             console.print(f"question not spoken: {exc}")
         return prompt(question)
-
-
-def typed(text: str) -> Transcript:
-    """Typed text as a transcript: sure of every word, one reading."""
-    return Transcript(text, (), 1.0, "typed", 0.0)

@@ -31,6 +31,11 @@ class Transcript:
     # of its belief, likeliest first; empty when it gives one reading only
     readings: tuple[tuple[str, float], ...] = ()
 
+    @classmethod
+    def typed(cls, text: str) -> "Transcript":
+        """Typed text as a transcript: sure of every word, one reading."""
+        return cls(text, (), 1.0, "typed", 0.0)
+
     @property
     def doubtful(self) -> bool:
         return self.confidence < DOUBT_BELOW.get(self.backend, 0.0)
