@@ -302,8 +302,9 @@ def run(
     with scenes.Scene(s, robot=execute) as world:
         picker = dialog.Picker(world, grounder, det, oracle)
         hints = picker.hints()
-        got: Transcript | None = Transcript.typed(instruction)
-        if samples is not None:
+        if samples is None:
+            got: Transcript | None = Transcript.typed(instruction)
+        else:
             got = ears.transcribe(samples, hints)
             if not got.text.strip():
                 raise InvalidInput(f"nothing was heard in {said}; say what to move and where")

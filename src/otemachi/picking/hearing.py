@@ -77,7 +77,7 @@ def hear_answer(
     ears: Ears, heard: Heard, text: str, index: int, turn: int, hints: frozenset[str]
 ) -> tuple[Transcript, Heard]:
     """An answer ``text`` that the simulated person gives on ``turn``, spoken in the episode's
-    voice and transcribed, and ``heard`` with it counted among the answers; it stays typed when
+    voice: its transcript, and ``heard`` with it counted among the answers. It stays typed when
     the episode's speech came from files (there is no voice to speak it)."""
     if heard.voice == "file":
         return Transcript.typed(text), heard
