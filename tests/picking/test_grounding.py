@@ -228,9 +228,11 @@ def test_a_spoken_answer_counts_by_its_readings(picker: Picker) -> None:
     d = picker.answer(left, readings=[(left, 0.5), (right, 0.5)])
     assert d.question is not None and d.asked == 2  # the readings disagree: asked again
     picker.instruct("Put the block into the top right box")
-    heard = Transcript(right, (), 0.9, "rnn", 1.0, ((right, 0.9), (left, 0.01)))
+    heard = Transcript(right, (), 0.9, "rnn", 1.0, ((right, 0.5), (left, 0.5)))
     d = picker.clarify(replies([heard]))  # a transcript for a reply: its readings count
-    assert d.target == "b" and d.question is None and d.asked == 1
+    assert d.question is not None and d.asked == 2  # asked again, unanswered
+    d = picker.clarify(replies([Transcript.typed(right)]))
+    assert d.target == "b" and d.question is None and d.asked == 2
 
 
 def test_http_decide_asks_about_an_instruction_its_client_says_is_doubtful(

@@ -32,10 +32,15 @@ router = APIRouter()
 
 
 class Reading(BaseModel):
+    text: str
+    share: float = Field(description="the recogniser's belief in this reading, 0..1")
+
+
+class ReadingIn(Reading):
     model_config = ConfigDict(strict=True)
 
     text: str = Field(max_length=MAX_INSTRUCTION)
-    share: float = Field(ge=0.0, le=1.0, description="the recogniser's belief in this reading")
+    share: float = Field(ge=0.0, le=1.0)
 
 
 class DecideRequest(BaseModel):
@@ -51,11 +56,13 @@ class DecideRequest(BaseModel):
     doubtful: bool = Field(
         False, description="the instruction is a transcript its recogniser doubted: ask first"
     )
-    readings: list[Reading] = Field(
+    readings: list[ReadingIn] = Field(
         default_factory=list,
         max_length=READINGS,
-        description="the recogniser's readings of a spoken instruction (its transcript's "
-        "'readings'): the decision weighs what each one means",
+        description=f"at most {READINGS} objects {{text, share}} (share 0..1, text at most "
+        f"{MAX_INSTRUCTION} characters): a spoken instruction's readings, as its transcript "
+        "gave them; with two or more, the decision weighs what each one means in place of "
+        "the instruction's text",
     )
 
 

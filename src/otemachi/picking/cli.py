@@ -322,6 +322,8 @@ def run(
                 console.print("placed" if result.ok else f"FAILED ({result.failure})")
             turn = _prompt("next instruction (empty to stop)") if interactive else ""
             got = ears.said(turn, hints) if turn.strip() else None
+            if got is not None and not got.text.strip():
+                raise InvalidInput(f"nothing was heard in {turn.strip()}")
 
 
 def _prompt(question: str) -> str:

@@ -14,7 +14,7 @@ from otemachi.core.errors import InvalidInput
 from otemachi.picking import detect
 from otemachi.picking.asr import Transcript
 from otemachi.picking.catalog import CATALOG, CATEGORIES, LOOKS, SIZES
-from otemachi.picking.ground import EPS, Candidates, answer_score
+from otemachi.picking.ground import EPS, Candidates, Slots, answer_score
 from otemachi.picking.language import BOX_WORDS
 from otemachi.picking.model import Grounder
 from otemachi.picking.model import load as load_grounder
@@ -118,11 +118,12 @@ class Picker:
         c = self.look()
         if len(c) == 0:
             raise InvalidInput("no object is visible in the scene")
-        slots = self.grounder.read(text)
-        self._settled, self._asked_about = settled(slots), []
         said = weighed(readings)
-        if len(said) > 1:
-            self._logp, dests = self._together(said, c)
+        said = said if len(said) > 1 else []  # one reading says what the text says
+        slots, *read = self.grounder.read_all([text, *(t for t, _ in said)])
+        self._settled, self._asked_about = settled(slots), []
+        if read:
+            self._logp, dests = self._together([w for _, w in said], read, c)
         else:
             self._logp, dests = self.grounder.score(slots, c), slots["dest"]
         dest = {b: float(p) for b, p in zip(BOXES, dests, strict=True)}
@@ -130,11 +131,10 @@ class Picker:
         return self._decision
 
     def _together(
-        self, said: list[tuple[str, float]], c: Candidates
+        self, weights: list[float], read: list[Slots], c: Candidates
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """log P(target) and P(destination) of weighed readings: each one's, by its weight."""
-        w = torch.tensor([w for _, w in said])[:, None]
-        read = self.grounder.read_all([t for t, _ in said])
+        """log P(target) and P(destination) of readings read: each one's, by its weight."""
+        w = torch.tensor(weights)[:, None]
         p = (w * torch.stack([self.grounder.score(r, c).exp() for r in read])).sum(0)
         return p.clamp_min(EPS).log(), (w * torch.stack([r["dest"] for r in read])).sum(0)
 

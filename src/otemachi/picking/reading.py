@@ -85,9 +85,9 @@ class Readers(nn.Module):
         return self._read(*sentence.pad(sentence.tokens(texts)))
 
     def read_each(self, texts: list[str]) -> list[dict[str, torch.Tensor]]:
-        """Each text's probabilities as ``read`` gives them for it alone, (|V_s|,) per slot:
-        the word pieces are encoded as one batch, and the GRUs read texts of one length
-        together, so no text is padded."""
+        """Each text's probabilities as ``read`` gives them for it alone (to float noise),
+        (|V_s|,) per slot: the word pieces are encoded as one batch, and the GRUs read texts of
+        one length together, so no text is padded for them."""
         seqs = sentence.tokens(texts)
         out: list[dict[str, torch.Tensor]] = [{} for _ in seqs]
         for n in {len(s) for s in seqs}:

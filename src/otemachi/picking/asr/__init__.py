@@ -28,7 +28,7 @@ class Transcript:
     backend: str
     ms: float  # time to transcribe
     # the recogniser's likeliest readings of the audio (the text among them) and their shares
-    # of its belief, likeliest first; empty when it gives one reading only
+    # of its belief, likeliest first (rnn); empty from pocketsphinx and for typed text
     readings: tuple[tuple[str, float], ...] = ()
 
     @classmethod
@@ -47,7 +47,7 @@ class Transcript:
             "doubtful": self.doubtful,
             "backend": self.backend,
             "ms": round(self.ms, 1),
-            "readings": [{"text": t, "share": round(p, 4)} for t, p in self.readings],
+            "readings": [{"text": t, "share": p} for t, p in self.readings],  # not rounded
             "words": [
                 {"word": w.text, "start": round(w.start, 2), "end": round(w.end, 2),
                  "confidence": round(w.confidence, 4)}
