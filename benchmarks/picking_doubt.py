@@ -6,7 +6,7 @@ each candidate bar (`asr.DOUBT_BELOW`), beside the typed accuracy. The rule, fix
 first run: the bar with the best accuracy after questions, the lower one on a tie.
 
 Needs the stored models: `otemachi picking train` and `otemachi picking train-asr`.
-Run: .venv/bin/python benchmarks/picking_doubt.py [--asr rnn] [--episodes 120]
+Run: .venv/bin/python benchmarks/picking_doubt.py [--asr rnn] [--episodes 120] [--bars 0,0.3,...]
 """
 
 import argparse
@@ -27,6 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--asr", default="rnn", choices=asr.BACKENDS)
     ap.add_argument("--episodes", type=int, default=120)
+    ap.add_argument("--bars", default=",".join(map(str, BARS)), help="comma list of bars")
     args = ap.parse_args()
     torch.set_num_threads(2)
     print(f"machine: {platform.machine()}, 2 cores, torch {torch.__version__}; {date.today()}")
@@ -39,7 +40,7 @@ def main() -> None:
     print(f"{'bar':>5s} {'after questions':>16s} {'questions':>10s} {'answers WER':>12s}")
     stored = asr.DOUBT_BELOW[args.asr]
     try:
-        for bar in BARS:
+        for bar in (float(b) for b in args.bars.split(",")):
             asr.DOUBT_BELOW[args.asr] = bar
             got = evaluate.run(eps, grounder, detector, ears=ears, person=True)[0]
             after, asked = got["target_accuracy_clarified"], got["questions_asked"]

@@ -9,7 +9,7 @@ import numpy as np
 
 BACKENDS = ("rnn", "pocketsphinx")
 # Below this confidence a transcript is doubtful, and the robot asks before it acts
-DOUBT_BELOW = {"rnn": 0.6, "pocketsphinx": 0.7}
+DOUBT_BELOW = {"rnn": 0.6, "pocketsphinx": 0.8}
 
 
 @dataclass(frozen=True)
