@@ -119,7 +119,6 @@ class Picker:
         if len(c) == 0:
             raise InvalidInput("no object is visible in the scene")
         said = weighed(readings)
-        said = said if len(said) > 1 else []  # one reading says what the text says
         slots, *read = self.grounder.read_all([text, *(t for t, _ in said)])
         self._settled, self._asked_about = settled(slots), []
         if read:
@@ -150,8 +149,7 @@ class Picker:
         p = self._logp.exp()
         plausible = p / p.max()
         plausible[self._asked_about] = 1.0  # "the left one" is among the options named
-        said = weighed(readings)
-        said = said if len(said) > 1 else [(text, 1.0)]
+        said = weighed(readings) or [(text, 1.0)]
         fits = []
         read = self.grounder.read_all([t for t, _ in said])
         for (words, w), slots in zip(said, read, strict=True):
@@ -228,8 +226,10 @@ def replies(answers: Iterable[str | Transcript]) -> Callable[[str], str | Transc
 
 def weighed(readings: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
     """Readings the recogniser believes at all, each weighed by its share ** FLATTEN; the
-    weights sum to 1."""
+    weights sum to 1. None unless there are two: one reading says what the text says."""
     kept = [(t, share**FLATTEN) for t, share in readings if t.strip() and share > 0]
+    if len(kept) < 2:
+        return []
     total = sum(w for _, w in kept)
     return [(t, w / total) for t, w in kept]
 
